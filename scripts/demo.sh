@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The main job (npm run demo): sets up, then runs the research loop on a copy of examples/tiny-gpt
+# in .demo/tiny-gpt (its own git repo, so the run's branches live there). Running it again resumes.
+# Extra arguments go to `bilevel run`, e.g. npm run demo -- --iterations 30 --proposer llm
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run build --silent
+target=.demo/tiny-gpt
+if [ ! -d "$target/.git" ]; then
+  mkdir -p .demo
+  cp -r examples/tiny-gpt "$target"
+  git -C "$target" init -q -b main
+  node dist/cli.js -C "$target" init
+  git -C "$target" add -A
+  git -C "$target" -c user.name=demo -c user.email=demo@localhost commit -q -m "tiny-gpt baseline"
+fi
+node dist/cli.js -C "$target" run --iterations "${ITERATIONS:-10}" "$@"
+node dist/cli.js -C "$target" status

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the loop and the tests need: npm packages, and a Python that can import torch
+# (Debian's python3-torch when none is found). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+have_torch() {
+  for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import torch' >/dev/null 2>&1; then return 0; fi
+  done
+  return 1
+}
+
+if ! have_torch; then
+  echo "setup: no Python with torch found; installing Debian's python3-torch" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else
+    echo "setup: need root to install python3-torch; run: sudo apt-get install python3-torch" >&2; exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+  have_torch || { echo "setup: python3-torch installed but torch still does not import" >&2; exit 1; }
+fi

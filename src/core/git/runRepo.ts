@@ -1,0 +1,147 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+export class GitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+/** Paths under the repo that hold run state and must never be committed. */
+export const RUN_STATE_DIR = '.autoresearch/runs';
+
+export const runBranch = (tag: string) => `autoresearch/${tag}`;
+export const triedRef = (tag: string, n: number) => `refs/autoresearch/${tag}/tried/${n}`;
+
+/** Commits made by the loop carry this identity when the user has none configured. */
+const FALLBACK_IDENTITY = ['-c', 'user.name=Bilevel Autoresearch', '-c', 'user.email=autoresearch@localhost'];
+
+/**
+ * The training repo as the run sees it. Every write is confined to the run's own branch and refs:
+ * anything that moves HEAD first checks that the run branch is what is checked out.
+ */
+export class RunRepo {
+  private identity: string[] | undefined;
+
+  private constructor(
+    readonly dir: string,
+    private readonly git: SimpleGit,
+  ) {}
+
+  static async open(dir: string): Promise<RunRepo> {
+    if (!existsSync(dir)) throw new GitError(`${dir} does not exist`);
+    const git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 1 });
+    let top: string;
+    try {
+      top = (await git.revparse(['--show-toplevel'])).trim();
+    } catch {
+      throw new GitError(`${dir} is not a git repository. Run \`git init && git add -A && git commit -m init\` there first.`);
+    }
+    try {
+      await git.revparse(['--verify', 'HEAD']);
+    } catch {
+      throw new GitError(`${top} has no commits yet. Commit your training code first (\`git add -A && git commit -m init\`).`);
+    }
+    return new RunRepo(top, git);
+  }
+
+  /** Keeps run state out of git without touching the user's .gitignore. */
+  async excludeRunState(): Promise<void> {
+    let excludePath = (await this.git.revparse(['--git-path', 'info/exclude'])).trim();
+    if (!isAbsolute(excludePath)) excludePath = join(this.dir, excludePath);
+    const line = `/${RUN_STATE_DIR}/`;
+    const current = existsSync(excludePath) ? readFileSync(excludePath, 'utf8') : '';
+    if (current.split('\n').includes(line)) return;
+    mkdirSync(dirname(excludePath), { recursive: true });
+    appendFileSync(excludePath, `${current && !current.endsWith('\n') ? '\n' : ''}${line}\n`);
+  }
+
+  /** Tracked files with uncommitted changes (staged or not). Untracked files are left alone. */
+  async dirtyPaths(): Promise<string[]> {
+    const status = await this.git.status(['--untracked-files=no']);
+    return status.files.map((f) => f.path);
+  }
+
+  async assertClean(): Promise<void> {
+    const dirty = await this.dirtyPaths();
+    if (dirty.length) {
+      const shown = dirty.slice(0, 8).join(', ') + (dirty.length > 8 ? ` and ${dirty.length - 8} more` : '');
+      throw new GitError(
+        `The working tree has uncommitted changes (${shown}). The run commits each experiment, so it starts from a clean tree: commit them (git commit -am "…") or stash them (git stash), then run again.`,
+      );
+    }
+  }
+
+  async head(): Promise<string> {
+    return (await this.git.revparse(['HEAD'])).trim();
+  }
+
+  async currentBranch(): Promise<string | null> {
+    const name = (await this.git.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '')).trim();
+    return name || null;
+  }
+
+  async branchExists(branch: string): Promise<boolean> {
+    return (await this.git.raw(['branch', '--list', branch])).trim() !== '';
+  }
+
+  /** Creates the run branch at HEAD and checks it out. */
+  async createRunBranch(tag: string): Promise<{ branch: string; baseCommit: string }> {
+    const branch = runBranch(tag);
+    if (await this.branchExists(branch)) throw new GitError(`Branch ${branch} already exists; pick another tag or resume that run.`);
+    const baseCommit = await this.head();
+    await this.git.raw(['checkout', '-q', '-b', branch]);
+    return { branch, baseCommit };
+  }
+
+  async checkoutRunBranch(tag: string): Promise<void> {
+    const branch = runBranch(tag);
+    if ((await this.currentBranch()) === branch) return;
+    if (!(await this.branchExists(branch))) throw new GitError(`The run's branch ${branch} no longer exists; start a new run.`);
+    await this.git.raw(['checkout', '-q', branch]);
+  }
+
+  private async assertOnRunBranch(tag: string): Promise<void> {
+    const current = await this.currentBranch();
+    if (current !== runBranch(tag)) {
+      throw new GitError(`Refusing to move ${current ?? 'a detached HEAD'}: the run only ever rewrites ${runBranch(tag)}.`);
+    }
+  }
+
+  /** Stages exactly these paths and returns the tree they make, without committing. */
+  async stageTree(paths: string[]): Promise<string> {
+    if (paths.length) await this.git.raw(['add', '--', ...paths]);
+    return (await this.git.raw(['write-tree'])).trim();
+  }
+
+  async commitStaged(tag: string, message: string): Promise<string> {
+    await this.assertOnRunBranch(tag);
+    const identity = await this.commitIdentity();
+    await this.git.raw([...identity, 'commit', '-q', '--no-verify', '-m', message]);
+    return this.head();
+  }
+
+  /** Moves the run branch (and working tree) back to `commit`. */
+  async resetTo(tag: string, commit: string): Promise<void> {
+    await this.assertOnRunBranch(tag);
+    await this.git.raw(['reset', '-q', '--hard', commit]);
+  }
+
+  async recordTried(tag: string, n: number, commit: string): Promise<void> {
+    await this.git.raw(['update-ref', triedRef(tag, n), commit]);
+  }
+
+  /** Unified diff of a commit against its parent, for review. */
+  async showCommit(commit: string): Promise<string> {
+    return this.git.raw(['show', '--format=%H%n%s%n', commit]);
+  }
+
+  private async commitIdentity(): Promise<string[]> {
+    if (this.identity) return this.identity;
+    const email = (await this.git.raw(['config', 'user.email']).catch(() => '')).trim();
+    this.identity = email ? [] : FALLBACK_IDENTITY;
+    return this.identity;
+  }
+}

@@ -1,0 +1,23 @@
+import type { Outcome, Status } from '../events/events';
+
+export interface MetricGoal {
+  goal: 'minimize' | 'maximize';
+  minImprovement: number;
+}
+
+/**
+ * Keep or discard: a run is kept only when it finished with a metric that beats the best by more
+ * than `minImprovement`. The first successful run (the baseline) is always kept.
+ */
+export function judge(outcome: Outcome, metric: number | null, best: number | null, goal: MetricGoal): { status: Status; delta: number | null } {
+  if (outcome !== 'ok' || metric === null || !Number.isFinite(metric)) return { status: 'crash', delta: null };
+  if (best === null) return { status: 'keep', delta: null };
+  const delta = metric - best;
+  const gain = goal.goal === 'minimize' ? -delta : delta;
+  return { status: gain > goal.minImprovement ? 'keep' : 'discard', delta };
+}
+
+/** True when `a` is a better metric than `b` under the goal. */
+export function isBetter(a: number, b: number, goal: 'minimize' | 'maximize'): boolean {
+  return goal === 'minimize' ? a < b : a > b;
+}

@@ -1,0 +1,362 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Candidate, ParamValue } from '../candidates/candidate';
+import { applyCandidate } from '../candidates/applyCandidate';
+import { validateCandidate, type CandidateRules } from '../candidates/validateCandidate';
+import type { IterationResult, LlmUsage, RunEvent, RunEventBody } from '../events/events';
+import type { Executor } from '../executors/executor';
+import { LocalExecutor } from '../executors/localExecutor';
+import { isAlive, killProcessGroup } from '../executors/processGroup';
+import { GitError, RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
+import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
+import { renderResultsTable } from '../store/resultsTable';
+import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../store/runState';
+import { TraceStore } from '../store/traceStore';
+import { parseParams } from '../target/pythonParams';
+import type { TargetConfig } from '../target/targetConfig';
+import { judge } from './judge';
+
+export interface ResearchRunOptions {
+  repoDir: string;
+  config: TargetConfig;
+  proposer: Proposer;
+  /** Total iterations for the run (the baseline not counted); a resumed run continues up to it. */
+  iterations: number;
+  /** Run tag; default: the most recent run in this repo, or a new date-based tag. */
+  tag?: string;
+  /** Start a fresh run even if an earlier one could be resumed. */
+  fresh?: boolean;
+  executor?: Executor;
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+  /** How many invalid candidates an iteration tolerates before it gives up. */
+  maxAttempts?: number;
+}
+
+export interface ResearchRunSummary {
+  tag: string;
+  branch: string;
+  runDir: string;
+  state: RunState;
+}
+
+export const runsDir = (repoDir: string) => join(repoDir, RUN_STATE_DIR);
+
+/** autoresearch's style of tag: month and day, e.g. `nov23`, with a suffix when taken. */
+export function defaultTag(now: Date, taken: (tag: string) => boolean): string {
+  const base = now.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' }).toLowerCase() + now.getUTCDate();
+  if (!taken(base)) return base;
+  for (let i = 2; ; i++) if (!taken(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+/** The most recently written run in this repo, if any. */
+export function latestRunTag(repoDir: string): string | null {
+  const dir = runsDir(repoDir);
+  if (!existsSync(dir)) return null;
+  const runs = readdirSync(dir)
+    .filter((t) => existsSync(join(dir, t, 'trace.jsonl')))
+    .map((t) => ({ t, m: statSync(join(dir, t, 'trace.jsonl')).mtimeMs }))
+    .sort((a, b) => b.m - a.m);
+  return runs[0]?.t ?? null;
+}
+
+class Interrupted extends Error {}
+
+/**
+ * Level 1, the inner research loop: propose → validate → commit → train → judge → keep or reset.
+ * Every step is an event appended to the trace before the next step starts, so the run can be
+ * resumed from the trace alone after Ctrl+C, a crash, or kill -9.
+ */
+export class ResearchRun {
+  private store!: TraceStore;
+  private state!: RunState;
+  private repo!: RunRepo;
+  private tag!: string;
+  private runDir!: string;
+  private readonly executor: Executor;
+
+  constructor(private readonly opts: ResearchRunOptions) {
+    this.executor = opts.executor ?? new LocalExecutor();
+  }
+
+  async run(): Promise<ResearchRunSummary> {
+    const { opts } = this;
+    this.repo = await RunRepo.open(opts.repoDir);
+    const previous = opts.fresh ? null : (opts.tag ?? latestRunTag(this.repo.dir));
+    const resuming = previous !== null && existsSync(join(runsDir(this.repo.dir), previous, 'trace.jsonl'));
+    this.tag = resuming ? previous : (opts.tag ?? defaultTag(new Date(), (t) => existsSync(join(runsDir(this.repo.dir), t))));
+    this.runDir = join(runsDir(this.repo.dir), this.tag);
+    await this.repo.excludeRunState();
+    if (resuming) await this.resume();
+    else await this.start();
+
+    try {
+      while (this.state.iterationsDone < opts.iterations || needsBaseline(this.state)) {
+        this.checkAbort();
+        const result = await this.iterate();
+        if (result === 'crash' && this.state.best === null) {
+          const x = this.state.experiments[this.state.experiments.length - 1];
+          this.emit({ type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` });
+          return this.summary();
+        }
+      }
+      this.emit({ type: 'run.stopped', reason: 'completed' });
+    } catch (e) {
+      if (e instanceof Interrupted || opts.signal?.aborted) {
+        this.emit({ type: 'run.stopped', reason: 'interrupted' });
+      } else {
+        this.emit({ type: 'run.stopped', reason: 'error', message: (e as Error).message });
+        throw e;
+      }
+    } finally {
+      this.store.close();
+    }
+    return this.summary();
+  }
+
+  /** LLM-backed proposers report each call here so that tokens and latency land in the trace. */
+  recordLlmCall(usage: LlmUsage, ok: boolean, error?: string): void {
+    if (this.store) this.emit({ type: 'llm.called', usage, ok, error });
+  }
+
+  private summary(): ResearchRunSummary {
+    return { tag: this.tag, branch: runBranch(this.tag), runDir: this.runDir, state: this.state };
+  }
+
+  private emit(body: RunEventBody): RunEvent {
+    const event = this.store.append(body);
+    if (event.type !== 'training.output') this.state = applyEvent(this.state ?? null, event);
+    this.opts.onEvent?.(event);
+    return event;
+  }
+
+  private checkAbort(): void {
+    if (this.opts.signal?.aborted) throw new Interrupted('interrupted');
+  }
+
+  private async start(): Promise<void> {
+    await this.repo.assertClean();
+    const { branch, baseCommit } = await this.repo.createRunBranch(this.tag);
+    this.store = TraceStore.open(join(this.runDir, 'trace.jsonl')).store;
+    const { metric } = this.opts.config;
+    this.emit({ type: 'run.started', tag: this.tag, branch, baseCommit, metric: metric.name, goal: metric.goal, proposer: this.opts.proposer.name });
+  }
+
+  /** Picks a run up where the trace ends: an experiment left open is closed as interrupted. */
+  private async resume(): Promise<void> {
+    const opened = TraceStore.open(join(this.runDir, 'trace.jsonl'));
+    this.store = opened.store;
+    this.state = deriveRunState(this.store.events());
+    const open = this.state.open;
+    const dirty = await this.repo.dirtyPaths();
+    const ours = new Set(this.opts.config.editable);
+    // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
+    // anything else is the user's and stops the resume.
+    if (dirty.length && !(open && dirty.every((p) => ours.has(p)))) await this.repo.assertClean();
+    await this.repo.checkoutRunBranch(this.tag).catch((e) => {
+      throw new GitError(`${(e as Error).message}`);
+    });
+    if (open) await this.closeOpenExperiment(open);
+    const best = this.state.best?.commit ?? this.state.startCommit;
+    if ((await this.repo.head()) !== best || dirty.length) await this.repo.resetTo(this.tag, best);
+    this.emit({ type: 'run.resumed', bestCommit: best, nextIteration: this.state.nextN });
+  }
+
+  private async closeOpenExperiment(x: Experiment): Promise<void> {
+    if (x.status) {
+      // Decided but not finished: only the bookkeeping after the decision was lost.
+      this.emit({ type: 'iteration.finished', n: x.n, result: x.status });
+      return;
+    }
+    const pid = x.training?.pid;
+    if (pid && !x.training?.outcome && isAlive(pid)) await killProcessGroup(pid, 3000);
+    if (x.commit && !x.baseline) await this.repo.recordTried(this.tag, x.n, x.commit);
+    this.emit({ type: 'experiment.interrupted', n: x.n, commit: x.commit, reason: pid ? 'the run stopped while training' : 'the run stopped mid-iteration' });
+    this.emit({ type: 'iteration.finished', n: x.n, result: 'interrupted' });
+  }
+
+  private bestCommit(): string {
+    return this.state.best?.commit ?? this.state.startCommit;
+  }
+
+  private rules(params: ReturnType<typeof parseParams>, extraFrozen: string[] = []): CandidateRules {
+    const { parameters, editable } = this.opts.config;
+    const excluded = new Set(parameters.exclude);
+    return {
+      params: params.filter((p) => !excluded.has(p.name)),
+      frozen: [...parameters.frozen, ...extraFrozen],
+      editable,
+      paramFile: parameters.file,
+      choices: parameters.choices,
+    };
+  }
+
+  private readEditable(): Record<string, string> {
+    return Object.fromEntries(this.opts.config.editable.map((f) => [f, readFileSync(join(this.repo.dir, f), 'utf8')]));
+  }
+
+  private currentParams(files: Record<string, string>) {
+    return parseParams(files[this.opts.config.parameters.file], { names: this.opts.config.parameters.names });
+  }
+
+  private async iterate(): Promise<IterationResult> {
+    const n = this.state.nextN;
+    const baseline = needsBaseline(this.state);
+    this.emit({ type: 'iteration.started', n, baseCommit: this.bestCommit(), baseline });
+    const finish = (result: IterationResult) => {
+      this.emit({ type: 'iteration.finished', n, result });
+      return result;
+    };
+
+    let commit: string;
+    let description = 'baseline';
+    if (baseline) {
+      commit = await this.repo.head();
+    } else {
+      const prepared = await this.prepareCandidate(n);
+      if (typeof prepared === 'string') return finish(prepared);
+      ({ commit, description } = prepared);
+    }
+
+    this.checkAbort();
+    const { run, metric } = this.opts.config;
+    const log = join(this.runDir, 'logs', `${n}.log`);
+    mkdirSync(join(this.runDir, 'logs'), { recursive: true });
+    const result = await this.executor.run({
+      n,
+      cwd: this.repo.dir,
+      command: run.command,
+      env: run.env,
+      timeoutSeconds: run.hardTimeoutSeconds,
+      logPath: log,
+      metric,
+      signal: this.opts.signal,
+      onStart: (pid) => this.emit({ type: 'training.started', n, commit, command: run.command, log, pid }),
+      onLine: (line, stream) => this.emit({ type: 'training.output', n, line, stream }),
+    });
+    this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason });
+
+    if (result.outcome === 'interrupted') {
+      if (!baseline) await this.repo.recordTried(this.tag, n, commit);
+      this.emit({ type: 'experiment.interrupted', n, commit, reason: result.reason ?? 'stopped' });
+      await this.repo.resetTo(this.tag, this.bestCommit());
+      finish('interrupted');
+      throw new Interrupted('interrupted');
+    }
+
+    const previousBest = this.state.best?.metric ?? null;
+    const { status, delta } = judge(result.outcome, result.metric, previousBest, metric);
+    this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description, memoryGb: memoryGb(result.secondary, this.opts.config) });
+    if (!baseline) await this.repo.recordTried(this.tag, n, commit);
+    if (status !== 'keep') await this.repo.resetTo(this.tag, this.bestCommit());
+    writeFileSync(join(this.runDir, 'results.tsv'), renderResultsTable(this.store.events(), metric.name));
+    return finish(status);
+  }
+
+  /** Proposes, validates, applies and commits a candidate; returns why not when it can't. */
+  private async prepareCandidate(n: number): Promise<{ commit: string; description: string } | IterationResult> {
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    const feedback: string[] = [];
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      this.checkAbort();
+      const files = this.readEditable();
+      const params = this.currentParams(files);
+      const rules = this.rules(params);
+      let candidate: Candidate;
+      try {
+        candidate = await this.opts.proposer.propose(this.context(n, rules, files, feedback), this.opts.signal);
+      } catch (e) {
+        this.checkAbort();
+        if (!(e instanceof ProposalError)) throw e;
+        this.emit({ type: 'proposal.failed', n, reason: e.message });
+        return 'proposal-failed';
+      }
+      this.emit({ type: 'candidate.proposed', n, candidate, proposer: this.opts.proposer.name });
+      const reasons = validateCandidate(candidate, rules, files);
+      if (reasons.length) {
+        const reason = reasons.join('; ');
+        this.emit({ type: 'candidate.rejected', n, by: 'validation', reason, candidate });
+        feedback.push(`Your proposal "${candidate.description}" was rejected before training: ${reason}`);
+        continue;
+      }
+      const changedPaths = await applyCandidate(this.repo.dir, candidate, rules, { names: this.opts.config.parameters.names });
+      const after = this.currentParams(this.readEditable());
+      const tree = await this.repo.stageTree(changedPaths);
+      this.emit({ type: 'candidate.applied', n, params: paramRecord(after), changed: paramChanges(params, after), tree });
+      const sameAs = this.state.evaluatedTrees.get(tree);
+      if (sameAs !== undefined) {
+        await this.repo.resetTo(this.tag, this.bestCommit());
+        const earlier = this.state.experiments.find((x) => x.n === sameAs)!;
+        this.emit({ type: 'candidate.cached', n, sameAs, metric: earlier.metric, status: earlier.status ?? 'crash' });
+        return 'cached';
+      }
+      const commit = await this.repo.commitStaged(this.tag, `${candidate.description}\n\n${candidate.hypothesis}`.trim());
+      this.emit({ type: 'candidate.committed', n, commit });
+      return { commit, description: candidate.description };
+    }
+    return 'rejected';
+  }
+
+  private context(n: number, rules: CandidateRules, files: Record<string, string>, feedback: string[]): ProposalContext {
+    const { config } = this.opts;
+    const frozen = new Set(rules.frozen);
+    const params: ParamView[] = rules.params.map((p) => ({
+      name: p.name,
+      value: p.value,
+      text: p.text,
+      kind: p.kind,
+      frozen: frozen.has(p.name),
+      choices: config.parameters.choices[p.name],
+    }));
+    const finished = this.state.experiments.filter((x) => !x.baseline && x.result && x.result !== 'interrupted');
+    return {
+      n,
+      metricName: config.metric.name,
+      goal: config.metric.goal,
+      researchGoal: config.goal,
+      timeBudgetSeconds: config.run.timeBudgetSeconds,
+      params,
+      editableFiles: config.editable.map((path) => ({ path, content: files[path] })),
+      history: finished.slice(-config.proposer.historyLength).map(historyEntry),
+      best: { metric: this.state.best?.metric ?? null, n: this.state.best?.n ?? 0 },
+      guidance: feedback,
+      evaluated: this.state.experiments.filter((x) => x.params && (x.status || x.sameAs !== undefined)).map((x) => x.params!),
+    };
+  }
+}
+
+function historyEntry(x: Experiment): HistoryEntry {
+  const changed = Object.fromEntries(Object.entries(x.changed ?? {}).map(([k, v]) => [k, v.to]));
+  const before = Object.fromEntries(Object.entries(x.changed ?? {}).map(([k, v]) => [k, v.from]));
+  const status: HistoryEntry['status'] = x.status ?? (x.result === 'cached' ? 'cached' : 'rejected');
+  return {
+    n: x.n,
+    description: x.description ?? x.rejections[0]?.candidate?.description ?? '(no valid proposal)',
+    changed,
+    before,
+    status,
+    metric: x.metric,
+    delta: x.delta,
+    reason: status === 'rejected' ? x.rejections.map((r) => r.reason).join('; ') || x.result : undefined,
+  };
+}
+
+function paramRecord(params: ReturnType<typeof parseParams>): Record<string, ParamValue> {
+  return Object.fromEntries(params.map((p) => [p.name, p.value]));
+}
+
+/** What changed between two parses of the parameter file. Pure. */
+export function paramChanges(before: ReturnType<typeof parseParams>, after: ReturnType<typeof parseParams>): Record<string, { from: ParamValue; to: ParamValue }> {
+  const old = paramRecord(before);
+  const out: Record<string, { from: ParamValue; to: ParamValue }> = {};
+  for (const p of after) {
+    if (JSON.stringify(old[p.name]) !== JSON.stringify(p.value)) out[p.name] = { from: old[p.name] ?? null, to: p.value };
+  }
+  return out;
+}
+
+function memoryGb(secondary: Record<string, number>, config: TargetConfig): number | null {
+  const m = config.metric.memory;
+  if (!m || secondary[m.name] === undefined) return null;
+  return m.unit === 'GB' ? secondary[m.name] : secondary[m.name] / 1024;
+}

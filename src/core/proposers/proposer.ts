@@ -1,0 +1,64 @@
+import type { Candidate, ParamValue } from '../candidates/candidate';
+import type { LlmUsage, Status } from '../events/events';
+import type { ParamKind } from '../target/pythonParams';
+
+/** One parameter as the proposer sees it. */
+export interface ParamView {
+  name: string;
+  value: ParamValue;
+  /** The value as written in the source file, e.g. `2**19` or `3e-4`. */
+  text: string;
+  kind: ParamKind;
+  frozen: boolean;
+  /** Allowed values, when the config gives a choice list (strings mostly). */
+  choices?: ParamValue[];
+}
+
+/** One past experiment, as the proposer sees it. */
+export interface HistoryEntry {
+  n: number;
+  description: string;
+  /** Parameter values this experiment changed relative to the base it ran on. */
+  changed: Record<string, ParamValue>;
+  /** Parameter values before the change (same keys as `changed`). */
+  before: Record<string, ParamValue>;
+  status: Status | 'rejected' | 'cached';
+  metric: number | null;
+  delta: number | null;
+  /** Why it was rejected, when status is 'rejected'. */
+  reason?: string;
+}
+
+export interface ProposalContext {
+  n: number;
+  metricName: string;
+  goal: 'minimize' | 'maximize';
+  /** Free-text research goal from the config (what the researcher wants). */
+  researchGoal?: string;
+  timeBudgetSeconds: number;
+  params: ParamView[];
+  editableFiles: { path: string; content: string }[];
+  /** Oldest first, at most the configured history length. */
+  history: HistoryEntry[];
+  best: { metric: number | null; n: number };
+  /** Advice from strategy review, mechanisms, and feedback on recent rejections. */
+  guidance: string[];
+  /** Every full parameter configuration already evaluated (to avoid proposing one again). */
+  evaluated: Record<string, ParamValue>[];
+}
+
+/** Thrown when a proposer can't produce a valid candidate; the loop records it and moves on. */
+export class ProposalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProposalError';
+  }
+}
+
+export interface Proposer {
+  readonly name: string;
+  propose(ctx: ProposalContext, signal?: AbortSignal): Promise<Candidate>;
+}
+
+/** Proposers that call an LLM report each call here, so the loop can put it in the trace. */
+export type LlmCallListener = (usage: LlmUsage, ok: boolean, error?: string) => void;

@@ -1,0 +1,22 @@
+import type { RunEvent } from '../events/events';
+
+/**
+ * results.tsv in karpathy/autoresearch's shape (`commit, <metric>, memory_gb, status, description`),
+ * regenerated from the trace so it can never disagree with it.
+ */
+export function renderResultsTable(events: readonly RunEvent[], metricName: string): string {
+  const rows = [['commit', metricName, 'memory_gb', 'status', 'description'].join('\t')];
+  for (const e of events) {
+    if (e.type !== 'experiment.decided') continue;
+    rows.push(
+      [
+        e.commit.slice(0, 7),
+        e.metric === null ? '0.000000' : e.metric.toFixed(6),
+        e.memoryGb === null ? '0.0' : e.memoryGb.toFixed(1),
+        e.status,
+        e.description.replace(/[\t\r\n]+/g, ' ').trim(),
+      ].join('\t'),
+    );
+  }
+  return rows.join('\n') + '\n';
+}

@@ -1,0 +1,139 @@
+import type { Candidate, ParamValue } from '../candidates/candidate';
+import type { IterationResult, Outcome, RejectedBy, RunEvent, Status } from '../events/events';
+
+/** One iteration as the events describe it. */
+export interface Experiment {
+  n: number;
+  baseline: boolean;
+  baseCommit: string;
+  candidate?: Candidate;
+  proposer?: string;
+  rejections: { by: RejectedBy; reason: string; candidate?: Candidate }[];
+  params?: Record<string, ParamValue>;
+  changed?: Record<string, { from: ParamValue; to: ParamValue }>;
+  tree?: string;
+  commit?: string;
+  sameAs?: number;
+  training?: { outcome?: Outcome; pid?: number; log: string; seconds?: number; reason?: string; secondary?: Record<string, number> };
+  status?: Status;
+  metric: number | null;
+  delta: number | null;
+  memoryGb: number | null;
+  description?: string;
+  /** Set once the iteration finished; absent for the one an interrupted process left open. */
+  result?: IterationResult;
+}
+
+export interface RunState {
+  tag: string;
+  branch: string;
+  /** The commit the run started from (the user's HEAD). */
+  startCommit: string;
+  metricName: string;
+  goal: 'minimize' | 'maximize';
+  experiments: Experiment[];
+  best: { n: number; commit: string; metric: number } | null;
+  /** Git tree → the experiment that trained it (cache of evaluated configurations). */
+  evaluatedTrees: Map<string, number>;
+  /** An iteration that started and never finished (the process died mid-way). */
+  open: Experiment | null;
+  /** Finished iterations that count toward the budget (all but interrupted ones, baseline excluded). */
+  iterationsDone: number;
+  nextN: number;
+  stopped: 'completed' | 'interrupted' | 'error' | null;
+}
+
+/** Replays a whole trace into the state the loop, the CLI and the views work from. Pure. */
+export function deriveRunState(events: readonly RunEvent[]): RunState {
+  let state: RunState | null = null;
+  for (const e of events) state = applyEvent(state, e);
+  if (!state) throw new Error('trace has no run.started event');
+  return state;
+}
+
+/**
+ * Folds one event into the state (mutating it, so a live run stays O(1) per event). The first event
+ * must be run.started.
+ */
+export function applyEvent(state: RunState | null, e: RunEvent): RunState {
+  if (e.type === 'run.started') {
+    return {
+      tag: e.tag,
+      branch: e.branch,
+      startCommit: e.baseCommit,
+      metricName: e.metric,
+      goal: e.goal,
+      experiments: [],
+      best: null,
+      evaluatedTrees: new Map(),
+      open: null,
+      iterationsDone: 0,
+      nextN: 0,
+      stopped: null,
+    };
+  }
+  if (!state) throw new Error(`trace starts with ${e.type}, not run.started`);
+  const get = (n: number) => {
+    const x = state.open?.n === n ? state.open : state.experiments.find((y) => y.n === n);
+    if (!x) throw new Error(`trace event ${e.type} for experiment ${n} before its iteration.started`);
+    return x;
+  };
+  switch (e.type) {
+    case 'iteration.started': {
+      const x: Experiment = { n: e.n, baseline: e.baseline, baseCommit: e.baseCommit, rejections: [], metric: null, delta: null, memoryGb: null };
+      state.experiments.push(x);
+      state.open = x;
+      state.nextN = Math.max(state.nextN, e.n + 1);
+      state.stopped = null;
+      break;
+    }
+    case 'candidate.proposed':
+      Object.assign(get(e.n), { candidate: e.candidate, proposer: e.proposer, description: e.candidate.description });
+      break;
+    case 'candidate.rejected':
+      get(e.n).rejections.push({ by: e.by, reason: e.reason, candidate: e.candidate });
+      break;
+    case 'candidate.applied':
+      Object.assign(get(e.n), { params: e.params, changed: e.changed, tree: e.tree });
+      break;
+    case 'candidate.cached':
+      Object.assign(get(e.n), { sameAs: e.sameAs, metric: e.metric });
+      break;
+    case 'candidate.committed':
+      get(e.n).commit = e.commit;
+      break;
+    case 'training.started':
+      get(e.n).training = { pid: e.pid, log: e.log };
+      break;
+    case 'training.finished': {
+      const x = get(e.n);
+      x.training = { ...(x.training ?? { log: '' }), outcome: e.outcome, seconds: e.seconds, reason: e.reason, secondary: e.secondary };
+      break;
+    }
+    case 'experiment.decided': {
+      const x = get(e.n);
+      Object.assign(x, { status: e.status, metric: e.metric, delta: e.delta, memoryGb: e.memoryGb, description: e.description, commit: e.commit });
+      if (x.tree) state.evaluatedTrees.set(x.tree, e.n);
+      if (e.status === 'keep' && e.metric !== null) state.best = { n: e.n, commit: e.commit, metric: e.metric };
+      break;
+    }
+    case 'iteration.finished': {
+      const x = get(e.n);
+      x.result = e.result;
+      if (e.result !== 'interrupted' && !x.baseline) state.iterationsDone++;
+      if (state.open === x) state.open = null;
+      break;
+    }
+    case 'run.stopped':
+      state.stopped = e.reason;
+      break;
+    default:
+      break;
+  }
+  return state;
+}
+
+/** The baseline has not produced a metric yet: the next iteration must (re)run it. */
+export function needsBaseline(state: RunState): boolean {
+  return state.best === null;
+}

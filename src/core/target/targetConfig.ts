@@ -1,0 +1,169 @@
+import Ajv, { type ErrorObject } from 'ajv';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import schema from '../../../schemas/autoresearch.config.schema.json';
+import type { ParamValue } from '../candidates/candidate';
+import type { LlmSettings } from '../llm/llmClient';
+import { metricPattern, type MetricSpec } from './metric';
+
+export const CONFIG_FILE = 'autoresearch.config.json';
+
+/** The config with every default filled in: what the engine works from. */
+export interface TargetConfig {
+  goal?: string;
+  editable: string[];
+  parameters: {
+    file: string;
+    names: string[];
+    exclude: string[];
+    frozen: string[];
+    choices: Record<string, ParamValue[]>;
+  };
+  run: {
+    command: string;
+    timeBudgetSeconds: number;
+    hardTimeoutSeconds: number;
+    env: Record<string, string>;
+  };
+  metric: MetricSpec & {
+    goal: 'minimize' | 'maximize';
+    minImprovement: number;
+    memory?: { name: string; unit: 'MB' | 'GB' };
+  };
+  proposer: { kind: 'heuristic' | 'llm'; seed: number; historyLength: number };
+  llm: Omit<LlmSettings, 'apiKey'> & { model: string };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateShape = ajv.compile(schema);
+
+function fieldPath(e: ErrorObject): string {
+  const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return base ? `${base}.${extra}` : extra;
+  }
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return base ? `${base}.${missing}` : missing;
+  }
+  return base || '(top level)';
+}
+
+function describeError(e: ErrorObject): string {
+  const field = fieldPath(e);
+  if (e.keyword === 'additionalProperties') {
+    if (/apikey|api_key|key$/i.test(field)) {
+      return `${field}: API keys never go in the config file; set OPENAI_API_KEY in the environment (or use "Set API Key" in VS Code)`;
+    }
+    const parent = e.instancePath;
+    const allowed = Object.keys(propertiesAt(parent));
+    return `${field}: unknown field${allowed.length ? ` (allowed here: ${allowed.join(', ')})` : ''}`;
+  }
+  if (e.keyword === 'required') return `${field}: required field is missing`;
+  if (e.keyword === 'enum') return `${field}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  return `${field}: ${e.message ?? 'invalid'}`;
+}
+
+function propertiesAt(instancePath: string): Record<string, unknown> {
+  let node: any = schema;
+  for (const part of instancePath.split('/').filter(Boolean)) {
+    node = node?.properties?.[part];
+  }
+  return node?.properties ?? {};
+}
+
+/** Validates raw JSON and fills defaults. Pure: file checks happen in loadTargetConfig. */
+export function parseTargetConfig(raw: unknown): TargetConfig {
+  if (!validateShape(raw)) {
+    const problems = (validateShape.errors ?? []).map(describeError);
+    throw new ConfigError(`${CONFIG_FILE} is invalid:\n  - ${[...new Set(problems)].join('\n  - ')}`);
+  }
+  const c = raw as any;
+  const budget: number = c.run.timeBudgetSeconds ?? 300;
+  const config: TargetConfig = {
+    goal: c.goal,
+    editable: c.editable,
+    parameters: {
+      file: c.parameters.file,
+      names: c.parameters.names ?? [],
+      exclude: c.parameters.exclude ?? [],
+      frozen: c.parameters.frozen ?? [],
+      choices: c.parameters.choices ?? {},
+    },
+    run: {
+      command: c.run.command,
+      timeBudgetSeconds: budget,
+      hardTimeoutSeconds: c.run.hardTimeoutSeconds ?? budget * 2 + 60,
+      env: c.run.env ?? {},
+    },
+    metric: {
+      name: c.metric.name,
+      regex: c.metric.regex,
+      goal: c.metric.goal ?? 'minimize',
+      minImprovement: c.metric.minImprovement ?? 0,
+      secondary: c.metric.secondary ?? [],
+      memory: c.metric.memory ? { name: c.metric.memory.name, unit: c.metric.memory.unit ?? 'MB' } : undefined,
+    },
+    proposer: {
+      kind: c.proposer?.kind ?? 'heuristic',
+      seed: c.proposer?.seed ?? 1,
+      historyLength: c.proposer?.historyLength ?? 20,
+    },
+    llm: {
+      baseURL: c.llm?.baseURL,
+      model: c.llm?.model ?? 'gpt-4o-mini',
+      temperature: c.llm?.temperature,
+      maxTokens: c.llm?.maxTokens,
+      stream: c.llm?.stream ?? false,
+      timeoutSeconds: c.llm?.timeoutSeconds ?? 120,
+      maxRetries: c.llm?.maxRetries ?? 4,
+    },
+  };
+  const problems: string[] = [];
+  for (const [field, spec] of [['metric.regex', config.metric], ...config.metric.secondary!.map((s, i) => [`metric.secondary[${i}].regex`, s] as const)] as const) {
+    try {
+      metricPattern(spec.name, spec.regex);
+    } catch (e) {
+      problems.push(`${field}: ${(e as Error).message}`);
+    }
+  }
+  if (!config.editable.includes(config.parameters.file)) {
+    problems.push(`parameters.file: "${config.parameters.file}" must also be listed in editable`);
+  }
+  if (config.metric.memory && !config.metric.secondary!.some((s) => s.name === config.metric.memory!.name)) {
+    problems.push(`metric.memory.name: "${config.metric.memory.name}" is not one of metric.secondary`);
+  }
+  if (config.run.hardTimeoutSeconds < config.run.timeBudgetSeconds) {
+    problems.push(`run.hardTimeoutSeconds: must be at least run.timeBudgetSeconds (${config.run.timeBudgetSeconds})`);
+  }
+  if (problems.length) throw new ConfigError(`${CONFIG_FILE} is invalid:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}
+
+/** Reads, validates and checks the config against the repo it describes. */
+export function loadTargetConfig(repoDir: string): TargetConfig {
+  const path = join(repoDir, CONFIG_FILE);
+  if (!existsSync(path)) {
+    throw new ConfigError(`No ${CONFIG_FILE} in ${repoDir}. Run \`bilevel init\` there to create one.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${CONFIG_FILE} is not valid JSON: ${(e as Error).message}`);
+  }
+  const config = parseTargetConfig(raw);
+  const missing = config.editable.filter((f) => !existsSync(join(repoDir, f)));
+  if (missing.length) {
+    throw new ConfigError(`${CONFIG_FILE} is invalid:\n  - editable: file not found: ${missing.join(', ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ParamValue } from '../../src/core/candidates/candidate';
+import { HeuristicProposer, neighbours, rankMoves, seededRandom } from '../../src/core/proposers/heuristicProposer';
+import type { HistoryEntry, ParamView, ProposalContext } from '../../src/core/proposers/proposer';
+
+const p = (name: string, value: ParamValue, kind: ParamView['kind'], extra: Partial<ParamView> = {}): ParamView => ({ name, value, text: String(value), kind, frozen: false, ...extra });
+
+function ctx(params: ParamView[], history: HistoryEntry[] = [], evaluated: Record<string, ParamValue>[] = []): ProposalContext {
+  return {
+    n: history.length + 1, metricName: 'val_bpb', goal: 'minimize', timeBudgetSeconds: 10, params, editableFiles: [], history,
+    best: { metric: 1, n: 0 }, guidance: [], evaluated: [Object.fromEntries(params.map((x) => [x.name, x.value])), ...evaluated],
+  };
+}
+
+test('neighbours fit the kind of value', () => {
+  assert.deepEqual(neighbours(p('BATCH', 32, 'int')).map((m) => m.to), [64, 16]);
+  assert.deepEqual(neighbours(p('DEPTH', 3, 'int')).map((m) => m.to), [6, 1]);
+  assert.deepEqual(neighbours(p('LR', 0.003, 'float')).map((m) => m.to), [0.006, 0.0015]);
+  assert.deepEqual(neighbours(p('DROPOUT', 0, 'float')).map((m) => m.to), [0.1]);
+  assert.deepEqual(neighbours(p('TIE', true, 'bool')).map((m) => m.to), [false]);
+  assert.deepEqual(neighbours(p('ACT', 'relu', 'string', { choices: ['gelu', 'relu', 'silu'] })).map((m) => m.to), ['gelu', 'silu']);
+  assert.deepEqual(neighbours(p('NAME', 'x', 'string')), [], 'a free string without choices is not guessed at');
+  assert.deepEqual(neighbours(p('BETAS', [0.9, 0.95], 'tuple')), []);
+});
+
+test('frozen parameters and evaluated configurations are never proposed', () => {
+  const params = [p('A', 4, 'int', { frozen: true }), p('B', 8, 'int')];
+  const moves = rankMoves(ctx(params, [], [{ A: 4, B: 16 }]), seededRandom(1));
+  assert.deepEqual(moves.map((m) => [m.name, m.to]), [['B', 4]]);
+});
+
+test('after a failed move up, the opposite direction is preferred', () => {
+  const params = [p('A', 8, 'int'), p('B', 8, 'int')];
+  const history: HistoryEntry[] = [
+    { n: 1, description: '', changed: { A: 16 }, before: { A: 8 }, status: 'discard', metric: 1.1, delta: 0.1 },
+  ];
+  const [first] = rankMoves(ctx(params, history, [{ A: 16, B: 8 }]), seededRandom(3));
+  assert.deepEqual([first.name, first.to], ['A', 4]);
+});
+
+test('a move that paid off is repeated in the same direction', () => {
+  const params = [p('A', 4, 'int'), p('B', 8, 'int'), p('C', 8, 'int')];
+  const history: HistoryEntry[] = [
+    { n: 1, description: '', changed: { A: 4 }, before: { A: 8 }, status: 'keep', metric: 0.9, delta: -0.1 },
+  ];
+  const [first] = rankMoves(ctx(params, history, [{ A: 8, B: 8, C: 8 }]), seededRandom(5));
+  assert.deepEqual([first.name, first.to], ['A', 2]);
+});
+
+test('the proposer never repeats itself over a whole neighbourhood, then says it is exhausted', async () => {
+  const params = [p('A', 8, 'int'), p('B', true, 'bool')];
+  const proposer = new HeuristicProposer(7);
+  const seen: Record<string, ParamValue>[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await proposer.propose(ctx(params, [], seen));
+    const cfg = { A: 8, B: true, ...c.params };
+    assert.ok(!seen.some((s) => JSON.stringify(s) === JSON.stringify(cfg)), `proposal ${i} repeats ${JSON.stringify(cfg)}`);
+    assert.equal(Object.keys(c.params!).length, 1, 'one parameter at a time');
+    assert.ok(c.description.length > 0 && c.hypothesis.length > 0);
+    seen.push(cfg);
+  }
+  await assert.rejects(proposer.propose(ctx(params, [], seen)), /every single-parameter neighbour/);
+});
+
+test('the same seed gives the same proposals', async () => {
+  const params = [p('A', 8, 'int'), p('B', 8, 'int'), p('C', 0.1, 'float')];
+  const a = await new HeuristicProposer(11).propose(ctx(params));
+  const b = await new HeuristicProposer(11).propose(ctx(params));
+  assert.deepEqual(a, b);
+});

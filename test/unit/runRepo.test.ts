@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunRepo, triedRef } from '../../src/core/git/runRepo';
+
+const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+
+function repo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'repo-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  writeFileSync(join(dir, 'train.py'), 'LR = 0.1\n');
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+  return dir;
+}
+
+test('a repo without commits or outside git gets a clear error', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'norepo-'));
+  await assert.rejects(RunRepo.open(empty), /not a git repository/);
+  git(empty, 'init', '-q');
+  await assert.rejects(RunRepo.open(empty), /no commits yet/);
+});
+
+test('a dirty working tree is refused with what to do', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, 'train.py'), 'LR = 0.2\n');
+  const r = await RunRepo.open(dir);
+  await assert.rejects(r.assertClean(), /uncommitted changes \(train\.py\).*commit them .* or stash them/);
+});
+
+test('untracked files do not make the tree dirty', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, 'notes.txt'), 'x');
+  await (await RunRepo.open(dir)).assertClean();
+});
+
+test('run branch, commits, tried refs and resets never touch the user branch', async () => {
+  const dir = repo();
+  const mainBefore = git(dir, 'rev-parse', 'main');
+  const r = await RunRepo.open(dir);
+  await r.excludeRunState();
+  await r.excludeRunState();
+  assert.equal(readFileSync(join(dir, '.git/info/exclude'), 'utf8').split('\n').filter((l) => l === '/.autoresearch/runs/').length, 1);
+  const { branch, baseCommit } = await r.createRunBranch('t1');
+  assert.equal(branch, 'autoresearch/t1');
+  assert.equal(baseCommit, mainBefore);
+  writeFileSync(join(dir, 'train.py'), 'LR = 0.2\n');
+  const tree = await r.stageTree(['train.py']);
+  assert.match(tree, /^[0-9a-f]{40}$/);
+  const c1 = await r.commitStaged('t1', 'raise LR');
+  await r.recordTried('t1', 1, c1);
+  await r.resetTo('t1', baseCommit);
+  assert.equal(readFileSync(join(dir, 'train.py'), 'utf8'), 'LR = 0.1\n');
+  assert.equal(git(dir, 'rev-parse', triedRef('t1', 1)), c1);
+  assert.equal(git(dir, 'rev-parse', 'main'), mainBefore, 'main is untouched');
+  git(dir, 'checkout', '-q', 'main');
+  await assert.rejects(r.resetTo('t1', c1), /only ever rewrites autoresearch\/t1/);
+  assert.equal(git(dir, 'rev-parse', 'main'), mainBefore);
+});
+
+test('commits work without a configured git identity', async () => {
+  const dir = repo();
+  const r = await RunRepo.open(dir);
+  await r.createRunBranch('t2');
+  writeFileSync(join(dir, 'train.py'), 'LR = 0.3\n');
+  await r.stageTree(['train.py']);
+  const env = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'home-')), GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+  const saved = process.env;
+  process.env = env;
+  try {
+    const r2 = await RunRepo.open(dir);
+    const c = await r2.commitStaged('t2', 'x');
+    assert.equal(git(dir, 'log', '-1', '--format=%an', c), 'Bilevel Autoresearch');
+  } finally {
+    process.env = saved;
+  }
+});
