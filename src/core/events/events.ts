@@ -19,6 +19,8 @@ export interface LlmUsage {
   promptTokens: number;
   completionTokens: number;
   ms: number;
+  /** Token counts estimated from text length because the server reported none. */
+  estimated?: boolean;
 }
 
 interface Base {

@@ -1,0 +1,88 @@
+import type { Outcome } from '../events/events';
+import type { MetricSpec } from '../target/metric';
+
+/** One training run to execute. Executors differ in where it runs (here, over ssh, under slurm), not in what it means. */
+export interface TrainingRequest {
+  /** Experiment number, for naming. */
+  n: number;
+  /** Working copy to run in. */
+  cwd: string;
+  /** Shell command, e.g. "python3 train.py". */
+  command: string;
+  env?: Record<string, string>;
+  /** Hard timeout: the whole run is killed and the outcome is 'timeout'. */
+  timeoutSeconds: number;
+  /** Full output (stdout and stderr interleaved in arrival order) is written here; directories are created. */
+  logPath: string;
+  metric: MetricSpec;
+  /** Stop: kill the run now, outcome 'interrupted'. */
+  signal?: AbortSignal;
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Called once the run has started, with an id that `killProcessGroup` can stop (the process group id locally). */
+  onStart?: (pid: number) => void;
+}
+
+export interface TrainingResult {
+  outcome: Outcome;
+  exitCode: number | null;
+  signal: string | null;
+  metric: number | null;
+  secondary: Record<string, number>;
+  /** Wall time. */
+  seconds: number;
+  /** Human-readable, for crash/timeout/interrupted. */
+  reason?: string;
+}
+
+/** Runs training. `run` resolves for every failure of the training itself; those are outcomes, not errors. */
+export interface Executor {
+  readonly kind: string;
+  run(req: TrainingRequest): Promise<TrainingResult>;
+}
+
+export interface OutcomeFacts {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  interrupted: boolean;
+  metric: number | null;
+  metricName: string;
+  /** Last non-empty line the run wrote to stderr: usually the exception. */
+  lastErrorLine?: string;
+  /** For the timeout reason. */
+  timeoutSeconds?: number;
+  /** The run never started (missing directory, spawn failure). */
+  startError?: string;
+  /** The metric's last printed value when it was not a finite number, e.g. "nan". */
+  invalidMetric?: string;
+}
+
+const MAX_REASON_DETAIL = 300;
+
+function detail(text: string | undefined): string {
+  if (!text) return '';
+  const line = text.trim();
+  return `: ${line.length > MAX_REASON_DETAIL ? `${line.slice(0, MAX_REASON_DETAIL)}…` : line}`;
+}
+
+/**
+ * How a run ended. Precedence: interrupted > timeout > crash > ok. A crash is a non-zero exit, death by a
+ * signal, a run that never started, or a clean exit without a finite metric (a diverged run is not a result).
+ */
+export function classifyOutcome(facts: OutcomeFacts): Pick<TrainingResult, 'outcome' | 'reason'> {
+  if (facts.interrupted) return { outcome: 'interrupted', reason: 'stopped' };
+  if (facts.timedOut) {
+    return { outcome: 'timeout', reason: facts.timeoutSeconds !== undefined ? `timed out after ${facts.timeoutSeconds} s` : 'timed out' };
+  }
+  if (facts.startError !== undefined) return { outcome: 'crash', reason: `could not start${detail(facts.startError)}` };
+  if (facts.signal !== null) return { outcome: 'crash', reason: `killed by ${facts.signal}${detail(facts.lastErrorLine)}` };
+  if (facts.exitCode !== 0) {
+    const how = facts.exitCode === null ? 'exited abnormally' : `exit code ${facts.exitCode}`;
+    return { outcome: 'crash', reason: `${how}${detail(facts.lastErrorLine)}` };
+  }
+  if (facts.metric === null || !Number.isFinite(facts.metric)) {
+    if (facts.invalidMetric !== undefined) return { outcome: 'crash', reason: `${facts.metricName} was ${facts.invalidMetric}` };
+    return { outcome: 'crash', reason: `no ${facts.metricName} line in output` };
+  }
+  return { outcome: 'ok' };
+}
