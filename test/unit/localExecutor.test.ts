@@ -20,7 +20,7 @@ function tempDir(): string {
 }
 
 function request(dir: string, command: string, extra: Partial<TrainingRequest> = {}): TrainingRequest {
-  return { n: 1, cwd: dir, command, timeoutSeconds: 10, logPath: join(dir, 'logs', '1.log'), metric, ...extra };
+  return { n: 1, cwd: dir, commit: 'HEAD', command, timeoutSeconds: 10, logPath: join(dir, 'logs', '1.log'), metric, ...extra };
 }
 
 function emitting(dir: string, steps: Step[], extra: Partial<TrainingRequest> = {}): TrainingRequest {

@@ -5,8 +5,10 @@ import type { MetricSpec } from '../target/metric';
 export interface TrainingRequest {
   /** Experiment number, for naming. */
   n: number;
-  /** Working copy to run in. */
+  /** Working copy to run in (locally: the checkout the commit is in). */
   cwd: string;
+  /** The commit to train. Remote executors sync exactly this commit; the local one runs `cwd` as it is. */
+  commit: string;
   /** Shell command, e.g. "python3 train.py". */
   command: string;
   env?: Record<string, string>;

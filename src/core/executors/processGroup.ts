@@ -20,7 +20,7 @@ function errnoCode(e: unknown): string | undefined {
 }
 
 /** Linux process state from /proc/<pid>/stat ("R", "S", "Z", ...), or undefined where /proc is not available. */
-function procState(pid: number): { state: string; pgrp: number } | undefined {
+function procState(pid: number): { state: string; pgrp: number; startTicks: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -29,7 +29,24 @@ function procState(pid: number): { state: string; pgrp: number } | undefined {
   }
   // The command name is in parentheses and may itself contain spaces or parentheses.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], pgrp: Number(fields[2]) };
+  // Field 22 of stat (starttime, clock ticks since boot) is index 19 after the command name.
+  return { state: fields[0], pgrp: Number(fields[2]), startTicks: Number(fields[19]) };
+}
+
+/**
+ * When the process started (ms since the epoch), or undefined where /proc can't tell. Lets a resumed
+ * run check that a pid from the trace is still its own training run and not a reused pid.
+ */
+export function processStartTime(pid: number): number | undefined {
+  const info = procState(pid);
+  if (!info) return undefined;
+  try {
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    // USER_HZ is 100 on every Linux ABI Node supports.
+    return Number.isFinite(btime) ? btime * 1000 + (info.startTicks * 1000) / 100 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

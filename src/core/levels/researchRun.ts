@@ -6,7 +6,7 @@ import { validateCandidate, type CandidateRules } from '../candidates/validateCa
 import type { IterationResult, LlmUsage, RunEvent, RunEventBody } from '../events/events';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
-import { isAlive, killProcessGroup } from '../executors/processGroup';
+import { isAlive, killProcessGroup, processStartTime } from '../executors/processGroup';
 import { GitError, RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
 import { renderResultsTable } from '../store/resultsTable';
@@ -62,6 +62,9 @@ export function latestRunTag(repoDir: string): string | null {
 
 class Interrupted extends Error {}
 
+/** A proposer that fails this many times in a row (endpoint down, bad key) stops the run instead of burning iterations. */
+const MAX_PROPOSAL_FAILURES_IN_A_ROW = 3;
+
 /**
  * Level 1, the inner research loop: propose → validate → commit → train → judge → keep or reset.
  * Every step is an event appended to the trace before the next step starts, so the run can be
@@ -74,6 +77,7 @@ export class ResearchRun {
   private tag!: string;
   private runDir!: string;
   private readonly executor: Executor;
+  private lastProposalFailure: string | undefined;
 
   constructor(private readonly opts: ResearchRunOptions) {
     this.executor = opts.executor ?? new LocalExecutor();
@@ -90,10 +94,18 @@ export class ResearchRun {
     if (resuming) await this.resume();
     else await this.start();
 
+    let failuresInARow = 0;
     try {
       while (this.state.iterationsDone < opts.iterations || needsBaseline(this.state)) {
         this.checkAbort();
         const result = await this.iterate();
+        failuresInARow = result === 'proposal-failed' ? failuresInARow + 1 : 0;
+        if (failuresInARow >= MAX_PROPOSAL_FAILURES_IN_A_ROW) {
+          const last = this.state.experiments[this.state.experiments.length - 1];
+          const reason = this.lastProposalFailure ?? 'unknown';
+          this.emit({ type: 'run.stopped', reason: 'error', message: `${failuresInARow} proposals in a row failed (last: ${reason}); stopping at #${last.n}. Fix the proposer (endpoint, model, key) and run again to resume.` });
+          return this.summary();
+        }
         if (result === 'crash' && this.state.best === null) {
           const x = this.state.experiments[this.state.experiments.length - 1];
           this.emit({ type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` });
@@ -169,7 +181,7 @@ export class ResearchRun {
       return;
     }
     const pid = x.training?.pid;
-    if (pid && !x.training?.outcome && isAlive(pid)) await killProcessGroup(pid, 3000);
+    if (pid && !x.training?.outcome && isOurTraining(pid, x.training!.startedAt)) await killProcessGroup(pid, 3000);
     if (x.commit && !x.baseline) await this.repo.recordTried(this.tag, x.n, x.commit);
     this.emit({ type: 'experiment.interrupted', n: x.n, commit: x.commit, reason: pid ? 'the run stopped while training' : 'the run stopped mid-iteration' });
     this.emit({ type: 'iteration.finished', n: x.n, result: 'interrupted' });
@@ -225,6 +237,7 @@ export class ResearchRun {
     const result = await this.executor.run({
       n,
       cwd: this.repo.dir,
+      commit,
       command: run.command,
       env: run.env,
       timeoutSeconds: run.hardTimeoutSeconds,
@@ -268,6 +281,7 @@ export class ResearchRun {
       } catch (e) {
         this.checkAbort();
         if (!(e instanceof ProposalError)) throw e;
+        this.lastProposalFailure = e.message;
         this.emit({ type: 'proposal.failed', n, reason: e.message });
         return 'proposal-failed';
       }
@@ -323,6 +337,14 @@ export class ResearchRun {
       evaluated: this.state.experiments.filter((x) => x.params && (x.status || x.sameAs !== undefined)).map((x) => x.params!),
     };
   }
+}
+
+/** The pid is alive and started within seconds of the trace's training.started (not a reused pid). */
+function isOurTraining(pid: number, startedAt: string | undefined): boolean {
+  if (!isAlive(pid)) return false;
+  const started = processStartTime(pid);
+  if (started === undefined || !startedAt) return true;
+  return Math.abs(started - Date.parse(startedAt)) < 10_000;
 }
 
 function historyEntry(x: Experiment): HistoryEntry {

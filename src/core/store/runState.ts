@@ -14,7 +14,7 @@ export interface Experiment {
   tree?: string;
   commit?: string;
   sameAs?: number;
-  training?: { outcome?: Outcome; pid?: number; log: string; seconds?: number; reason?: string; secondary?: Record<string, number> };
+  training?: { outcome?: Outcome; pid?: number; startedAt?: string; log: string; seconds?: number; reason?: string; secondary?: Record<string, number> };
   status?: Status;
   metric: number | null;
   delta: number | null;
@@ -103,7 +103,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
       get(e.n).commit = e.commit;
       break;
     case 'training.started':
-      get(e.n).training = { pid: e.pid, log: e.log };
+      get(e.n).training = { pid: e.pid, startedAt: e.at, log: e.log };
       break;
     case 'training.finished': {
       const x = get(e.n);
