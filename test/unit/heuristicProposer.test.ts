@@ -15,6 +15,8 @@ function ctx(params: ParamView[], history: HistoryEntry[] = [], evaluated: Recor
 
 test('neighbours fit the kind of value', () => {
   assert.deepEqual(neighbours(p('BATCH', 32, 'int')).map((m) => m.to), [64, 16]);
+  assert.deepEqual(neighbours(p('BATCH', 32, 'int'), 2).map((m) => m.to), [128, 8]);
+  assert.deepEqual(neighbours(p('ACT', 'gelu', 'string', { choices: ['gelu', 'relu', 'silu'] }), 2).map((m) => m.to), ['silu']);
   assert.deepEqual(neighbours(p('DEPTH', 3, 'int')).map((m) => m.to), [6, 1]);
   assert.deepEqual(neighbours(p('LR', 0.003, 'float')).map((m) => m.to), [0.006, 0.0015]);
   assert.deepEqual(neighbours(p('DROPOUT', 0, 'float')).map((m) => m.to), [0.1]);
@@ -27,7 +29,9 @@ test('neighbours fit the kind of value', () => {
 test('frozen parameters and evaluated configurations are never proposed', () => {
   const params = [p('A', 4, 'int', { frozen: true }), p('B', 8, 'int')];
   const moves = rankMoves(ctx(params, [], [{ A: 4, B: 16 }]), seededRandom(1));
-  assert.deepEqual(moves.map((m) => [m.name, m.to]), [['B', 4]]);
+  assert.ok(moves.every((m) => m.name === 'B'), 'nothing on the frozen A');
+  assert.ok(!moves.some((m) => m.to === 16), 'the evaluated B=16 is not proposed again');
+  assert.deepEqual([moves[0].name, moves[0].to], ['B', 4], 'the untried small step comes before larger steps');
 });
 
 test('after a failed move up, the opposite direction is preferred', () => {
@@ -48,18 +52,22 @@ test('a move that paid off is repeated in the same direction', () => {
   assert.deepEqual([first.name, first.to], ['A', 2]);
 });
 
-test('the proposer never repeats itself over a whole neighbourhood, then says it is exhausted', async () => {
+test('the proposer never repeats itself over a whole neighbourhood, small steps first, then says it is exhausted', async () => {
   const params = [p('A', 8, 'int'), p('B', true, 'bool')];
   const proposer = new HeuristicProposer(7);
   const seen: Record<string, ParamValue>[] = [];
-  for (let i = 0; i < 3; i++) {
+  const steps: number[] = [];
+  for (let i = 0; i < 7; i++) {
     const c = await proposer.propose(ctx(params, [], seen));
     const cfg = { A: 8, B: true, ...c.params };
     assert.ok(!seen.some((s) => JSON.stringify(s) === JSON.stringify(cfg)), `proposal ${i} repeats ${JSON.stringify(cfg)}`);
     assert.equal(Object.keys(c.params!).length, 1, 'one parameter at a time');
     assert.ok(c.description.length > 0 && c.hypothesis.length > 0);
     seen.push(cfg);
+    if (c.params!.A !== undefined) steps.push(Math.abs(Math.log2((c.params!.A as number) / 8)));
   }
+  assert.deepEqual(steps, [...steps].sort(), 'step sizes grow only as smaller ones are used up');
+  assert.deepEqual([...new Set(steps)], [1, 2, 3]);
   await assert.rejects(proposer.propose(ctx(params, [], seen)), /every single-parameter neighbour/);
 });
 

@@ -8,34 +8,43 @@ export interface Move {
   to: ParamValue;
   /** +1 up, -1 down, 0 for unordered changes (flip a boolean, switch a string). */
   direction: 1 | -1 | 0;
+  /** Step size: 1 halves/doubles, 2 quarters/quadruples, … */
+  scale: number;
 }
 
 const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
 
-/** Neighbouring values of one parameter, by kind: halve/double numbers, flip booleans, step through choices. */
-export function neighbours(p: ParamView): Move[] {
+/**
+ * Neighbouring values of one parameter, by kind: halve/double numbers (×2^scale at larger scales),
+ * flip booleans, step through choices (`scale` positions away).
+ */
+export function neighbours(p: ParamView, scale = 1): Move[] {
   const v = p.value;
-  const move = (to: ParamValue, direction: Move['direction']): Move => ({ name: p.name, from: v, to, direction });
+  const move = (to: ParamValue, direction: Move['direction']): Move => ({ name: p.name, from: v, to, direction, scale });
   if (p.choices?.length) {
     const i = p.choices.findIndex((c) => JSON.stringify(c) === JSON.stringify(v));
-    if (i === -1) return p.choices.map((c) => move(c, 0));
+    if (i === -1) return scale === 1 ? p.choices.map((c) => move(c, 0)) : [];
     const out: Move[] = [];
-    if (i > 0) out.push(move(p.choices[i - 1], typeof v === 'number' ? -1 : 0));
-    if (i < p.choices.length - 1) out.push(move(p.choices[i + 1], typeof v === 'number' ? 1 : 0));
+    if (i - scale >= 0) out.push(move(p.choices[i - scale], typeof v === 'number' ? -1 : 0));
+    if (i + scale < p.choices.length) out.push(move(p.choices[i + scale], typeof v === 'number' ? 1 : 0));
     return out;
   }
-  if (typeof v === 'boolean') return [move(!v, 0)];
+  if (typeof v === 'boolean') return scale === 1 ? [move(!v, 0)] : [];
   if (typeof v !== 'number' || !Number.isFinite(v)) return [];
+  const factor = 2 ** scale;
   if (p.kind === 'int') {
-    if (v === 0) return [move(1, 1)];
-    const down = isPowerOfTwo(Math.abs(v)) ? v / 2 : Math.trunc(v / 2);
-    const out = [move(v * 2, v > 0 ? 1 : -1)];
+    if (v === 0) return scale === 1 ? [move(1, 1)] : [];
+    const down = isPowerOfTwo(Math.abs(v)) && Math.abs(v) >= factor ? v / factor : Math.trunc(v / factor);
+    const out = [move(v * factor, v > 0 ? 1 : -1)];
     if (down !== 0 && down !== v) out.push(move(down, v > 0 ? -1 : 1));
     return out;
   }
-  if (v === 0) return [move(0.1, 1)];
-  return [move(roundFloat(v * 2), v > 0 ? 1 : -1), move(roundFloat(v / 2), v > 0 ? -1 : 1)];
+  if (v === 0) return scale === 1 ? [move(0.1, 1)] : [move(0.1 / factor, 1)];
+  return [move(roundFloat(v * factor), v > 0 ? 1 : -1), move(roundFloat(v / factor), v > 0 ? -1 : 1)];
 }
+
+/** Step sizes tried, smallest first: ×2, ×4, ×8. Larger steps only once smaller ones are used up. */
+const SCALES = [1, 2, 3];
 
 /** Keeps halving/doubling from producing 0.30000000000000004-style noise in the source file. */
 function roundFloat(x: number): number {
@@ -96,9 +105,13 @@ export function rankMoves(ctx: ProposalContext, random: () => number): Move[] {
   const scored: { move: Move; score: number }[] = [];
   for (const p of ctx.params) {
     if (p.frozen) continue;
-    for (const move of neighbours(p)) {
+    const seen = new Set<string>();
+    for (const move of SCALES.flatMap((scale) => neighbours(p, scale))) {
+      const key = JSON.stringify(move.to);
+      if (seen.has(key)) continue;
+      seen.add(key);
       if (evaluated.has(configKey({ ...current, [p.name]: move.to }))) continue;
-      let score = -(tried.get(p.name) ?? 0) + random() * 0.5;
+      let score = -(tried.get(p.name) ?? 0) - 100 * (move.scale - 1) + random() * 0.5;
       if (momentum && momentum.name === p.name && momentum.direction === move.direction && move.direction !== 0) score += 10;
       const failed = failedDirection.get(p.name);
       if (failed !== undefined && failed !== 0 && move.direction === -failed) score += 3;
