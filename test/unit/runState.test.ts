@@ -34,8 +34,8 @@ test('best, evaluated trees and the iteration count come from the events', () =>
   assert.equal(s.iterationsDone, 2, 'baseline and the open iteration do not count');
   assert.equal(s.nextN, 4);
   assert.equal(s.evaluatedTrees.get('t2'), 2);
-  assert.equal(s.open?.n, 3);
-  assert.equal(s.open?.training?.pid, 42);
+  assert.deepEqual([...s.open.keys()], [3]);
+  assert.equal(s.open.get(3)?.training?.pid, 42);
 });
 
 test('an interrupted iteration is closed but not counted', () => {
@@ -47,7 +47,7 @@ test('an interrupted iteration is closed but not counted', () => {
     { type: 'iteration.started', n: 1, baseCommit: 'c0', baseline: false },
     { type: 'iteration.finished', n: 1, result: 'interrupted' },
   ]));
-  assert.equal(s.open, null);
+  assert.equal(s.open.size, 0);
   assert.equal(s.iterationsDone, 0);
   assert.equal(s.best, null);
 });

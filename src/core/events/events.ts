@@ -71,6 +71,8 @@ export type RunEventBody =
       delta: number | null;
       description: string;
       memoryGb: number | null;
+      /** Why the status differs from what the metric alone says (e.g. a stale base in parallel runs). */
+      note?: string;
     }
   | { type: 'experiment.interrupted'; n: number; commit?: string; reason: string }
   | { type: 'llm.called'; usage: LlmUsage; ok: boolean; error?: string }

@@ -114,10 +114,34 @@ export class RunRepo {
     }
   }
 
-  /** Stages exactly these paths and returns the tree they make, without committing. */
-  async stageTree(paths: string[]): Promise<string> {
-    if (paths.length) await this.quiet(['add', '--', ...paths]);
-    return (await this.git.raw(['write-tree'])).trim();
+  /** Stages exactly these paths (in `checkout`, default the main one) and returns their tree, without committing. */
+  async stageTree(paths: string[], checkout = this.dir): Promise<string> {
+    if (paths.length) await this.quiet(['-C', checkout, 'add', '--', ...paths]);
+    return (await this.quiet(['-C', checkout, 'write-tree'])).trim();
+  }
+
+  /**
+   * A detached worktree at `commit`, for a worker that trains beside the main checkout (parallel
+   * runs never share a working copy). Reused and reset when it already exists.
+   */
+  async prepareWorktree(path: string, commit: string): Promise<void> {
+    if (existsSync(join(path, '.git'))) {
+      await this.quiet(['-C', path, 'checkout', '-q', '--detach', '-f', commit]);
+      return;
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    await this.quiet(['worktree', 'add', '-q', '--detach', '-f', path, commit]);
+  }
+
+  async removeWorktree(path: string): Promise<void> {
+    if (existsSync(path)) await this.quiet(['worktree', 'remove', '--force', path]);
+  }
+
+  /** Commits what is staged in a worktree on its detached HEAD; the run branch moves only on keep. */
+  async commitDetached(checkout: string, message: string): Promise<string> {
+    const identity = await this.commitIdentity();
+    await this.quiet([...identity, '-C', checkout, 'commit', '-q', '--no-verify', '-m', message]);
+    return (await this.quiet(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
   }
 
   async commitStaged(tag: string, message: string): Promise<string> {
@@ -147,9 +171,9 @@ export class RunRepo {
    * no output (its completion plugin), which was most of the loop's overhead: these four calls per
    * iteration go straight to git instead.
    */
-  private async quiet(args: string[]): Promise<void> {
+  private async quiet(args: string[]): Promise<string> {
     try {
-      await execFileAsync('git', args, { cwd: this.dir });
+      return (await execFileAsync('git', args, { cwd: this.dir })).stdout;
     } catch (e) {
       const err = e as { stderr?: string; message: string };
       throw new GitError(`git ${args.filter((a) => !a.startsWith('user.')).join(' ')} failed: ${(err.stderr || err.message).trim()}`);

@@ -26,11 +26,38 @@ export interface ResearchRunOptions {
   tag?: string;
   /** Start a fresh run even if an earlier one could be resumed. */
   fresh?: boolean;
+  /** Where experiments train; one experiment in flight per worker. Default: one local worker. */
+  workers?: Worker[];
+  /** Shorthand for a single worker. */
   executor?: Executor;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
   /** How many invalid candidates an iteration tolerates before it gives up. */
   maxAttempts?: number;
+}
+
+/** A place where one experiment at a time can train: a GPU index, an SSH host, a Slurm job slot. */
+export interface Worker {
+  executor: Executor;
+  /** Extra environment for this worker's runs, e.g. CUDA_VISIBLE_DEVICES. */
+  env?: Record<string, string>;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  /** The working copy this slot trains in: the main checkout with one worker, else its own worktree. */
+  checkout: string;
+}
+
+/** A committed candidate (or the baseline) ready to train. */
+interface Prepared {
+  n: number;
+  commit: string;
+  /** The best commit it was built on. */
+  base: string;
+  description: string;
+  baseline: boolean;
 }
 
 export interface ResearchRunSummary {
@@ -76,11 +103,12 @@ export class ResearchRun {
   private repo!: RunRepo;
   private tag!: string;
   private runDir!: string;
-  private readonly executor: Executor;
+  private readonly workers: Worker[];
   private lastProposalFailure: string | undefined;
+  private gitQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: ResearchRunOptions) {
-    this.executor = opts.executor ?? new LocalExecutor();
+    this.workers = opts.workers?.length ? opts.workers : [{ executor: opts.executor ?? new LocalExecutor() }];
   }
 
   async run(): Promise<ResearchRunSummary> {
@@ -93,26 +121,15 @@ export class ResearchRun {
     await this.repo.excludeRunState();
     if (resuming) await this.resume();
     else await this.start();
+    const slots = this.workers.map((worker, index): Slot => ({
+      index,
+      worker,
+      checkout: this.workers.length === 1 ? this.repo.dir : join(this.runDir, 'worktrees', String(index)),
+    }));
 
-    let failuresInARow = 0;
     try {
-      while (this.state.iterationsDone < opts.iterations || needsBaseline(this.state)) {
-        this.checkAbort();
-        const result = await this.iterate();
-        failuresInARow = result === 'proposal-failed' ? failuresInARow + 1 : 0;
-        if (failuresInARow >= MAX_PROPOSAL_FAILURES_IN_A_ROW) {
-          const last = this.state.experiments[this.state.experiments.length - 1];
-          const reason = this.lastProposalFailure ?? 'unknown';
-          this.emit({ type: 'run.stopped', reason: 'error', message: `${failuresInARow} proposals in a row failed (last: ${reason}); stopping at #${last.n}. Fix the proposer (endpoint, model, key) and run again to resume.` });
-          return this.summary();
-        }
-        if (result === 'crash' && this.state.best === null) {
-          const x = this.state.experiments[this.state.experiments.length - 1];
-          this.emit({ type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` });
-          return this.summary();
-        }
-      }
-      this.emit({ type: 'run.stopped', reason: 'completed' });
+      const stop = await this.schedule(slots);
+      this.emit(stop ?? { type: 'run.stopped', reason: 'completed' });
     } catch (e) {
       if (e instanceof Interrupted || opts.signal?.aborted) {
         this.emit({ type: 'run.stopped', reason: 'interrupted' });
@@ -124,6 +141,64 @@ export class ResearchRun {
       this.store.close();
     }
     return this.summary();
+  }
+
+  /**
+   * Keeps one experiment in flight per worker until the iteration budget is spent. With one
+   * worker this is the plain loop: propose, train, judge, repeat. Proposals are made one at a
+   * time (each sees what is already in flight); results are judged as they finish.
+   */
+  private async schedule(slots: Slot[]): Promise<RunEventBody | null> {
+    const inFlight = new Map<number, Promise<void>>();
+    const free = [...slots];
+    let failuresInARow = 0;
+    let stop: RunEventBody | null = null;
+    const drain = async () => {
+      while (inFlight.size) await Promise.race(inFlight.values());
+    };
+    try {
+      while (!stop) {
+        this.checkAbort();
+        if (needsBaseline(this.state)) {
+          if (inFlight.size) {
+            await drain();
+            continue;
+          }
+          const result = await this.runExperiment(slots[0], await this.prepareBaseline(slots[0]));
+          if (result === 'crash') {
+            const x = this.state.experiments[this.state.experiments.length - 1];
+            stop = { type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` };
+          }
+          continue;
+        }
+        if (free.length && this.state.iterationsDone + inFlight.size < this.opts.iterations) {
+          const slot = free.shift()!;
+          const prepared = await this.prepare(slot);
+          if (typeof prepared === 'string') {
+            free.unshift(slot);
+            failuresInARow = prepared === 'proposal-failed' ? failuresInARow + 1 : 0;
+            if (failuresInARow >= MAX_PROPOSAL_FAILURES_IN_A_ROW) {
+              stop = { type: 'run.stopped', reason: 'error', message: `${failuresInARow} proposals in a row failed (last: ${this.lastProposalFailure ?? 'unknown'}). Fix the proposer (endpoint, model, key) and run again to resume.` };
+            }
+            continue;
+          }
+          failuresInARow = 0;
+          const done = this.runExperiment(slot, prepared).then(() => {
+            inFlight.delete(prepared.n);
+            free.push(slot);
+          });
+          inFlight.set(prepared.n, done);
+          continue;
+        }
+        if (!inFlight.size) break;
+        await Promise.race(inFlight.values());
+      }
+    } finally {
+      // Stop or error: let every run in flight finish its bookkeeping (an abort ends them at once).
+      await drain();
+    }
+    this.checkAbort();
+    return stop;
   }
 
   /** LLM-backed proposers report each call here so that tokens and latency land in the trace. */
@@ -146,6 +221,13 @@ export class ResearchRun {
     if (this.opts.signal?.aborted) throw new Interrupted('interrupted');
   }
 
+  /** Git changes to the shared repository happen one at a time, whatever the number of workers. */
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.gitQueue.then(f, f);
+    this.gitQueue = next.catch(() => undefined);
+    return next;
+  }
+
   private async start(): Promise<void> {
     await this.repo.assertClean();
     const { branch, baseCommit } = await this.repo.createRunBranch(this.tag);
@@ -154,22 +236,20 @@ export class ResearchRun {
     this.emit({ type: 'run.started', tag: this.tag, branch, baseCommit, metric: metric.name, goal: metric.goal, proposer: this.opts.proposer.name });
   }
 
-  /** Picks a run up where the trace ends: an experiment left open is closed as interrupted. */
+  /** Picks a run up where the trace ends: experiments left open are closed as interrupted. */
   private async resume(): Promise<void> {
     const opened = TraceStore.open(join(this.runDir, 'trace.jsonl'));
     this.store = opened.store;
     this.state = deriveRunState(this.store.events());
-    const open = this.state.open;
+    const open = [...this.state.open.values()];
     const dirty = await this.repo.dirtyPaths();
     const ours = new Set(this.opts.config.editable);
     // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
     // anything else is the user's and stops the resume.
-    if (dirty.length && !(open && dirty.every((p) => ours.has(p)))) await this.repo.assertClean();
-    await this.repo.checkoutRunBranch(this.tag).catch((e) => {
-      throw new GitError(`${(e as Error).message}`);
-    });
-    if (open) await this.closeOpenExperiment(open);
-    const best = this.state.best?.commit ?? this.state.startCommit;
+    if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await this.repo.assertClean();
+    await this.repo.checkoutRunBranch(this.tag);
+    for (const x of open) await this.closeOpenExperiment(x);
+    const best = this.bestCommit();
     if ((await this.repo.head()) !== best || dirty.length) await this.repo.resetTo(this.tag, best);
     this.emit({ type: 'run.resumed', bestCommit: best, nextIteration: this.state.nextN });
   }
@@ -203,76 +283,61 @@ export class ResearchRun {
     };
   }
 
-  private readEditable(): Record<string, string> {
-    return Object.fromEntries(this.opts.config.editable.map((f) => [f, readFileSync(join(this.repo.dir, f), 'utf8')]));
+  private readEditable(checkout: string): Record<string, string> {
+    return Object.fromEntries(this.opts.config.editable.map((f) => [f, readFileSync(join(checkout, f), 'utf8')]));
   }
 
   private currentParams(files: Record<string, string>) {
     return parseParams(files[this.opts.config.parameters.file], { names: this.opts.config.parameters.names });
   }
 
-  private async iterate(): Promise<IterationResult> {
+  private async prepareBaseline(slot: Slot): Promise<Prepared> {
     const n = this.state.nextN;
-    const baseline = needsBaseline(this.state);
-    this.emit({ type: 'iteration.started', n, baseCommit: this.bestCommit(), baseline });
+    const commit = this.bestCommit();
+    this.emit({ type: 'iteration.started', n, baseCommit: commit, baseline: true });
+    if (slot.checkout !== this.repo.dir) await this.exclusive(() => this.repo.prepareWorktree(slot.checkout, commit));
+    return { n, commit, base: commit, description: 'baseline', baseline: true };
+  }
+
+  /**
+   * Proposes, validates, applies and commits a candidate on the current best, in the slot's
+   * checkout; returns how the iteration ended when no candidate came of it.
+   */
+  private async prepare(slot: Slot): Promise<Prepared | IterationResult> {
+    const n = this.state.nextN;
+    const base = this.bestCommit();
+    this.emit({ type: 'iteration.started', n, baseCommit: base, baseline: false });
     const finish = (result: IterationResult) => {
       this.emit({ type: 'iteration.finished', n, result });
       return result;
     };
-
-    let commit: string;
-    let description = 'baseline';
-    if (baseline) {
-      commit = await this.repo.head();
-    } else {
-      const prepared = await this.prepareCandidate(n);
-      if (typeof prepared === 'string') return finish(prepared);
-      ({ commit, description } = prepared);
-    }
-
-    this.checkAbort();
-    const { run, metric } = this.opts.config;
-    const log = join(this.runDir, 'logs', `${n}.log`);
-    mkdirSync(join(this.runDir, 'logs'), { recursive: true });
-    const result = await this.executor.run({
-      n,
-      cwd: this.repo.dir,
-      commit,
-      command: run.command,
-      env: run.env,
-      timeoutSeconds: run.hardTimeoutSeconds,
-      logPath: log,
-      metric,
-      signal: this.opts.signal,
-      onStart: (pid) => this.emit({ type: 'training.started', n, commit, command: run.command, log, pid }),
-      onLine: (line, stream) => this.emit({ type: 'training.output', n, line, stream }),
-    });
-    this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason });
-
-    if (result.outcome === 'interrupted') {
-      if (!baseline) await this.repo.recordTried(this.tag, n, commit);
-      this.emit({ type: 'experiment.interrupted', n, commit, reason: result.reason ?? 'stopped' });
-      await this.repo.resetTo(this.tag, this.bestCommit());
+    const shared = slot.checkout === this.repo.dir;
+    const resetCheckout = () => (shared ? this.repo.resetTo(this.tag, base) : this.repo.prepareWorktree(slot.checkout, base));
+    try {
+      return await this.proposeAndCommit(n, slot, base, resetCheckout, finish);
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      this.emit({ type: 'experiment.interrupted', n, reason: 'stopped before training' });
       finish('interrupted');
-      throw new Interrupted('interrupted');
+      if (shared) await this.exclusive(resetCheckout);
+      throw e;
     }
-
-    const previousBest = this.state.best?.metric ?? null;
-    const { status, delta } = judge(result.outcome, result.metric, previousBest, metric);
-    this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description, memoryGb: memoryGb(result.secondary, this.opts.config) });
-    if (!baseline) await this.repo.recordTried(this.tag, n, commit);
-    if (status !== 'keep') await this.repo.resetTo(this.tag, this.bestCommit());
-    writeFileSync(join(this.runDir, 'results.tsv'), renderResultsTable(this.store.events(), metric.name));
-    return finish(status);
   }
 
-  /** Proposes, validates, applies and commits a candidate; returns why not when it can't. */
-  private async prepareCandidate(n: number): Promise<{ commit: string; description: string } | IterationResult> {
+  private async proposeAndCommit(
+    n: number,
+    slot: Slot,
+    base: string,
+    resetCheckout: () => Promise<void>,
+    finish: (r: IterationResult) => IterationResult,
+  ): Promise<Prepared | IterationResult> {
+    const shared = slot.checkout === this.repo.dir;
+    if (!shared) await this.exclusive(resetCheckout);
     const maxAttempts = this.opts.maxAttempts ?? 3;
     const feedback: string[] = [];
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       this.checkAbort();
-      const files = this.readEditable();
+      const files = this.readEditable(slot.checkout);
       const params = this.currentParams(files);
       const rules = this.rules(params);
       let candidate: Candidate;
@@ -283,7 +348,7 @@ export class ResearchRun {
         if (!(e instanceof ProposalError)) throw e;
         this.lastProposalFailure = e.message;
         this.emit({ type: 'proposal.failed', n, reason: e.message });
-        return 'proposal-failed';
+        return finish('proposal-failed');
       }
       this.emit({ type: 'candidate.proposed', n, candidate, proposer: this.opts.proposer.name });
       const reasons = validateCandidate(candidate, rules, files);
@@ -293,22 +358,85 @@ export class ResearchRun {
         feedback.push(`Your proposal "${candidate.description}" was rejected before training: ${reason}`);
         continue;
       }
-      const changedPaths = await applyCandidate(this.repo.dir, candidate, rules, { names: this.opts.config.parameters.names });
-      const after = this.currentParams(this.readEditable());
-      const tree = await this.repo.stageTree(changedPaths);
-      this.emit({ type: 'candidate.applied', n, params: paramRecord(after), changed: paramChanges(params, after), tree });
-      const sameAs = this.state.evaluatedTrees.get(tree);
-      if (sameAs !== undefined) {
-        await this.repo.resetTo(this.tag, this.bestCommit());
-        const earlier = this.state.experiments.find((x) => x.n === sameAs)!;
-        this.emit({ type: 'candidate.cached', n, sameAs, metric: earlier.metric, status: earlier.status ?? 'crash' });
-        return 'cached';
+      const outcome = await this.exclusive(async () => {
+        const changedPaths = await applyCandidate(slot.checkout, candidate, rules, { names: this.opts.config.parameters.names });
+        const after = this.currentParams(this.readEditable(slot.checkout));
+        const tree = await this.repo.stageTree(changedPaths, slot.checkout);
+        this.emit({ type: 'candidate.applied', n, params: paramRecord(after), changed: paramChanges(params, after), tree });
+        const sameAs = this.state.evaluatedTrees.get(tree);
+        const twin = [...this.state.open.values()].find((x) => x.n !== n && x.tree === tree);
+        if (sameAs !== undefined || twin) {
+          await resetCheckout();
+          return { sameAs, twin };
+        }
+        const message = `${candidate.description}\n\n${candidate.hypothesis}`.trim();
+        const commit = shared ? await this.repo.commitStaged(this.tag, message) : await this.repo.commitDetached(slot.checkout, message);
+        this.emit({ type: 'candidate.committed', n, commit });
+        return { commit };
+      });
+      if (outcome.twin) {
+        const reason = `identical to #${outcome.twin.n}, which is training now`;
+        this.emit({ type: 'candidate.rejected', n, by: 'validation', reason, candidate });
+        feedback.push(`Your proposal "${candidate.description}" was rejected: ${reason}`);
+        continue;
       }
-      const commit = await this.repo.commitStaged(this.tag, `${candidate.description}\n\n${candidate.hypothesis}`.trim());
-      this.emit({ type: 'candidate.committed', n, commit });
-      return { commit, description: candidate.description };
+      if (outcome.sameAs !== undefined) {
+        const earlier = this.state.experiments.find((x) => x.n === outcome.sameAs)!;
+        this.emit({ type: 'candidate.cached', n, sameAs: outcome.sameAs, metric: earlier.metric, status: earlier.status ?? 'crash' });
+        return finish('cached');
+      }
+      return { n, commit: outcome.commit!, base, description: candidate.description, baseline: false };
     }
-    return 'rejected';
+    return finish('rejected');
+  }
+
+  /** Trains a prepared experiment in its slot and judges it against the best known when it finishes. */
+  private async runExperiment(slot: Slot, x: Prepared): Promise<IterationResult> {
+    const { n, commit, baseline } = x;
+    const { run, metric } = this.opts.config;
+    const log = join(this.runDir, 'logs', `${n}.log`);
+    mkdirSync(join(this.runDir, 'logs'), { recursive: true });
+    const result = await slot.worker.executor.run({
+      n,
+      cwd: slot.checkout,
+      commit,
+      command: run.command,
+      env: { ...run.env, ...slot.worker.env },
+      timeoutSeconds: run.hardTimeoutSeconds,
+      logPath: log,
+      metric,
+      signal: this.opts.signal,
+      onStart: (pid) => this.emit({ type: 'training.started', n, commit, command: run.command, log, pid }),
+      onLine: (line, stream) => this.emit({ type: 'training.output', n, line, stream }),
+    });
+    this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason });
+    const shared = slot.checkout === this.repo.dir;
+
+    return this.exclusive(async () => {
+      const finish = (r: IterationResult) => {
+        this.emit({ type: 'iteration.finished', n, result: r });
+        return r;
+      };
+      if (result.outcome === 'interrupted') {
+        if (!baseline) await this.repo.recordTried(this.tag, n, commit);
+        this.emit({ type: 'experiment.interrupted', n, commit, reason: result.reason ?? 'stopped' });
+        if (shared) await this.repo.resetTo(this.tag, this.bestCommit());
+        return finish('interrupted');
+      }
+      const previousBest = this.state.best?.metric ?? null;
+      let { status, delta } = judge(result.outcome, result.metric, previousBest, metric);
+      // A run on a base that is no longer the best is judged against the best, but only kept if it
+      // ran on it: its change would otherwise land untested on top of another.
+      const stale = !baseline && x.base !== this.bestCommit();
+      const note = stale && status === 'keep' ? `beat the best but ran on ${x.base.slice(0, 7)}, not the current best; not kept` : undefined;
+      if (note) status = 'discard';
+      this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, this.opts.config), ...(note ? { note } : {}) });
+      if (!baseline) await this.repo.recordTried(this.tag, n, commit);
+      if (status === 'keep' && !shared) await this.repo.resetTo(this.tag, commit);
+      if (status !== 'keep' && shared) await this.repo.resetTo(this.tag, this.bestCommit());
+      writeFileSync(join(this.runDir, 'results.tsv'), renderResultsTable(this.store.events(), metric.name));
+      return finish(status);
+    });
   }
 
   private context(n: number, rules: CandidateRules, files: Record<string, string>, feedback: string[]): ProposalContext {
@@ -334,7 +462,8 @@ export class ResearchRun {
       history: finished.slice(-config.proposer.historyLength).map(historyEntry),
       best: { metric: this.state.best?.metric ?? null, n: this.state.best?.n ?? 0 },
       guidance: feedback,
-      evaluated: this.state.experiments.filter((x) => x.params && (x.status || x.sameAs !== undefined)).map((x) => x.params!),
+      // Configurations in flight count as evaluated, so parallel workers never train the same thing.
+      evaluated: this.state.experiments.filter((x) => x.params && (x.status || x.sameAs !== undefined || (x.commit && !x.result))).map((x) => x.params!),
     };
   }
 }

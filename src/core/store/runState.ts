@@ -20,7 +20,7 @@ export interface Experiment {
   delta: number | null;
   memoryGb: number | null;
   description?: string;
-  /** Set once the iteration finished; absent for the one an interrupted process left open. */
+  /** Set once the iteration finished; absent for those an interrupted process left open. */
   result?: IterationResult;
 }
 
@@ -35,8 +35,8 @@ export interface RunState {
   best: { n: number; commit: string; metric: number } | null;
   /** Git tree → the experiment that trained it (cache of evaluated configurations). */
   evaluatedTrees: Map<string, number>;
-  /** An iteration that started and never finished (the process died mid-way). */
-  open: Experiment | null;
+  /** Iterations started and not finished: in flight now, or left behind by a process that died. */
+  open: Map<number, Experiment>;
   /** Finished iterations that count toward the budget (all but interrupted ones, baseline excluded). */
   iterationsDone: number;
   nextN: number;
@@ -66,7 +66,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
       experiments: [],
       best: null,
       evaluatedTrees: new Map(),
-      open: null,
+      open: new Map(),
       iterationsDone: 0,
       nextN: 0,
       stopped: null,
@@ -74,7 +74,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
   }
   if (!state) throw new Error(`trace starts with ${e.type}, not run.started`);
   const get = (n: number) => {
-    const x = state.open?.n === n ? state.open : state.experiments.find((y) => y.n === n);
+    const x = state.open.get(n) ?? state.experiments.find((y) => y.n === n);
     if (!x) throw new Error(`trace event ${e.type} for experiment ${n} before its iteration.started`);
     return x;
   };
@@ -82,7 +82,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
     case 'iteration.started': {
       const x: Experiment = { n: e.n, baseline: e.baseline, baseCommit: e.baseCommit, rejections: [], metric: null, delta: null, memoryGb: null };
       state.experiments.push(x);
-      state.open = x;
+      state.open.set(e.n, x);
       state.nextN = Math.max(state.nextN, e.n + 1);
       state.stopped = null;
       break;
@@ -121,7 +121,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
       const x = get(e.n);
       x.result = e.result;
       if (e.result !== 'interrupted' && !x.baseline) state.iterationsDone++;
-      if (state.open === x) state.open = null;
+      state.open.delete(e.n);
       break;
     }
     case 'run.stopped':
