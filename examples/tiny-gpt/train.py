@@ -30,7 +30,7 @@ TIME_BUDGET = 20          # seconds of training (wall clock), fixed
 SEED = 1337               # fixed for comparability
 # ---------------------------------------------------------------------------------------------
 
-EVAL_BYTES = 2**15        # fixed validation slice, so evaluation costs the same every run
+eval_bytes = 2**15        # fixed validation slice (lowercase: not a search parameter, the evaluation is fixed)
 
 torch.manual_seed(SEED)
 torch.set_num_threads(1)
@@ -40,7 +40,7 @@ assert ACTIVATION in ("gelu", "relu", "silu"), f"unknown ACTIVATION {ACTIVATION!
 here = os.path.dirname(os.path.abspath(__file__))
 data = torch.tensor(list(open(os.path.join(here, "data", "corpus.txt"), "rb").read()), dtype=torch.long)
 split = int(len(data) * 0.9)
-train_data, val_data = data[:split], data[split:split + EVAL_BYTES]
+train_data, val_data = data[:split], data[split:split + eval_bytes]
 
 
 class Block(nn.Module):
