@@ -6,6 +6,7 @@ import { ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targe
 import { proposeConfig } from '../core/target/initTarget';
 import { ResearchRun, latestRunTag, runsDir } from '../core/levels/researchRun';
 import { createProposer } from '../core/proposers/createProposer';
+import { createWorkers } from '../core/executors/createWorkers';
 import { deriveRunState } from '../core/store/runState';
 import { TraceStore } from '../core/store/traceStore';
 import { GitError } from '../core/git/runRepo';
@@ -65,6 +66,7 @@ program
       repoDir: dir,
       config,
       proposer: createProposer(config, (usage, ok, error) => run.recordLlmCall(usage, ok, error)),
+      workers: createWorkers(config.workers),
       iterations: o.iterations,
       tag: o.tag,
       fresh: o.new,

@@ -31,7 +31,22 @@ export interface TargetConfig {
     memory?: { name: string; unit: 'MB' | 'GB' };
   };
   proposer: { kind: 'heuristic' | 'llm'; seed: number; historyLength: number };
+  workers: WorkerSpec[];
   llm: Omit<LlmSettings, 'apiKey'> & { model: string };
+}
+
+/** One place where experiments train (see schemas/…: workers). */
+export interface WorkerSpec {
+  kind: 'local' | 'ssh' | 'slurm';
+  gpu?: string | number;
+  env?: Record<string, string>;
+  host?: string;
+  remoteDir?: string;
+  sshConfigFile?: string;
+  partition?: string;
+  gpus?: string | number;
+  timeLimitMinutes?: number;
+  directives?: string[];
 }
 
 export class ConfigError extends Error {
@@ -117,6 +132,7 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
       seed: c.proposer?.seed ?? 1,
       historyLength: c.proposer?.historyLength ?? 20,
     },
+    workers: c.workers ?? [{ kind: 'local' }],
     llm: {
       baseURL: c.llm?.baseURL,
       model: c.llm?.model ?? 'gpt-4o-mini',
