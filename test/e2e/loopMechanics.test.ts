@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Candidate } from '../../src/core/candidates/candidate';
 import type { RunEvent } from '../../src/core/events/events';
 import { ResearchRun } from '../../src/core/levels/researchRun';
-import type { ProposalContext, Proposer } from '../../src/core/proposers/proposer';
+import type { Proposer } from '../../src/core/proposers/proposer';
 import { ProposalError } from '../../src/core/proposers/proposer';
+import { candidate, ListProposer } from '../support/listProposer';
 import { parseTargetConfig, type TargetConfig } from '../../src/core/target/targetConfig';
 import { git } from '../support/tinyGptRepo';
 
@@ -44,21 +44,7 @@ function fastRepo(): { dir: string; config: TargetConfig } {
   return { dir, config };
 }
 
-/** A proposer that answers from a list: the loop's decisions are what is under test here. */
-class ListProposer implements Proposer {
-  readonly name = 'list';
-  readonly seen: ProposalContext[] = [];
-  constructor(private readonly answers: (Candidate | Error)[]) {}
-  async propose(ctx: ProposalContext): Promise<Candidate> {
-    this.seen.push(ctx);
-    const next = this.answers.shift();
-    if (!next) throw new ProposalError('list exhausted');
-    if (next instanceof Error) throw next;
-    return next;
-  }
-}
-
-const c = (params: Record<string, number | boolean>, description = JSON.stringify(params)): Candidate => ({ description, hypothesis: 'test', params });
+const c = candidate;
 
 async function run(dir: string, config: TargetConfig, proposer: Proposer, iterations: number, extra: Partial<ConstructorParameters<typeof ResearchRun>[0]> = {}) {
   const events: RunEvent[] = [];

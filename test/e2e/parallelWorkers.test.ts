@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,6 +9,7 @@ import { LocalExecutor } from '../../src/core/executors/localExecutor';
 import { ResearchRun } from '../../src/core/levels/researchRun';
 import { HeuristicProposer } from '../../src/core/proposers/heuristicProposer';
 import { parseTargetConfig } from '../../src/core/target/targetConfig';
+import { candidate, ListProposer } from '../support/listProposer';
 import { git } from '../support/tinyGptRepo';
 
 /** Training that takes a fixed 1.5 s (sleeping, so two runs really overlap on any machine). */
@@ -87,4 +88,47 @@ test('two local workers: 6 iterations in clearly less wall time, with a linear h
   for (const d of decided.filter((x) => x.note)) assert.equal(d.status, 'discard');
   assert.equal(git(dir, 'status', '--porcelain'), '');
   assert.equal(git(dir, 'rev-parse', 'HEAD'), kept[kept.length - 1]);
+});
+
+test('a result that beat the best on a stale base is not kept, and is re-run on the new best', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stale-'));
+  writeFileSync(join(dir, 'train.py'), `import time
+A = 8
+B = 8
+SLEEP = 1.5
+time.sleep(SLEEP)
+print(f"val_bpb: {1.0 + abs(A - 4) / 10 + abs(B - 2) / 20:.6f}")
+`);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+  const events: RunEvent[] = [];
+  // #1 (A) is slow; #2 (B, fast) finishes first and is kept; #3 (worse) is discarded; #1 then beats
+  // the best, but ran without #2's change: not kept, re-queued; #4 (worse) is discarded; #5 re-runs #1.
+  await new ResearchRun({
+    repoDir: dir,
+    config: config(),
+    proposer: new ListProposer([
+      candidate({ A: 4 }, 'A to 4'),
+      candidate({ B: 2, SLEEP: 0.2 }, 'B to 2'),
+      candidate({ B: 1 }, 'B to 1'),
+      // A slow answer, so that #1 has finished and been re-queued before the next slot is filled.
+      () => new Promise((resolve) => setTimeout(() => resolve(candidate({ B: 3 }, 'B to 3')), 2500)),
+    ]),
+    iterations: 5,
+    tag: 's',
+    workers: [{ executor: new LocalExecutor() }, { executor: new LocalExecutor() }],
+    onEvent: (e) => events.push(e),
+  }).run();
+  const decided = events.filter((e): e is Extract<RunEvent, { type: 'experiment.decided' }> => e.type === 'experiment.decided');
+  assert.deepEqual(decided.map((d) => [d.n, d.status]), [[0, 'keep'], [2, 'keep'], [3, 'discard'], [1, 'discard'], [4, 'discard'], [5, 'keep']]);
+  assert.match(decided[3].note!, /beat the best but ran on .* re-queued/);
+  assert.equal(decided[2].note, undefined);
+  const rerun = events.find((e): e is Extract<RunEvent, { type: 'candidate.proposed' }> => e.type === 'candidate.proposed' && e.n === 5)!;
+  assert.equal(rerun.proposer, 'rerun');
+  assert.match(rerun.candidate.description, /A to 4 \(re-run of #1 on the new best\)/);
+  assert.match(readFileSync(join(dir, 'train.py'), 'utf8'), /^A = 4\nB = 2\n/m, 'the re-run carries both changes');
+  assert.equal(decided[5].metric, 1.0);
+  const chain = git(dir, 'rev-list', '--reverse', 'autoresearch/s').split('\n');
+  assert.deepEqual(chain, [decided[0].commit, decided[1].commit, decided[5].commit]);
 });

@@ -57,6 +57,7 @@ interface Prepared {
   /** The best commit it was built on. */
   base: string;
   description: string;
+  candidate?: Candidate;
   baseline: boolean;
 }
 
@@ -106,6 +107,8 @@ export class ResearchRun {
   private readonly workers: Worker[];
   private lastProposalFailure: string | undefined;
   private gitQueue: Promise<unknown> = Promise.resolve();
+  /** Candidates that beat the best on a stale base, to be re-applied onto the current best and re-run. */
+  private readonly requeue: { candidate: Candidate; from: number }[] = [];
 
   constructor(private readonly opts: ResearchRunOptions) {
     this.workers = opts.workers?.length ? opts.workers : [{ executor: opts.executor ?? new LocalExecutor() }];
@@ -341,8 +344,15 @@ export class ResearchRun {
       const params = this.currentParams(files);
       const rules = this.rules(params);
       let candidate: Candidate;
+      let proposer = this.opts.proposer.name;
+      const rerun = attempt === 1 ? this.requeue.shift() : undefined;
       try {
-        candidate = await this.opts.proposer.propose(this.context(n, rules, files, feedback), this.opts.signal);
+        if (rerun) {
+          candidate = { ...rerun.candidate, description: `${rerun.candidate.description} (re-run of #${rerun.from} on the new best)` };
+          proposer = 'rerun';
+        } else {
+          candidate = await this.opts.proposer.propose(this.context(n, rules, files, feedback), this.opts.signal);
+        }
       } catch (e) {
         this.checkAbort();
         if (!(e instanceof ProposalError)) throw e;
@@ -350,7 +360,7 @@ export class ResearchRun {
         this.emit({ type: 'proposal.failed', n, reason: e.message });
         return finish('proposal-failed');
       }
-      this.emit({ type: 'candidate.proposed', n, candidate, proposer: this.opts.proposer.name });
+      this.emit({ type: 'candidate.proposed', n, candidate, proposer });
       const reasons = validateCandidate(candidate, rules, files);
       if (reasons.length) {
         const reason = reasons.join('; ');
@@ -385,7 +395,7 @@ export class ResearchRun {
         this.emit({ type: 'candidate.cached', n, sameAs: outcome.sameAs, metric: earlier.metric, status: earlier.status ?? 'crash' });
         return finish('cached');
       }
-      return { n, commit: outcome.commit!, base, description: candidate.description, baseline: false };
+      return { n, commit: outcome.commit!, base, description: candidate.description, candidate, baseline: false };
     }
     return finish('rejected');
   }
@@ -428,8 +438,11 @@ export class ResearchRun {
       // A run on a base that is no longer the best is judged against the best, but only kept if it
       // ran on it: its change would otherwise land untested on top of another.
       const stale = !baseline && x.base !== this.bestCommit();
-      const note = stale && status === 'keep' ? `beat the best but ran on ${x.base.slice(0, 7)}, not the current best; not kept` : undefined;
-      if (note) status = 'discard';
+      const note = stale && status === 'keep' ? `beat the best but ran on ${x.base.slice(0, 7)}, not on the current best; re-queued to run on it` : undefined;
+      if (note) {
+        status = 'discard';
+        if (x.candidate) this.requeue.push({ candidate: x.candidate, from: n });
+      }
       this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, this.opts.config), ...(note ? { note } : {}) });
       if (!baseline) await this.repo.recordTried(this.tag, n, commit);
       if (status === 'keep' && !shared) await this.repo.resetTo(this.tag, commit);
