@@ -58,9 +58,21 @@ program
       controller.abort();
     });
     process.on('SIGTERM', () => controller.abort());
+    // On a terminal, the latest training line is shown in place, so a 5-minute run is not silent.
+    const live = process.stdout.isTTY && !o.verbose;
+    let liveShown = false;
     const print = (e: RunEvent) => {
+      if (live && e.type === 'training.output') {
+        const width = (process.stdout.columns || 100) - 6;
+        process.stdout.write(`\r\x1b[K    │ ${e.line.slice(0, width)}`);
+        liveShown = true;
+        return;
+      }
       const line = renderEvent(e, { verbose: o.verbose });
-      if (line !== null) console.log(line);
+      if (line === null) return;
+      if (liveShown) process.stdout.write('\r\x1b[K');
+      liveShown = false;
+      console.log(line);
     };
     const run = new ResearchRun({
       repoDir: dir,
