@@ -156,6 +156,8 @@ export class ResearchRun {
     const free = [...slots];
     let failuresInARow = 0;
     let stop: RunEventBody | null = null;
+    // A failure inside a run in flight (git, disk) surfaces here once its siblings have settled.
+    let failure: unknown;
     const drain = async () => {
       while (inFlight.size) await Promise.race(inFlight.values());
     };
@@ -186,20 +188,27 @@ export class ResearchRun {
             continue;
           }
           failuresInARow = 0;
-          const done = this.runExperiment(slot, prepared).then(() => {
-            inFlight.delete(prepared.n);
-            free.push(slot);
-          });
+          const done = this.runExperiment(slot, prepared)
+            .then(
+              () => undefined,
+              (e: unknown) => void (failure ??= e),
+            )
+            .finally(() => {
+              inFlight.delete(prepared.n);
+              free.push(slot);
+            });
           inFlight.set(prepared.n, done);
           continue;
         }
         if (!inFlight.size) break;
         await Promise.race(inFlight.values());
+        if (failure) throw failure;
       }
     } finally {
       // Stop or error: let every run in flight finish its bookkeeping (an abort ends them at once).
       await drain();
     }
+    if (failure) throw failure;
     this.checkAbort();
     return stop;
   }
