@@ -8,3 +8,7 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js
 if (existsSync('src/extension/extension.ts')) {
   await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
 }
+if (existsSync('webview-ui/build.mjs')) {
+  const { buildDashboard } = await import('../webview-ui/build.mjs');
+  await buildDashboard();
+}

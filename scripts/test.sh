@@ -6,4 +6,4 @@ bash scripts/setup.sh
 npm run build
 npx tsc -p . --noEmit
 shopt -s nullglob
-node --import tsx --test --test-reporter=spec test/unit/*.test.ts test/e2e/*.test.ts
+node --import tsx --test --test-reporter=spec test/unit/*.test.ts test/e2e/*.test.ts test/webview/*.test.ts test/vscode/*.test.ts

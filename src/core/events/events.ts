@@ -35,7 +35,16 @@ export type RunEventBody =
   | { type: 'run.resumed'; bestCommit: string; nextIteration: number }
   | { type: 'iteration.started'; n: number; baseCommit: string; baseline: boolean }
   | { type: 'iteration.finished'; n: number; result: IterationResult }
-  | { type: 'candidate.proposed'; n: number; candidate: Candidate; proposer: string }
+  | {
+      type: 'candidate.proposed';
+      n: number;
+      candidate: Candidate;
+      proposer: string;
+      /** The level whose output shaped this proposal: 1 the inner proposer, 2 a mechanism's `propose` hook. */
+      level?: 1 | 2;
+      /** The mechanism that proposed it (level 2). */
+      mechanism?: string;
+    }
   | {
       type: 'candidate.applied';
       n: number;
@@ -77,7 +86,68 @@ export type RunEventBody =
   | { type: 'experiment.interrupted'; n: number; commit?: string; reason: string }
   | { type: 'llm.called'; usage: LlmUsage; ok: boolean; error?: string }
   | { type: 'proposal.failed'; n: number; reason: string }
-  | { type: 'run.stopped'; reason: 'completed' | 'interrupted' | 'error'; message?: string };
+  | { type: 'run.paused'; reason: string }
+  | { type: 'run.stopped'; reason: 'completed' | 'interrupted' | 'error'; message?: string }
+  // Level 1.5: strategy review. The strategy in force is the latest strategy.updated (config frozen on top).
+  | {
+      type: 'strategy.updated';
+      /** Inner iterations finished when the review ran; the strategy applies from iteration n + 1. */
+      n: number;
+      cycle: number;
+      reviewer: string;
+      frozen: string[];
+      unfrozen: string[];
+      focus: string[];
+      guidance: string;
+    }
+  // Level 2: mechanism research. Each of the four steps is one LLM call recorded in full.
+  | {
+      type: 'mechanism.research.step';
+      n: number;
+      session: number;
+      step: 'explore' | 'critique' | 'specify' | 'generate';
+      prompt: string;
+      response: string;
+      ok: boolean;
+      error?: string;
+    }
+  | { type: 'mechanism.research.failed'; n: number; session: number; reason: string }
+  | {
+      type: 'mechanism.proposed';
+      n: number;
+      session: number;
+      name: string;
+      description: string;
+      /** Path of the module, relative to the repo root: .autoresearch/mechanisms/<name>.mjs */
+      file: string;
+      branch: string;
+      commit: string;
+      hooks: string[];
+    }
+  | { type: 'mechanism.validated'; n: number; name: string; ok: boolean; checks: MechanismCheck[] }
+  | { type: 'mechanism.activated'; n: number; name: string; by: 'policy' | 'user'; commit: string }
+  /** Never active, or taken back: failed validation, or a person rejected it. */
+  | { type: 'mechanism.reverted'; n: number; name: string; by: 'validation' | 'user'; reason: string }
+  /** Was active and misbehaved at run time (throw, hang, exit, memory, garbage): switched off. */
+  | { type: 'mechanism.deactivated'; n: number; name: string; hook: string; reason: string }
+  /** Provenance: the hooks that actually ran for iteration n, and what each returned. */
+  | { type: 'mechanism.hooks'; n: number; active: string[]; ran: HookRun[] };
+
+export interface MechanismCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface HookRun {
+  mechanism: string;
+  hook: 'beforePropose' | 'propose' | 'reviewCandidate' | 'decide' | 'afterResult';
+  /** One word of what it did: ok, guided, proposed, vetoed, passed, overrode, kept, failed. */
+  result: string;
+  ms: number;
+  /** What it returned (its state left out), for the record. */
+  output?: unknown;
+}
 
 export type RunEvent = Base & RunEventBody;
 export type RunEventType = RunEventBody['type'];
