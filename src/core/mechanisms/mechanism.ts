@@ -1,0 +1,165 @@
+import type { ParamValue } from '../candidates/candidate';
+import type { ParamKind } from '../target/pythonParams';
+
+/**
+ * The mechanism interface: what a Level 2 mechanism module exports and what each hook receives and
+ * returns. Everything crossing the sandbox boundary is JSON; the host keeps the mechanism's state and
+ * passes it back in, so a mechanism is a pure function of (context, argument) and can be replayed.
+ */
+
+export const HOOKS = ['beforePropose', 'propose', 'reviewCandidate', 'decide', 'afterResult'] as const;
+export type HookName = (typeof HOOKS)[number];
+
+export function isHookName(name: string): name is HookName {
+  return (HOOKS as readonly string[]).includes(name);
+}
+
+export type ExperimentStatus = 'keep' | 'discard' | 'crash' | 'rejected' | 'cached';
+
+export interface ContextParam {
+  name: string;
+  value: ParamValue;
+  kind: ParamKind;
+  frozen: boolean;
+  choices?: ParamValue[];
+}
+
+export interface HistoryEntry {
+  n: number;
+  status: ExperimentStatus;
+  metric: number | null;
+  delta: number | null;
+  changed: Record<string, { from: ParamValue; to: ParamValue }>;
+  description: string;
+}
+
+/** What every hook receives. History is the run's finished experiments, oldest first, at most 200. */
+export interface MechanismContext {
+  /** The inner iteration n this call is about. */
+  iteration: number;
+  metric: string;
+  goal: 'minimize' | 'maximize';
+  best: { n: number; metric: number } | null;
+  /** The current best's values. */
+  params: ContextParam[];
+  /** The strategy in force. */
+  frozen: string[];
+  focus: string[];
+  history: HistoryEntry[];
+  /** This mechanism's own state from its previous call (null at first). */
+  state: unknown;
+}
+
+export type ContextWithoutState = Omit<MechanismContext, 'state'>;
+
+export const HISTORY_LIMIT = 200;
+
+/** A candidate a mechanism proposes itself (parameter changes only). */
+export interface MechanismCandidate {
+  description: string;
+  hypothesis: string;
+  params: Record<string, ParamValue>;
+}
+
+/** What reviewCandidate receives: the proposed Candidate plus what it changes against the best. */
+export interface ReviewedCandidate {
+  description: string;
+  hypothesis: string;
+  params?: Record<string, ParamValue>;
+  edits?: { file: string; search: string; replace: string }[];
+  changed: Record<string, { from: ParamValue; to: ParamValue }>;
+}
+
+/** What decide and afterResult receive. */
+export interface MechanismResult {
+  n: number;
+  status: 'keep' | 'discard' | 'crash';
+  metric: number | null;
+  delta: number | null;
+  changed: Record<string, { from: ParamValue; to: ParamValue }>;
+  description: string;
+}
+
+// Each hook's output; every field optional except a review's verdict. `state` is the next state.
+export interface BeforeProposeOut { state?: unknown; guidance?: string; freeze?: string[]; focus?: string[] }
+export interface ProposeOut { state?: unknown; candidate?: MechanismCandidate | null }
+export interface ReviewOut { state?: unknown; verdict: 'accept' | 'reject'; reason?: string }
+export interface DecideOut { state?: unknown; status?: 'keep' | 'discard'; reason?: string }
+export interface AfterResultOut { state?: unknown }
+
+export interface HookOutputs {
+  beforePropose: BeforeProposeOut;
+  propose: ProposeOut;
+  reviewCandidate: ReviewOut;
+  decide: DecideOut;
+  afterResult: AfterResultOut;
+}
+
+export interface HookArgs {
+  beforePropose: undefined;
+  propose: undefined;
+  reviewCandidate: ReviewedCandidate;
+  decide: MechanismResult;
+  afterResult: MechanismResult;
+}
+
+export type HookOutput = HookOutputs[HookName];
+
+/** The interface as the LLM sees it in the "specify" and "generate" prompts of mechanism research. */
+export const MECHANISM_INTERFACE_TEXT = `A mechanism is one ES module of plain JavaScript that changes how the inner research loop searches.
+It has NO imports of any kind (no import statements, no dynamic import(), no require): it runs in a sandbox
+without file system, network, processes, timers or Node APIs; only plain JavaScript built-ins (Math, JSON,
+Array, Object, Map, Set, Date, String, Number …) are there. Each call has a time limit (about 2 s) and a
+small memory cap. Export each hook you implement as a named function (sync or async):
+
+  export function beforePropose(ctx)          -> { state?, guidance?, freeze?, focus? }
+      before the next proposal: free-text guidance for the proposer, parameters to freeze or focus on.
+  export function propose(ctx)                -> { state?, candidate?: { description, hypothesis, params } | null }
+      propose the next experiment yourself (then the LLM is not asked); null leaves it to the proposer.
+      params maps parameter names (from ctx.params, not frozen) to new values.
+  export function reviewCandidate(ctx, cand)  -> { state?, verdict: "accept" | "reject", reason? }
+      veto a candidate before it costs a training run; the reason is shown to the proposer.
+      cand = { description, hypothesis, params, changed: { NAME: { from, to } } }
+  export function decide(ctx, result)         -> { state?, status?: "keep" | "discard", reason? }
+      override the keep/discard decision of a finished experiment (status omitted: no override).
+  export function afterResult(ctx, result)    -> { state? }
+      learn from a finished experiment.
+      result = { n, status: "keep" | "discard" | "crash", metric, delta, changed, description }
+
+ctx (JSON, read-only) = {
+  iteration,                      // the inner iteration this call is about
+  metric, goal,                   // e.g. "val_bpb", "minimize" | "maximize"
+  best: { n, metric } | null,     // the best experiment so far
+  params: [{ name, value, kind, frozen, choices? }],  // the best's values; kind: int|float|string|bool|none|tuple|list
+  frozen: [names], focus: [names],                    // the strategy in force
+  history: [{ n, status, metric, delta, changed: { NAME: { from, to } }, description }],  // oldest first, at most 200;
+                                  // status: keep|discard|crash|rejected|cached; delta = metric - best before it
+  state                           // what your previous call returned as state (null on the first call)
+}
+
+Keep ALL memory in state: return the next state from every hook (JSON only: no functions, no undefined
+inside, no cycles, under 1 MB). Module-level variables are not kept between calls and break replay.
+Be deterministic: if you need randomness, keep a seeded PRNG's seed in state. Every returned value must
+be JSON. Return only the fields above. Never throw: a throw, a hang, or a malformed result switches the
+mechanism off.
+
+Example (a whole module):
+
+export function reviewCandidate(ctx, cand) {
+  const failed = (ctx.state && ctx.state.failed) || [];
+  for (const [name, move] of Object.entries(cand.changed)) {
+    if (failed.some((f) => f.name === name && f.to === JSON.stringify(move.to))) {
+      return { state: ctx.state, verdict: 'reject', reason: name + ' = ' + JSON.stringify(move.to) + ' already failed' };
+    }
+  }
+  return { state: ctx.state, verdict: 'accept' };
+}
+
+export function afterResult(ctx, result) {
+  const failed = (ctx.state && ctx.state.failed) || [];
+  if (result.status !== 'keep') {
+    for (const [name, move] of Object.entries(result.changed)) failed.push({ name, to: JSON.stringify(move.to) });
+  }
+  return { state: { failed: failed.slice(-50) } };
+}
+`;
