@@ -11,7 +11,7 @@ export type Outcome = 'ok' | 'crash' | 'timeout' | 'interrupted';
 export type Status = 'keep' | 'discard' | 'crash';
 /** How an iteration ended. Only keep/discard/crash are experiment results (results.tsv rows). */
 export type IterationResult = Status | 'cached' | 'rejected' | 'proposal-failed' | 'interrupted';
-export type RejectedBy = 'validation' | 'strategy' | 'mechanism' | 'proposer';
+export type RejectedBy = 'validation' | 'strategy' | 'mechanism' | 'proposer' | 'user';
 
 export interface LlmUsage {
   purpose: string;
@@ -57,6 +57,8 @@ export type RunEventBody =
   | { type: 'candidate.rejected'; n: number; by: RejectedBy; reason: string; candidate?: Candidate }
   | { type: 'candidate.cached'; n: number; sameAs: number; metric: number | null; status: Status }
   | { type: 'candidate.committed'; n: number; commit: string }
+  /** A person edited the candidate's files before it trained (stepping mode): this commit trains instead. */
+  | { type: 'candidate.edited'; n: number; commit: string; tree: string; changed: Record<string, { from: ParamValue; to: ParamValue }>; params: Record<string, ParamValue> }
   | { type: 'training.started'; n: number; commit: string; command: string; log: string; pid?: number }
   | { type: 'training.output'; n: number; line: string; stream: 'stdout' | 'stderr' }
   | {
@@ -125,11 +127,12 @@ export type RunEventBody =
       hooks: string[];
     }
   | { type: 'mechanism.validated'; n: number; name: string; ok: boolean; checks: MechanismCheck[] }
+  /** `commit`: the run-branch commit that records it in .autoresearch/mechanisms.json (the new best commit). */
   | { type: 'mechanism.activated'; n: number; name: string; by: 'policy' | 'user'; commit: string }
   /** Never active, or taken back: failed validation, or a person rejected it. */
   | { type: 'mechanism.reverted'; n: number; name: string; by: 'validation' | 'user'; reason: string }
   /** Was active and misbehaved at run time (throw, hang, exit, memory, garbage): switched off. */
-  | { type: 'mechanism.deactivated'; n: number; name: string; hook: string; reason: string }
+  | { type: 'mechanism.deactivated'; n: number; name: string; hook: string; reason: string; commit?: string }
   /** Provenance: the hooks that actually ran for iteration n, and what each returned. */
   | { type: 'mechanism.hooks'; n: number; active: string[]; ran: HookRun[] };
 
@@ -147,6 +150,8 @@ export interface HookRun {
   ms: number;
   /** What it returned (its state left out), for the record. */
   output?: unknown;
+  /** The mechanism's state after the call: resume restarts the mechanism from the latest one. */
+  state?: unknown;
 }
 
 export type RunEvent = Base & RunEventBody;

@@ -1,5 +1,5 @@
 import type { Candidate, ParamValue } from '../candidates/candidate';
-import type { IterationResult, Outcome, RejectedBy, RunEvent, Status } from '../events/events';
+import type { IterationResult, MechanismCheck, Outcome, RejectedBy, RunEvent, Status } from '../events/events';
 
 /** One iteration as the events describe it. */
 export interface Experiment {
@@ -40,7 +40,53 @@ export interface RunState {
   /** Finished iterations that count toward the budget (all but interrupted ones, baseline excluded). */
   iterationsDone: number;
   nextN: number;
-  stopped: 'completed' | 'interrupted' | 'error' | null;
+  stopped: 'completed' | 'interrupted' | 'error' | 'paused' | null;
+  /** The strategy in force (level 1.5): the latest review's lists. Config-frozen parameters are not in here. */
+  strategy: Strategy;
+  /** Strategy reviews done so far (outer cycles). */
+  strategyReviews: number;
+  /** Mechanism research sessions started so far. */
+  mechanismSessions: number;
+  /** Every mechanism proposed in this run, by name, in order of proposal. */
+  mechanisms: Map<string, MechanismRecord>;
+}
+
+export interface Strategy {
+  frozen: string[];
+  focus: string[];
+  guidance: string;
+  /** Iterations done when the latest review ran (null before any). */
+  since: number | null;
+  reviewer: string | null;
+}
+
+export type MechanismStatus = 'proposed' | 'awaiting-review' | 'active' | 'reverted' | 'deactivated';
+
+export interface MechanismRecord {
+  name: string;
+  description: string;
+  status: MechanismStatus;
+  /** Experiment number when it was proposed (the iteration after which the session ran). */
+  proposedAt: number;
+  file: string;
+  branch: string;
+  /** The commit on the mechanism branch that adds the module. */
+  commit: string;
+  hooks: string[];
+  checks: MechanismCheck[];
+  /** Why it was reverted or deactivated. */
+  reason?: string;
+  activatedAt?: number;
+  endedAt?: number;
+  /** Its latest state as returned by a hook (restored on resume). */
+  state: unknown;
+  /** How often each hook ran. */
+  hookRuns: Record<string, number>;
+}
+
+/** Active mechanisms, in the order they were activated. */
+export function activeMechanisms(state: RunState): MechanismRecord[] {
+  return [...state.mechanisms.values()].filter((m) => m.status === 'active').sort((a, b) => (a.activatedAt ?? 0) - (b.activatedAt ?? 0));
 }
 
 /** Replays a whole trace into the state the loop, the CLI and the views work from. Pure. */
@@ -70,6 +116,10 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
       iterationsDone: 0,
       nextN: 0,
       stopped: null,
+      strategy: { frozen: [], focus: [], guidance: '', since: null, reviewer: null },
+      strategyReviews: 0,
+      mechanismSessions: 0,
+      mechanisms: new Map(),
     };
   }
   if (!state) throw new Error(`trace starts with ${e.type}, not run.started`);
@@ -102,6 +152,9 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
     case 'candidate.committed':
       get(e.n).commit = e.commit;
       break;
+    case 'candidate.edited':
+      Object.assign(get(e.n), { commit: e.commit, tree: e.tree, changed: e.changed, params: e.params });
+      break;
     case 'training.started':
       get(e.n).training = { pid: e.pid, startedAt: e.at, log: e.log };
       break;
@@ -127,10 +180,72 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
     case 'run.stopped':
       state.stopped = e.reason;
       break;
+    case 'run.paused':
+      state.stopped = 'paused';
+      break;
+    case 'strategy.updated':
+      state.strategy = { frozen: e.frozen, focus: e.focus, guidance: e.guidance, since: e.n, reviewer: e.reviewer };
+      state.strategyReviews = Math.max(state.strategyReviews, e.cycle);
+      break;
+    case 'mechanism.research.step':
+    case 'mechanism.research.failed':
+      state.mechanismSessions = Math.max(state.mechanismSessions, e.session);
+      break;
+    case 'mechanism.proposed':
+      state.mechanismSessions = Math.max(state.mechanismSessions, e.session);
+      state.mechanisms.set(e.name, {
+        name: e.name,
+        description: e.description,
+        status: 'proposed',
+        proposedAt: e.n,
+        file: e.file,
+        branch: e.branch,
+        commit: e.commit,
+        hooks: e.hooks,
+        checks: [],
+        state: null,
+        hookRuns: {},
+      });
+      break;
+    case 'mechanism.validated': {
+      const m = state.mechanisms.get(e.name);
+      if (m) Object.assign(m, { checks: e.checks, status: e.ok ? 'awaiting-review' : m.status });
+      break;
+    }
+    case 'mechanism.activated': {
+      const m = state.mechanisms.get(e.name);
+      if (m) Object.assign(m, { status: 'active', activatedAt: e.n, reason: undefined });
+      moveBestCommit(state, e.commit);
+      break;
+    }
+    case 'mechanism.reverted':
+    case 'mechanism.deactivated': {
+      const m = state.mechanisms.get(e.name);
+      if (m) Object.assign(m, { status: e.type === 'mechanism.reverted' ? 'reverted' : 'deactivated', reason: e.reason, endedAt: e.n });
+      if (e.type === 'mechanism.deactivated' && e.commit) moveBestCommit(state, e.commit);
+      break;
+    }
+    case 'mechanism.hooks':
+      for (const r of e.ran) {
+        const m = state.mechanisms.get(r.mechanism);
+        if (!m) continue;
+        m.hookRuns[r.hook] = (m.hookRuns[r.hook] ?? 0) + 1;
+        if (r.state !== undefined) m.state = r.state;
+      }
+      break;
     default:
       break;
   }
   return state;
+}
+
+/**
+ * A mechanism commit changes only .autoresearch/ on top of the best: the best result stays, its commit
+ * moves so that the next experiments carry the mechanism files.
+ */
+function moveBestCommit(state: RunState, commit: string): void {
+  if (state.best) state.best = { ...state.best, commit };
+  else state.startCommit = commit;
 }
 
 /** The baseline has not produced a metric yet: the next iteration must (re)run it. */
