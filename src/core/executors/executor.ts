@@ -88,3 +88,9 @@ export function classifyOutcome(facts: OutcomeFacts): Pick<TrainingResult, 'outc
   }
   return { outcome: 'ok' };
 }
+
+/**
+ * The executor cannot run anything as configured (a missing tool, an unreachable host or controller, a
+ * setting the cluster rejects). Thrown, not an outcome: no experiment is to blame, and the next would fail too.
+ */
+export class ExecutorSetupError extends Error {}

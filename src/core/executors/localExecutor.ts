@@ -108,7 +108,7 @@ function message(e: unknown): string {
 }
 
 /** Listener failures must not take the run's bookkeeping down with them. */
-function callSafely(fn: () => void): void {
+export function callSafely(fn: () => void): void {
   try {
     fn();
   } catch {
@@ -116,7 +116,7 @@ function callSafely(fn: () => void): void {
   }
 }
 
-function directoryProblem(cwd: string): string | undefined {
+export function directoryProblem(cwd: string): string | undefined {
   try {
     if (statSync(cwd).isDirectory()) return undefined;
     return `working directory ${cwd} is not a directory`;
@@ -125,7 +125,7 @@ function directoryProblem(cwd: string): string | undefined {
   }
 }
 
-function closeLog(log: WriteStream): Promise<void> {
+export function closeLog(log: WriteStream): Promise<void> {
   return new Promise((resolve) => {
     if (log.closed) return resolve();
     log.once('close', () => resolve());
@@ -134,7 +134,7 @@ function closeLog(log: WriteStream): Promise<void> {
 }
 
 /** Waits for `promise` at most `ms`; true when it settled in time. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
