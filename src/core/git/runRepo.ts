@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -18,6 +19,7 @@ export const RUN_STATE_DIR = '.autoresearch/runs';
 
 export const runBranch = (tag: string) => `autoresearch/${tag}`;
 export const triedRef = (tag: string, n: number) => `refs/autoresearch/${tag}/tried/${n}`;
+export const mechanismBranch = (tag: string, session: number, name: string) => `autoresearch/${tag}/mechanism/${session}-${name}`;
 
 /** Commits made by the loop carry this identity when the user has none configured. */
 const FALLBACK_IDENTITY = ['-c', 'user.name=Bilevel Autoresearch', '-c', 'user.email=autoresearch@localhost'];
@@ -159,6 +161,60 @@ export class RunRepo {
 
   async recordTried(tag: string, n: number, commit: string): Promise<void> {
     await this.quiet(['update-ref', triedRef(tag, n), commit]);
+  }
+
+  /**
+   * A commit of `files` (path → content) on top of `base`, built with a private index: neither the
+   * working tree, the index nor any branch is touched. Mechanism modules are committed this way.
+   */
+  async commitFilesOnto(base: string, files: Record<string, string>, message: string): Promise<string> {
+    const index = join(tmpdir(), `bilevel-index-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    try {
+      await execFileAsync('git', ['read-tree', base], { cwd: this.dir, env });
+      for (const [path, content] of Object.entries(files)) {
+        const blob = (await this.gitWithInput(['hash-object', '-w', '--stdin'], content)).trim();
+        await execFileAsync('git', ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { cwd: this.dir, env });
+      }
+      const tree = (await execFileAsync('git', ['write-tree'], { cwd: this.dir, env })).stdout.trim();
+      const identity = await this.commitIdentity();
+      return (await execFileAsync('git', [...identity, 'commit-tree', tree, '-p', base, '-m', message], { cwd: this.dir, env })).stdout.trim();
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new GitError(`committing ${Object.keys(files).join(', ')} onto ${base.slice(0, 7)} failed: ${(err.stderr || err.message).trim()}`);
+    } finally {
+      rmSync(index, { force: true });
+    }
+  }
+
+  /** Creates or moves a branch other than the one checked out (mechanism branches). */
+  async setBranch(branch: string, commit: string): Promise<void> {
+    if ((await this.currentBranch()) === branch) throw new GitError(`Refusing to move ${branch}: it is checked out.`);
+    await this.quiet(['update-ref', `refs/heads/${branch}`, commit]);
+  }
+
+  /** A file's content at a commit, or null when it is not there. */
+  async readFileAt(commit: string, path: string): Promise<string | null> {
+    try {
+      return (await execFileAsync('git', ['show', `${commit}:${path}`], { cwd: this.dir, maxBuffer: 16 << 20 })).stdout;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The tree of an experiment without the loop's own files (.autoresearch/): what the cache compares. */
+  async experimentTree(tree: string): Promise<string> {
+    const all = (await this.quiet(['ls-tree', tree])).split('\n').filter(Boolean);
+    const entries = all.filter((l) => !l.endsWith('\t.autoresearch'));
+    if (entries.length === all.length) return tree;
+    return (await this.gitWithInput(['mktree'], entries.join('\n') + '\n')).trim();
+  }
+
+  private gitWithInput(args: string[], input: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = execFile('git', args, { cwd: this.dir, maxBuffer: 16 << 20 }, (err, stdout, stderr) => (err ? reject(new GitError(`git ${args[0]} failed: ${stderr || err.message}`)) : resolve(stdout)));
+      child.stdin!.end(input);
+    });
   }
 
   /** Unified diff of a commit against its parent, for review. */

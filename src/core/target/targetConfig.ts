@@ -31,8 +31,15 @@ export interface TargetConfig {
     memory?: { name: string; unit: 'MB' | 'GB' };
   };
   proposer: { kind: 'heuristic' | 'llm'; seed: number; historyLength: number };
+  levels: LevelsConfig;
   workers: WorkerSpec[];
   llm: Omit<LlmSettings, 'apiKey'> & { model: string };
+}
+
+/** Levels 1.5 and 2, with "auto" already resolved against the proposer's kind. */
+export interface LevelsConfig {
+  strategy: { enabled: boolean; every: number; reviewer: 'rules' | 'llm'; freezeAfter: number };
+  mechanisms: { enabled: boolean; every: number; research: 'offline' | 'llm'; policy: 'auto' | 'review'; callTimeoutMs: number; memoryMb: number };
 }
 
 /** One place where experiments train (see schemas/…: workers). */
@@ -132,6 +139,7 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
       seed: c.proposer?.seed ?? 1,
       historyLength: c.proposer?.historyLength ?? 20,
     },
+    levels: levelsConfig(c.levels ?? {}, c.proposer?.kind ?? 'heuristic'),
     workers: c.workers ?? [{ kind: 'local' }],
     llm: {
       baseURL: c.llm?.baseURL,
@@ -162,6 +170,35 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
   }
   if (problems.length) throw new ConfigError(`${CONFIG_FILE} is invalid:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+function levelsConfig(l: any, proposerKind: 'heuristic' | 'llm'): LevelsConfig {
+  const llm = proposerKind === 'llm';
+  const s = l.strategy ?? {};
+  const m = l.mechanisms ?? {};
+  return {
+    strategy: { enabled: s.enabled ?? true, every: s.every ?? 5, reviewer: s.reviewer && s.reviewer !== 'auto' ? s.reviewer : llm ? 'llm' : 'rules', freezeAfter: s.freezeAfter ?? 3 },
+    mechanisms: {
+      enabled: m.enabled ?? true,
+      every: m.every ?? 2,
+      research: m.research && m.research !== 'auto' ? m.research : llm ? 'llm' : 'offline',
+      policy: m.policy ?? 'auto',
+      callTimeoutMs: m.callTimeoutMs ?? 2000,
+      memoryMb: m.memoryMb ?? 64,
+    },
+  };
+}
+
+/**
+ * `--levels 1,1.5,2` style: which levels run. Level 1 is always on; the paper's ablation groups are
+ * A = "1", B = "1,1.5", C = "1,1.5,2", D = "1,2".
+ */
+export function applyLevelsFlag(config: TargetConfig, flag: string): void {
+  const parts = flag.split(',').map((p) => p.trim()).filter(Boolean);
+  const unknown = parts.filter((p) => !['1', '1.5', '2'].includes(p));
+  if (unknown.length || !parts.includes('1')) throw new ConfigError(`--levels: expected a list such as 1,1.5,2 (level 1 always included), got "${flag}"`);
+  config.levels.strategy.enabled = parts.includes('1.5');
+  config.levels.mechanisms.enabled = parts.includes('2');
 }
 
 /** Reads, validates and checks the config against the repo it describes. */

@@ -1,0 +1,203 @@
+import { askStructured, renderMessages, UnusableAnswerError } from '../llm/askStructured';
+import { LlmError, type ChatMessage, type LlmClient } from '../llm/llmClient';
+import {
+  buildCritiqueMessages,
+  buildExploreMessages,
+  buildGenerateMessages,
+  buildSpecifyMessages,
+  critiqueSchema,
+  exploreSchema,
+  extractModuleCode,
+  specifySchema,
+  type CritiqueAnswer,
+  type ExploreAnswer,
+  type SpecifyAnswer,
+} from '../llm/prompts/mechanismPrompts';
+import type { TraceSummary } from './strategyReview';
+
+/**
+ * Level 2, mechanism research: diagnose how the search is failing and produce a mechanism module.
+ * Four steps (explore, critique, specify, generate), each recorded in full through `onStep`.
+ * The LLM researcher writes new code; the offline one picks from the built-in library by diagnosis.
+ */
+
+export type ResearchStep = 'explore' | 'critique' | 'specify' | 'generate';
+
+export interface StepRecord {
+  step: ResearchStep;
+  prompt: string;
+  response: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface LibraryEntry {
+  name: string;
+  description: string;
+  source: string;
+}
+
+export interface ResearchInput {
+  summary: TraceSummary;
+  /** Mechanisms active now, with their code (the "specify" step must know what already runs). */
+  active: LibraryEntry[];
+  /** Mechanisms proposed earlier in this run and what became of them. */
+  earlier: { name: string; status: string; reason?: string }[];
+  interfaceText: string;
+}
+
+export interface ResearchedMechanism {
+  name: string;
+  description: string;
+  source: string;
+}
+
+export interface MechanismResearcher {
+  readonly name: string;
+  research(input: ResearchInput, onStep: (s: StepRecord) => void, signal?: AbortSignal): Promise<ResearchedMechanism>;
+}
+
+/** The session could not produce a module (an LLM call failed, or its answers stayed unusable). */
+export class ResearchFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResearchFailed';
+  }
+}
+
+export type FailureMode = 'circling' | 'under-explored' | 'plateau' | 'noisy-acceptance';
+
+export interface Diagnosis {
+  mode: FailureMode;
+  evidence: string[];
+  /** Library mechanisms in the order that answers this failure mode. */
+  remedies: string[];
+}
+
+/**
+ * How the search is failing, from the trace summary alone. Pure. The paper's failure modes first:
+ * circling the same moves (long discard streaks, repeats), then parameters and directions never tried.
+ */
+export function diagnose(summary: TraceSummary): Diagnosis {
+  const evidence: string[] = [];
+  const repeats = summary.repeated.reduce((n, r) => n + r.times - 1, 0) + summary.cached;
+  const oneSided = summary.parameters.filter((p) => p.failedDirections.length === 1 && p.failedDirections[0] !== 'other' && p.directions[p.failedDirections[0] === 'up' ? 'down' : 'up'] === 0);
+  if (summary.discardsInARow >= 4 || repeats >= 2) {
+    evidence.push(`${summary.discardsInARow} experiments in a row not kept`, `${repeats} repeated or cached proposals`);
+    return { mode: 'circling', evidence, remedies: ['tabu-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance'] };
+  }
+  if (summary.neverTried.length || oneSided.length) {
+    if (summary.neverTried.length) evidence.push(`never tried: ${summary.neverTried.join(', ')}`);
+    if (oneSided.length) evidence.push(`only one direction tried: ${oneSided.map((p) => `${p.name} (${p.failedDirections[0]})`).join(', ')}`);
+    return { mode: 'under-explored', evidence, remedies: ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'annealing-acceptance'] };
+  }
+  const kept = summary.parameters.reduce((n, p) => n + p.kept, 0);
+  if (kept > 0 && summary.discardsInARow >= 2) {
+    evidence.push(`${kept} improvements so far, then ${summary.discardsInARow} without`);
+    return { mode: 'plateau', evidence, remedies: ['multi-scale-bandit', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search'] };
+  }
+  evidence.push('no clear failure yet: improve the step sizes that pay off');
+  return { mode: 'noisy-acceptance', evidence, remedies: ['multi-scale-bandit', 'tabu-search', 'orthogonal-exploration', 'annealing-acceptance'] };
+}
+
+/**
+ * Offline Level 2: the diagnosis picks the first library mechanism not yet proposed in this run.
+ * The four steps are recorded like the LLM's, with the rules' input and output in place of a chat.
+ */
+export class OfflineMechanismResearcher implements MechanismResearcher {
+  readonly name = 'offline';
+
+  constructor(private readonly library: LibraryEntry[]) {}
+
+  async research(input: ResearchInput, onStep: (s: StepRecord) => void): Promise<ResearchedMechanism> {
+    const d = diagnose(input.summary);
+    const summaryText = JSON.stringify({ discardsInARow: input.summary.discardsInARow, neverTried: input.summary.neverTried, repeated: input.summary.repeated, cached: input.summary.cached });
+    onStep({ step: 'explore', prompt: `offline diagnosis of ${summaryText}`, response: JSON.stringify({ diagnosis: d.mode, evidence: d.evidence, candidates: d.remedies }), ok: true });
+    const taken = new Set([...input.earlier.map((e) => e.name), ...input.active.map((a) => a.name)]);
+    const pick = d.remedies.map((name) => this.library.find((m) => m.name === name)).find((m): m is LibraryEntry => !!m && !taken.has(m.name));
+    if (!pick) {
+      const error = `every library mechanism for "${d.mode}" was already tried in this run (${d.remedies.join(', ')})`;
+      onStep({ step: 'critique', prompt: `first of ${d.remedies.join(', ')} not yet proposed`, response: '', ok: false, error });
+      throw new ResearchFailed(error);
+    }
+    onStep({ step: 'critique', prompt: `first of ${d.remedies.join(', ')} not yet proposed`, response: JSON.stringify({ choice: pick.name, why: `answers ${d.mode}: ${d.evidence.join('; ')}` }), ok: true });
+    onStep({ step: 'specify', prompt: `library entry ${pick.name}`, response: JSON.stringify({ name: pick.name, description: pick.description }), ok: true });
+    onStep({ step: 'generate', prompt: `library source of ${pick.name}`, response: pick.source, ok: true });
+    return { name: pick.name, description: pick.description, source: pick.source };
+  }
+}
+
+/** Level 2 by an LLM: four calls, each with one repair round, each recorded whether it worked or not. */
+export class LlmMechanismResearcher implements MechanismResearcher {
+  readonly name = 'llm';
+
+  constructor(private readonly client: Pick<LlmClient, 'chat'>) {}
+
+  async research(input: ResearchInput, onStep: (s: StepRecord) => void, signal?: AbortSignal): Promise<ResearchedMechanism> {
+    const explore = await this.step<ExploreAnswer>('explore', buildExploreMessages(input), exploreSchema, onStep, signal);
+    const critique = await this.step<CritiqueAnswer>('critique', buildCritiqueMessages(input, explore), critiqueSchema, onStep, signal);
+    const spec = await this.step<SpecifyAnswer>('specify', buildSpecifyMessages(input, explore, critique), specifySchema, onStep, signal);
+    const source = await this.generate(buildGenerateMessages(input, spec), onStep, signal);
+    return { name: spec.name, description: spec.description, source };
+  }
+
+  private async step<T>(step: ResearchStep, messages: ChatMessage[], schema: object, onStep: (s: StepRecord) => void, signal?: AbortSignal): Promise<T> {
+    try {
+      const answer = await askStructured<T>(this.client, `mechanism.${step}`, messages, { name: step, schema }, signal);
+      onStep({ step, prompt: answer.prompt, response: answer.response, ok: true });
+      return answer.value;
+    } catch (e) {
+      throw this.failed(step, messages, e, onStep, signal);
+    }
+  }
+
+  /** The module comes back as a fenced code block, not JSON: code inside JSON strings is where models slip. */
+  private async generate(messages: ChatMessage[], onStep: (s: StepRecord) => void, signal?: AbortSignal): Promise<string> {
+    try {
+      const first = await this.client.chat('mechanism.generate', messages, { signal });
+      const code = extractModuleCode(first.text);
+      if (code) {
+        onStep({ step: 'generate', prompt: renderMessages(messages), response: first.text, ok: true });
+        return code;
+      }
+      const repair: ChatMessage[] = [
+        ...messages,
+        { role: 'assistant', content: first.text || '(empty answer)' },
+        { role: 'user', content: 'No module code found. Reply with the whole module in one ```javascript fenced block and nothing else.' },
+      ];
+      const second = await this.client.chat('mechanism.generate.repair', repair, { signal });
+      const again = extractModuleCode(second.text);
+      if (!again) throw new UnusableAnswerError('no module code in the answer after one repair round', renderMessages(repair), second.text);
+      onStep({ step: 'generate', prompt: renderMessages(repair), response: second.text, ok: true });
+      return again;
+    } catch (e) {
+      throw this.failed('generate', messages, e, onStep, signal);
+    }
+  }
+
+  private failed(step: ResearchStep, messages: ChatMessage[], e: unknown, onStep: (s: StepRecord) => void, signal?: AbortSignal): unknown {
+    if (signal?.aborted) return e;
+    if (e instanceof UnusableAnswerError) {
+      onStep({ step, prompt: e.prompt, response: e.response, ok: false, error: e.message });
+      return new ResearchFailed(`${step}: ${e.message}`);
+    }
+    if (e instanceof LlmError) {
+      onStep({ step, prompt: renderMessages(messages), response: '', ok: false, error: e.message });
+      return new ResearchFailed(`${step}: LLM call failed: ${e.message}`);
+    }
+    return e;
+  }
+}
+
+/** A mechanism name safe for a file and a branch: kebab-case, unique in the run. Pure. */
+export function mechanismName(raw: string, taken: Set<string>): string {
+  const base =
+    raw
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'mechanism';
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  return name;
+}
