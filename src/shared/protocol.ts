@@ -14,8 +14,15 @@ import type { RunEvent } from '../core/events/events';
 export interface RunPayload {
   /** The run's tag (its directory under .autoresearch/runs/). */
   tag: string;
-  /** Every event of the trace so far, in seq order (training.output never needed). */
-  events: RunEvent[];
+  /**
+   * The trace so far as its trace.jsonl text, one event per line, as on disk. The cheap way to send
+   * a big run (10,000 experiments ≈ 18 MB): the extension need not parse the file, and one string
+   * crosses each postMessage hop several times cheaper than the same events as objects; the
+   * webview parses it once. A torn or malformed line is skipped.
+   */
+  traceJsonl?: string;
+  /** Events as objects, in seq order, after those of traceJsonl (training.output never needed). */
+  events?: RunEvent[];
   /** Parameters frozen by the target's config (`parameters.frozen`); a strategy review may freeze more. */
   frozen?: string[];
   /** Free label, e.g. an ablation group ("no-mechanisms"); shown next to the tag in comparisons. */
@@ -58,7 +65,12 @@ export type ToWebviewType = ToWebview['type'];
 export type FromWebviewType = FromWebview['type'];
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
-const isRunPayload = (x: unknown): x is RunPayload => isObject(x) && typeof x.tag === 'string' && Array.isArray(x.events);
+const isRunPayload = (x: unknown): x is RunPayload =>
+  isObject(x) &&
+  typeof x.tag === 'string' &&
+  (x.events === undefined || Array.isArray(x.events)) &&
+  (x.traceJsonl === undefined || typeof x.traceJsonl === 'string') &&
+  (x.events !== undefined || x.traceJsonl !== undefined);
 const isN = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
 /** Shape check for messages arriving in the webview (anything else on `window` is ignored). */

@@ -1,0 +1,537 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { RunEvent } from '../../src/core/events/events';
+import { dashboardHtml, makeNonce } from '../../src/shared/dashboardHtml';
+import type { FromWebview, ToWebview } from '../../src/shared/protocol';
+import { buildDashboard } from '../../webview-ui/build.mjs';
+import { FIXTURE_FROZEN, fixtureLiveEvents, fixtureTrace, syntheticTrace } from '../support/dashboardTraces';
+import { applyThemeInPage, THEMES, type TestTheme } from './themes';
+
+/**
+ * The dashboard bundle on its own in headless Chromium (Debian's /usr/bin/chromium, driven by
+ * playwright-core; scripts/test-hosts/chromium.sh installs it). The page is the extension's own
+ * HTML (dashboardHtml, strict CSP) served from 127.0.0.1; acquireVsCodeApi is stubbed to record
+ * what the webview posts, and messages are posted into the page the way VS Code delivers them.
+ * Screenshots go to test-artifacts/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = resolve('test-artifacts');
+const RENDERED = 'bilevel-dashboard:rendered';
+
+let server: Server;
+let origin = '';
+let ctx: BrowserContext;
+let userDataDir = '';
+let outdir = '';
+let page: Page;
+const consoleProblems: string[] = [];
+
+const fixtureRuns = () => [
+  { tag: 'fixture', events: fixtureTrace(), frozen: FIXTURE_FROZEN },
+  { tag: 'ablation-a', group: 'no mechanisms', events: syntheticTrace(60, { tag: 'ablation-a', seed: 11, start: 1.0 }) },
+  { tag: 'ablation-b', group: 'with mechanisms', events: syntheticTrace(60, { tag: 'ablation-b', seed: 12, start: 1.0 }) },
+];
+
+/** Installed before any page script: the VS Code API stub, CSP and render bookkeeping. */
+const INIT_SCRIPT = (stubVsCode: boolean) => `
+  globalThis.__name = globalThis.__name || ((f) => f);
+  window.__posted = [];
+  window.__csp = [];
+  window.__renders = 0;
+  window.__lastRender = null;
+  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));
+  document.addEventListener('${RENDERED}', (e) => { window.__renders++; window.__lastRender = e.detail; });
+  window.addEventListener('bilevel-dashboard:post', (e) => window.__stubPosted = (window.__stubPosted || []).concat([e.detail]));
+  ${stubVsCode ? `let state; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))), getState: () => state, setState: (s) => { state = s; } });` : ''}
+`;
+
+declare global {
+  interface Window {
+    __posted: FromWebview[];
+    __stubPosted?: FromWebview[];
+    __csp: string[];
+    __renders: number;
+    __lastRender: { reason: string; ms: number; sinceMessageMs: number | null } | null;
+    __payload?: { traceJsonl: string } | { events: RunEvent[] };
+    __inlineRan?: boolean;
+    /** The app's debug handle (webview-ui/src/main.ts). */
+    bilevelDashboard?: { pointPosition(n: number): { x: number; y: number; status: string } | null };
+  }
+}
+
+before(async () => {
+  // A fresh CI machine has no browser: install Debian's (a no-op when it is there).
+  if (!existsSync(CHROMIUM)) execFileSync('bash', ['scripts/test-hosts/chromium.sh'], { stdio: 'inherit', timeout: 15 * 60_000 });
+  outdir = mkdtempSync(join(tmpdir(), 'dashboard-build-'));
+  await buildDashboard({ outdir, sourcemap: false });
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', origin);
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === '/') {
+      const nonce = makeNonce();
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(dashboardHtml({ scriptUri: `${origin}/dist/dashboard.js`, styleUri: `${origin}/dist/dashboard.css`, cspSource: origin, nonce }));
+      return;
+    }
+    const file = url.pathname.startsWith('/dist/') ? join(outdir, url.pathname.slice('/dist/'.length)) : '';
+    if (!file || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const type = { '.js': 'text/javascript', '.css': 'text/css' }[extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  userDataDir = mkdtempSync(join(tmpdir(), 'dashboard-chromium-'));
+  ctx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    viewport: { width: 1400, height: 1000 },
+    deviceScaleFactor: 1,
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  page = await openPage(true);
+});
+
+after(async () => {
+  await ctx?.close();
+  await new Promise((r) => server?.close(r));
+  for (const d of [userDataDir, outdir]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+async function openPage(stubVsCode: boolean): Promise<Page> {
+  const p = await ctx.newPage();
+  await p.addInitScript({ content: INIT_SCRIPT(stubVsCode) });
+  p.on('console', (m) => {
+    // The one warning our own pixel readback (pixelsOf) causes is not the dashboard's.
+    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().includes('willReadFrequently')) consoleProblems.push(`${m.type()}: ${m.text()} ${m.location().url}`);
+  });
+  p.on('requestfailed', (r) => consoleProblems.push(`request failed: ${r.url()}`));
+  p.on('response', (r) => {
+    if (r.status() >= 400) consoleProblems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  p.on('pageerror', (e) => consoleProblems.push(`pageerror: ${e.message}`));
+  await p.goto(`${origin}/`);
+  return p;
+}
+
+async function setTheme(p: Page, kind: TestTheme): Promise<void> {
+  await p.evaluate(applyThemeInPage, [kind, THEMES[kind]] as [string, Record<string, string>]);
+  // The charts re-read colors on the next frame; give them two.
+  await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/** Posts a message as the extension would and waits until the dashboard rendered it. */
+async function send(p: Page, msg: ToWebview): Promise<void> {
+  const before = await p.evaluate(() => window.__renders);
+  await p.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(msg));
+  await p.waitForFunction((c) => window.__renders > c, before);
+}
+
+/** Runs a UI action and waits for the render it causes. */
+async function rendered(p: Page, action: () => Promise<unknown>): Promise<void> {
+  const before = await p.evaluate(() => window.__renders);
+  await action();
+  await p.waitForFunction((c) => window.__renders > c, before);
+}
+
+const chart = (p: Page) => p.evaluate(() => ({ ...(document.querySelector('[data-testid=progress-chart]') as HTMLElement).dataset }));
+const visibleRows = (p: Page) => p.$$eval('[data-testid=experiments-table] .vt-spacer .vt-row', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.n)));
+const lastPosted = (p: Page) => p.evaluate(() => window.__posted[window.__posted.length - 1]);
+
+/** Sets a filter select the way a user's choice would (value + change event). */
+async function chooseFilter(p: Page, key: string, value: string): Promise<void> {
+  await rendered(p, () =>
+    p.evaluate(
+      ([k, v]) => {
+        const el = document.querySelector(`[data-filter="${k}"]`) as HTMLElement & { value: string };
+        el.value = v;
+        el.dispatchEvent(new Event('change'));
+      },
+      [key, value],
+    ),
+  );
+}
+
+async function screenshot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+}
+
+/** Counts canvas pixels close to a color (the chart really drew that status). */
+async function pixelsOf(p: Page, color: string): Promise<number> {
+  return p.evaluate((hex) => {
+    const canvas = document.querySelector('[data-testid=progress-chart] canvas') as HTMLCanvasElement;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && Math.abs(data[i] - r) < 24 && Math.abs(data[i + 1] - g) < 24 && Math.abs(data[i + 2] - b) < 24) n++;
+    return n;
+  }, color);
+}
+
+test('the webview says ready, then renders the fixture: chart, table, header, panels', async () => {
+  await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
+  await setTheme(page, 'light');
+  await send(page, { type: 'init', runs: fixtureRuns(), selected: 'fixture' });
+
+  const c = await chart(page);
+  assert.deepEqual([c.pointsKeep, c.pointsDiscard, c.pointsCrash, c.pointsCached], ['8', '6', '1', '1']);
+  assert.equal(c.bestSteps, '8', 'the best-so-far line steps at each of the 8 keeps');
+  assert.equal(c.markers, '5', 'one strategy review and four mechanism research sessions');
+  assert.equal(c.spans, '2', 'two mechanisms were active');
+  assert.ok((await pixelsOf(page, THEMES.light['charts-green'])) > 100, 'kept points and the best line are drawn');
+  assert.ok((await pixelsOf(page, THEMES.light['charts-red'])) > 5, 'the crash marker is drawn');
+  assert.ok((await pixelsOf(page, THEMES.light['charts-purple'])) > 20, 'the strategy review marker is drawn');
+  const legend = await page.textContent('[data-testid=chart-legend]');
+  assert.match(legend ?? '', /kept \(8\).*discarded \(6\).*crashed \(1\).*cached \(1\).*best so far.*strategy review.*mechanism research.*lr-warmup-guard active.*dedupe-near active/);
+
+  assert.deepEqual(await visibleRows(page), Array.from({ length: 20 }, (_, i) => i));
+  assert.equal(await page.getAttribute('[data-testid=experiments-table]', 'aria-rowcount'), '21');
+  assert.equal(await page.textContent('[data-testid=experiments-table] .vt-row[data-n="13"] .c-params'), 'edit:train.py');
+  assert.equal(await page.textContent('[data-testid=experiments-table] .vt-row[data-n="12"] .c-origin'), 'L2');
+  assert.equal(await page.textContent('[data-testid=experiments-table] .vt-row[data-n="8"] .c-origin'), 'L1');
+  assert.equal(await page.textContent('[data-testid=experiments-table] .vt-row[data-n="11"] .c-mech'), 'lr-warmup-guard');
+
+  const summary = await page.textContent('[data-testid=run-summary]');
+  assert.match(summary ?? '', /best 0\.961 at #18 \(−3\.90% vs baseline\)/);
+  assert.match(summary ?? '', /16 results: 8 kept · 6 discarded · 1 crashed · 1 cached/);
+  assert.match(summary ?? '', /running #19/);
+
+  const param = (name: string) =>
+    page.$eval(`[data-testid=parameters-panel] tr[data-param="${name}"]`, (tr) =>
+      Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => [(td as HTMLElement).dataset.col, td.textContent?.trim()])),
+    );
+  assert.deepEqual(await param('LEARNING_RATE'), { current: '0.003', state: 'focus', tried: '5', kept: '3', rejected: '', bestDelta: '−0.02', recent: '33%' });
+  assert.deepEqual(await param('DEPTH'), { current: '4', state: '', tried: '4', kept: '2', rejected: '', bestDelta: '−0.005', recent: '27%' });
+  assert.equal((await param('N_EMBD')).state, 'frozen (L1.5)');
+  assert.deepEqual(await param('TIME_BUDGET'), { current: '6', state: 'frozen', tried: '0', kept: '0', rejected: '1', bestDelta: '—', recent: '' });
+  const firstParam = await page.getAttribute('[data-testid=parameters-panel] tbody tr', 'data-param');
+  assert.equal(firstParam, 'LEARNING_RATE', 'the most tried parameter on top');
+
+  const mech = (name: string) =>
+    page.$eval(`[data-mechanism="${name}"]`, (el) => ({
+      stage: (el as HTMLElement).dataset.stage,
+      steps: [...el.querySelectorAll('.step')].map((s) => `${(s as HTMLElement).dataset.step}:${s.className.replace('step ', '')}`),
+      at: [...el.querySelectorAll('.step-at')].map((s) => s.textContent),
+      labels: [...el.querySelectorAll('.step-label')].map((s) => s.textContent),
+      hooks: Object.fromEntries([...el.querySelectorAll('tr[data-hook]')].map((tr) => [(tr as HTMLElement).dataset.hook, tr.querySelector('[data-col=runs]')?.textContent])),
+      checks: [...el.querySelectorAll('[data-check]')].map((li) => `${(li as HTMLElement).dataset.check}:${li.className}`),
+      spans: el.querySelectorAll('.lane-span').length,
+    }));
+  assert.deepEqual(await mech('lr-warmup-guard'), {
+    stage: 'reverted',
+    steps: ['proposed:done', 'validated:done', 'active:done', 'ended:reverted'],
+    at: ['after #9', 'after #9', 'after #9', 'after #12'],
+    labels: ['proposed', 'validated', 'active', 'reverted'],
+    hooks: { beforePropose: '2', decide: '2', propose: '1' },
+    checks: ['typecheck:ok', 'replay:ok'],
+    spans: 1,
+  });
+  const cp = await mech('crash-predictor');
+  assert.equal(cp.stage, 'reverted');
+  assert.deepEqual(cp.steps, ['proposed:done', 'validated:failed', 'active:pending', 'ended:reverted']);
+  assert.deepEqual(cp.labels, ['proposed', 'validation failed', 'active', 'reverted']);
+  assert.deepEqual(cp.checks, ['typecheck:ok', 'replay:fail']);
+  const dn = await mech('dedupe-near');
+  assert.equal(dn.stage, 'active');
+  assert.deepEqual(dn.hooks, { reviewCandidate: '2' });
+  const guard = (await page.textContent('[data-mechanism="lr-warmup-guard"]')) ?? '';
+  assert.match(guard, /5 hook runs over 3 experiments/);
+  assert.match(guard, /Keeps the learning rate and warmup in step/, 'the description');
+  assert.match(guard, /reverted: by user: no gain over 3 experiments/);
+  assert.match((await page.textContent('[data-testid=strategy-reviews]')) ?? '', /after #7 focus: LEARNING_RATE, WARMUP_STEPS · frozen: N_EMBD/);
+  const sessions = (await page.textContent('[data-testid=research-sessions]')) ?? '';
+  assert.match(sessions, /Mechanism research \(4\)/);
+  assert.match(sessions, /after #14 no mechanism: the reply was not valid JSON/);
+
+  await screenshot(page, 'dashboard-light.png');
+});
+
+test('the table sorts by a column header, both ways', async () => {
+  const head = (key: string) => page.click(`[data-testid=experiments-table] .vt-sort[data-sort="${key}"]`);
+  await rendered(page, () => head('metric'));
+  let rows = await visibleRows(page);
+  assert.deepEqual(rows.slice(0, 3), [18, 14, 16], 'best metric first when minimizing');
+  assert.equal(await page.getAttribute('[data-testid=experiments-table] [role=columnheader][aria-sort=ascending] .vt-sort', 'data-sort'), 'metric');
+  await rendered(page, () => head('metric'));
+  rows = await visibleRows(page);
+  assert.equal(rows[0], 0, 'worst first: the baseline 1.0');
+  await rendered(page, () => head('status'));
+  rows = await visibleRows(page);
+  assert.deepEqual(rows.slice(0, 8), [0, 1, 4, 8, 10, 12, 14, 18], 'kept first');
+  await rendered(page, () => head('n'));
+  assert.deepEqual((await visibleRows(page)).slice(0, 3), [0, 1, 2]);
+});
+
+test('filters change the visible rows and the chart points', async () => {
+  // Status through the real dropdown: open it, pick "kept".
+  await page.click('[data-filter="status"]');
+  await rendered(page, () => page.locator('[data-filter="status"]').getByText('kept (8)', { exact: true }).click());
+  assert.deepEqual(await visibleRows(page), [0, 1, 4, 8, 10, 12, 14, 18]);
+  let c = await chart(page);
+  assert.deepEqual([c.pointsKeep, c.pointsDiscard, c.pointsCrash, c.pointsCached], ['8', '0', '0', '0']);
+  assert.equal(c.bestSteps, '8', 'the best-so-far line is not filtered');
+  assert.equal(await page.textContent('[data-testid=filter-count]'), 'showing 8 of 20');
+
+  await chooseFilter(page, 'param', 'DEPTH');
+  assert.deepEqual(await visibleRows(page), [4, 18]);
+  await chooseFilter(page, 'status', '*');
+  assert.deepEqual(await visibleRows(page), [4, 5, 6, 18]);
+  c = await chart(page);
+  assert.deepEqual([c.pointsKeep, c.pointsDiscard, c.pointsCrash, c.pointsCached], ['2', '1', '0', '1']);
+  await chooseFilter(page, 'param', '*');
+
+  await chooseFilter(page, 'origin', 'L2');
+  assert.deepEqual(await visibleRows(page), [12]);
+  await chooseFilter(page, 'origin', '*');
+  await chooseFilter(page, 'mechanism', 'lr-warmup-guard');
+  assert.deepEqual(await visibleRows(page), [10, 11, 12]);
+  await chooseFilter(page, 'mechanism', '*');
+
+  // Text search through the real text field.
+  await rendered(page, () => page.locator('[data-filter="text"] input').fill('rmsnorm'));
+  assert.deepEqual(await visibleRows(page), [13]);
+  await rendered(page, () => page.click('[data-action="clear-filters"]'));
+  assert.deepEqual((await visibleRows(page)).length, 20);
+
+  // A click in the parameters panel filters by that parameter.
+  await rendered(page, () => page.click('[data-testid=parameters-panel] tr[data-param="WARMUP_STEPS"]'));
+  assert.deepEqual(await visibleRows(page), [8, 16]);
+  await rendered(page, () => page.click('[data-action="clear-filters"]'));
+});
+
+test('clicking a table row or a chart point posts openDiff with that experiment; the log link posts openLog', async () => {
+  await page.click('[data-testid=experiments-table] .vt-row[data-n="5"] .c-desc');
+  assert.deepEqual(await lastPosted(page), { type: 'openDiff', tag: 'fixture', n: 5 });
+  await page.click('[data-testid=experiments-table] .vt-row[data-n="9"] .vt-log');
+  assert.deepEqual(await lastPosted(page), { type: 'openLog', tag: 'fixture', n: 9 });
+
+  for (const n of [14, 3, 6]) {
+    const pos = await page.evaluate((k) => window.bilevelDashboard!.pointPosition(k), n);
+    assert.ok(pos, `#${n} is drawn`);
+    await page.mouse.move(pos.x, pos.y);
+    const tip = page.locator('.chart-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    assert.match((await tip.textContent()) ?? '', new RegExp(`#${n} · `));
+    if (n === 14) {
+      const text = (await tip.textContent()) ?? '';
+      assert.match(text, /LEARNING_RATE 0\.0025 -> 0\.003/, 'the description');
+      assert.match(text, /metric 0\.964 Δ −0\.002/, 'the metric and Δ');
+      assert.match(text, /LEARNING_RATE 0\.0025→0\.003/, 'the change');
+    }
+    await page.mouse.click(pos.x, pos.y);
+    assert.deepEqual(await lastPosted(page), { type: 'openDiff', tag: 'fixture', n });
+  }
+  const lastTip = await page.evaluate(() => document.querySelector('.chart-tooltip')?.textContent);
+  assert.match(lastTip ?? '', /#6 · cached.*same files as #5/);
+  await page.mouse.move(5, 5);
+});
+
+test('live events append points, rows and move the best', async () => {
+  const seq = fixtureTrace().length;
+  await send(page, { type: 'events', tag: 'fixture', events: fixtureLiveEvents(seq) });
+  const c = await chart(page);
+  assert.deepEqual([c.pointsKeep, c.pointsDiscard, c.pointsCrash, c.pointsCached], ['9', '7', '1', '1']);
+  assert.equal(c.bestSteps, '9');
+  assert.equal(await page.getAttribute('[data-testid=experiments-table]', 'data-total'), '21');
+  const summary = await page.textContent('[data-testid=run-summary]');
+  assert.match(summary ?? '', /best 0\.958 at #19/);
+  assert.doesNotMatch(summary ?? '', /running/);
+  assert.equal(await page.$eval('[data-testid=parameters-panel] tr[data-param="BATCH_SIZE"] [data-col=tried]', (td) => td.textContent?.trim()), '2');
+});
+
+test('the run comparison overlays the best-so-far curves of several runs', async () => {
+  const cmp = () => page.evaluate(() => ({ ...(document.querySelector('[data-testid=compare-chart]') as HTMLElement).dataset }));
+  assert.equal((await cmp()).series, '3');
+  assert.equal((await cmp()).runs, 'fixture,ablation-a,ablation-b');
+  const labels = await page.$$eval('[data-testid=compare-chart] .u-legend .u-series th .u-label', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(labels, ['experiment', 'fixture', 'ablation-a (no mechanisms)', 'ablation-b (with mechanisms)']);
+  assert.match((await page.textContent('[data-testid=compare-chart] .panel-summary')) ?? '', /^Best: /);
+  await rendered(page, () => page.click('[data-testid=compare-picker] [data-run="ablation-b"]'));
+  assert.equal((await cmp()).series, '2');
+  await rendered(page, () => page.click('[data-testid=compare-picker] [data-run="ablation-b"]'));
+  assert.equal((await cmp()).series, '3');
+
+  // Selecting another run switches every view to it.
+  await rendered(page, () => page.evaluate(() => window.postMessage({ type: 'select', tag: 'ablation-a' }, '*')));
+  assert.equal(await page.getAttribute('[data-testid=experiments-table]', 'data-total'), '61');
+  await rendered(page, () => page.evaluate(() => window.postMessage({ type: 'select', tag: 'fixture' }, '*')));
+  assert.equal(await page.getAttribute('[data-testid=experiments-table]', 'data-total'), '21');
+});
+
+test('the chart exports as SVG (every point an element) and PNG', async () => {
+  await page.click('[data-action="export-svg"]');
+  const svg = await lastPosted(page);
+  assert.equal(svg.type, 'exportChart');
+  if (svg.type !== 'exportChart') return;
+  assert.equal(svg.format, 'svg');
+  assert.equal(svg.fileName, 'fixture-progress.svg');
+  const count = (s: string) => (svg.data.split(`<g class="points ${s}"`)[1].split('</g>')[0].match(/data-n=/g) ?? []).length;
+  assert.deepEqual([count('keep'), count('discard'), count('crash'), count('cached')], [9, 7, 1, 1]);
+  assert.match(svg.data, /<path class="best"/);
+  writeFileSync(join(ARTIFACTS, 'dashboard-export.svg'), svg.data);
+  await page.click('[data-action="export-png"]');
+  const png = await lastPosted(page);
+  assert.ok(png.type === 'exportChart' && png.format === 'png' && png.data.startsWith('data:image/png;base64,'));
+  if (png.type === 'exportChart') writeFileSync(join(ARTIFACTS, 'dashboard-export.png'), Buffer.from(png.data.split(',')[1], 'base64'));
+});
+
+test('themes: dark and high contrast follow VS Code variables', async () => {
+  await setTheme(page, 'dark');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(31, 31, 31)');
+  assert.ok((await pixelsOf(page, THEMES.dark['charts-green'])) > 100, 'the chart redrew in the dark palette');
+  assert.equal(await pixelsOf(page, THEMES.light['charts-green']), 0, 'no light-theme green left');
+  await screenshot(page, 'dashboard-dark.png');
+  await setTheme(page, 'high-contrast');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.card')!).borderTopColor), 'rgb(111, 195, 223)');
+  await screenshot(page, 'dashboard-high-contrast.png');
+  // Hover tooltip in the dark theme, for the record.
+  await setTheme(page, 'dark');
+  const pos = await page.evaluate(() => window.bilevelDashboard!.pointPosition(12));
+  await page.mouse.move(pos!.x, pos!.y);
+  await page.locator('.chart-tooltip').waitFor({ state: 'visible' });
+  await page.locator('#progress').screenshot({ path: join(ARTIFACTS, 'dashboard-dark-hover.png') });
+  await page.mouse.move(5, 5);
+});
+
+test('CSP: nothing was blocked or logged, and an injected inline script does not run', async () => {
+  assert.deepEqual(await page.evaluate(() => window.__csp), []);
+  assert.deepEqual(consoleProblems, []);
+  assert.deepEqual(await page.$$eval('script', (s) => s.map((x) => (x.src ? `src+${x.nonce ? 'nonce' : 'no-nonce'}` : 'inline'))), ['src+nonce']);
+  const errors = await page.evaluate(() => window.__posted.filter((m) => m.type === 'error'));
+  assert.deepEqual(errors, []);
+  await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inlineRan = true';
+    document.body.append(s);
+  });
+  await page.waitForFunction(() => window.__csp.length > 0);
+  assert.equal(await page.evaluate(() => window.__inlineRan ?? false), false);
+  assert.match((await page.evaluate(() => window.__csp))[0], /^script-src/);
+  consoleProblems.length = 0; // the blocked script logs its own violation
+});
+
+/** Opens a fresh page (standalone stub channel), posts a 10k init and measures it in the page. */
+async function firstRender10k(events: RunEvent[], mode: 'jsonl' | 'objects') {
+  const p = await openPage(false);
+  await p.waitForFunction(() => (window.__stubPosted ?? []).some((m) => m.type === 'ready'));
+  await setTheme(p, 'dark');
+  const jsonl = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+  // Put the payload in the page first (not measured): the trace text, or the events as objects.
+  await p.evaluate(([text, m]) => {
+    window.__payload = m === 'jsonl' ? { traceJsonl: text } : { events: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  }, [jsonl, mode] as const);
+  const first = await p.evaluate(async () => {
+    const t0 = performance.now();
+    const done = new Promise((r) => document.addEventListener('bilevel-dashboard:rendered', r, { once: true }));
+    window.postMessage({ type: 'init', runs: [{ tag: 'synthetic-10k', frozen: ['TIME_BUDGET', 'SEED'], ...window.__payload }] }, '*');
+    await done;
+    const rendered = performance.now();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return { toRender: rendered - t0, toPaint: performance.now() - t0, app: window.__lastRender! };
+  });
+  return { p, first, mb: jsonl.length / 1e6 };
+}
+
+test('10,000 experiments: renders, filters, zooms and appends live; first render and filter changes measured (standalone stub channel)', async () => {
+  const events = syntheticTrace(10_000, { tag: 'synthetic-10k', seed: 42 });
+  const f = (x: number) => `${x.toFixed(0)} ms`;
+  const describe = (r: Awaited<ReturnType<typeof firstRender10k>>['first']) =>
+    `${f(r.toPaint)} from postMessage to painted (${f(r.toRender)} to render end; in the app ${f(r.app.sinceMessageMs ?? NaN)} from message arrival, of which render ${f(r.app.ms)})`;
+  // The events as objects: what a plain `events` payload costs (structured clone of ~90,000 objects).
+  const asObjects = await firstRender10k(events, 'objects');
+  await asObjects.p.close();
+  // The trace text (traceJsonl): the recommended payload for big runs.
+  const { p, first, mb } = await firstRender10k(events, 'jsonl');
+  const filterChange = async (key: string, value: string) =>
+    p.evaluate(
+      async ([k, v]) => {
+        const el = document.querySelector(`[data-filter="${k}"]`) as HTMLElement & { value: string };
+        const t0 = performance.now();
+        const done = new Promise((r) => document.addEventListener('bilevel-dashboard:rendered', r, { once: true }));
+        el.value = v;
+        el.dispatchEvent(new Event('change'));
+        await done;
+        const rendered = performance.now();
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return { toRender: rendered - t0, toPaint: performance.now() - t0, shown: Number((document.querySelector('[data-testid=filter-count]') as HTMLElement).dataset.shown) };
+      },
+      [key, value],
+    );
+  const toKept = await filterChange('status', 'keep');
+  const clear = await filterChange('status', '*');
+  const toLr = await filterChange('param', 'LEARNING_RATE');
+  await filterChange('param', '*');
+  // Drag zooms the x axis; a live append keeps the zoom; double-click resets it.
+  const over = (await p.locator('[data-testid=progress-chart] .u-over').boundingBox())!;
+  await p.mouse.move(over.x + over.width * 0.25, over.y + over.height / 2);
+  await p.mouse.down();
+  await p.mouse.move(over.x + over.width * 0.4, over.y + over.height / 2, { steps: 5 });
+  await p.mouse.up();
+  const zoomed = await chart(p);
+  assert.equal(zoomed.zoomed, 'true');
+  const [z0, z1] = zoomed.xRange!.split(',').map(Number);
+  assert.ok(z0 > 2000 && z1 < 4500 && z1 - z0 > 1000, `zoomed to ${zoomed.xRange}`);
+  const live = await p.evaluate(async () => {
+    const t0 = performance.now();
+    const done = new Promise((r) => document.addEventListener('bilevel-dashboard:rendered', r, { once: true }));
+    const n = 10_001;
+    const at = new Date().toISOString();
+    window.postMessage({
+      type: 'events',
+      tag: 'synthetic-10k',
+      events: [
+        { seq: 1e9, at, type: 'iteration.started', n, baseCommit: 'x', baseline: false },
+        { seq: 1e9 + 1, at, type: 'experiment.decided', n, status: 'discard', commit: 'y', metric: 2, previousBest: 1, delta: 1, description: 'live', memoryGb: null },
+        { seq: 1e9 + 2, at, type: 'iteration.finished', n, result: 'discard' },
+      ],
+    }, '*');
+    await done;
+    return performance.now() - t0;
+  });
+
+  assert.equal((await chart(p)).xRange, zoomed.xRange, 'a live append keeps the zoom');
+  await p.mouse.dblclick(over.x + over.width / 2, over.y + over.height / 2);
+  assert.equal((await chart(p)).zoomed, 'false');
+  const c = await chart(p);
+  const total = Number(c.pointsKeep) + Number(c.pointsDiscard) + Number(c.pointsCrash) + Number(c.pointsCached);
+  assert.ok(total > 9_000, `${total} points drawn`);
+  assert.equal(await p.getAttribute('[data-testid=experiments-table]', 'data-total'), '10002', 'baseline + 10,000 + the live one');
+  assert.ok(toKept.shown > 50 && toLr.shown < toKept.shown * 10);
+  assert.ok((await visibleRows(p)).length <= 40, 'the table is virtualized');
+
+  // The standalone stub channel: a row click is dispatched as a DOM event.
+  assert.equal(await p.evaluate(() => typeof (window as { acquireVsCodeApi?: unknown }).acquireVsCodeApi), 'undefined');
+  const row = await p.$eval('[data-testid=experiments-table] .vt-spacer .vt-row', (r) => Number((r as HTMLElement).dataset.n));
+  await p.click(`[data-testid=experiments-table] .vt-row[data-n="${row}"] .c-desc`);
+  assert.deepEqual(await p.evaluate(() => window.__stubPosted!.at(-1)), { type: 'openDiff', tag: 'synthetic-10k', n: row });
+  await screenshot(p, 'dashboard-10k.png');
+
+  const report = [
+    `10k first render (trace.jsonl text, ${mb.toFixed(1)} MB): ${describe(first)}`,
+    `10k first render (events as objects): ${describe(asObjects.first)}`,
+    `10k filter change status=keep: ${f(toKept.toPaint)} to painted (${f(toKept.toRender)} to render end), ${toKept.shown} rows`,
+    `10k filter change param=LEARNING_RATE: ${f(toLr.toPaint)} to painted (${f(toLr.toRender)} to render end), ${toLr.shown} rows`,
+    `10k filter clear: ${f(clear.toPaint)} to painted`,
+    `10k live append of one experiment: ${f(live)} to render end`,
+  ];
+  // Logged, not asserted (timings belong in bench/dashboardRender.ts): the goal is a first render under 1 s.
+  console.log(report.map((l) => `# ${l}`).join('\n'));
+  writeFileSync(join(ARTIFACTS, 'dashboard-perf.txt'), report.join('\n') + '\n');
+  assert.deepEqual(await p.evaluate(() => window.__csp), []);
+  await p.close();
+});
