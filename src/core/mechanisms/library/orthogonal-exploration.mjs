@@ -1,0 +1,76 @@
+// Orthogonal exploration: breaks fixation on a few parameters. First it tries the opposite direction of
+// the latest failed move whose opposite was never tried; otherwise it moves the parameter tried least
+// (never-tried ones first), in the direction tried least for it.
+
+function isOpen(ctx, p) {
+  return !p.frozen && !ctx.frozen.includes(p.name);
+}
+
+function stepped(p, dir, factor) {
+  if (p.choices && p.choices.length) {
+    const i = p.choices.findIndex((c) => JSON.stringify(c) === JSON.stringify(p.value));
+    const j = dir === 'up' ? i + 1 : i - 1;
+    const next = p.choices[(j + p.choices.length) % p.choices.length];
+    return JSON.stringify(next) === JSON.stringify(p.value) ? undefined : next;
+  }
+  if (p.kind === 'bool') return !p.value;
+  if (typeof p.value !== 'number') return undefined;
+  if (p.value === 0) return dir === 'up' ? 1 : -1;
+  let to = dir === 'up' ? p.value * factor : p.value / factor;
+  if (p.kind === 'int') {
+    to = Math.round(to);
+    if (to === p.value) to = p.value + (dir === 'up' ? 1 : -1);
+    if (to < 1 && p.value >= 1) return undefined;
+  } else {
+    to = Number(to.toPrecision(6));
+  }
+  return to;
+}
+
+function directionOf(move) {
+  return typeof move.from === 'number' && typeof move.to === 'number' ? (move.to > move.from ? 'up' : 'down') : 'set';
+}
+
+function candidate(p, to, why) {
+  return { description: `${p.name} -> ${JSON.stringify(to)} (orthogonal: ${why})`, hypothesis: `orthogonal exploration: ${why}`, params: { [p.name]: to } };
+}
+
+export function propose(ctx) {
+  const params = ctx.params.filter((p) => isOpen(ctx, p));
+  if (!params.length) return { candidate: null };
+  const tried = {};
+  for (const h of ctx.history) {
+    for (const [name, move] of Object.entries(h.changed || {})) {
+      const t = (tried[name] = tried[name] || { count: 0, up: 0, down: 0 });
+      t.count++;
+      const d = directionOf(move);
+      if (d !== 'set') t[d]++;
+    }
+  }
+  // The opposite of the latest failed single move, if nobody has tried that direction since.
+  for (let i = ctx.history.length - 1; i >= 0; i--) {
+    const h = ctx.history[i];
+    const names = Object.keys(h.changed || {});
+    if ((h.status !== 'discard' && h.status !== 'crash') || names.length !== 1) continue;
+    const p = params.find((q) => q.name === names[0]);
+    const d = directionOf(h.changed[names[0]]);
+    if (!p || d === 'set') continue;
+    const opposite = d === 'up' ? 'down' : 'up';
+    const later = ctx.history.slice(i + 1).some((g) => g.changed && g.changed[p.name] && directionOf(g.changed[p.name]) === opposite);
+    if (later) continue;
+    const from = h.changed[p.name].from;
+    const factor = typeof from === 'number' && from !== 0 ? Math.max(Math.abs(h.changed[p.name].to / from), Math.abs(from / h.changed[p.name].to)) : 2;
+    const to = stepped(p, opposite, factor);
+    if (to !== undefined) return { candidate: candidate(p, to, `the opposite of the failed move at iteration ${h.n} (${p.name} ${d})`) };
+  }
+  // The least-tried parameter, in its least-tried direction.
+  const order = params
+    .map((p, i) => ({ p, i, t: tried[p.name] || { count: 0, up: 0, down: 0 } }))
+    .sort((a, b) => a.t.count - b.t.count || a.i - b.i);
+  for (const { p, t } of order) {
+    const dir = t.up <= t.down ? 'up' : 'down';
+    const to = stepped(p, dir, 2) ?? stepped(p, dir === 'up' ? 'down' : 'up', 2);
+    if (to !== undefined) return { candidate: candidate(p, to, t.count ? `${p.name} tried only ${t.count} time(s)` : `${p.name} never tried`) };
+  }
+  return { candidate: null };
+}
