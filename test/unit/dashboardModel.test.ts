@@ -43,6 +43,8 @@ test('the fixture folds into one row per iteration with the right statuses', () 
   assert.match(m.get(7)!.note, /frozen/);
   assert.equal(m.get(8)!.origin, 'L1', 'proposed by the inner loop while a strategy was in force');
   assert.equal(m.get(12)!.origin, 'L2', "proposed by lr-warmup-guard's propose hook");
+  assert.equal(m.get(12)!.proposedBy, 'lr-warmup-guard');
+  assert.equal(m.get(10)!.proposedBy, null);
   assert.equal(m.get(0)!.origin, 'baseline');
   assert.equal(m.get(1)!.origin, 'L1');
   assert.deepEqual(m.get(11)!.mechanisms, ['lr-warmup-guard']);
@@ -127,7 +129,7 @@ test('mechanisms: stages, validation, active spans and provenance counts', () =>
   assert.equal(m.markers[0].label, 'strategy review 1');
   assert.match(m.markers[0].detail, /focus: LEARNING_RATE, WARMUP_STEPS · frozen: N_EMBD · Width is settled/);
   assert.equal(m.markers[1].detail, 'proposed lr-warmup-guard · explore → critique → specify → generate');
-  assert.equal(m.markers[3].detail, 'no mechanism: the reply was not valid JSON · explore → critique → specify failed (the reply was not valid JSON)');
+  assert.equal(m.markers[3].detail, 'no mechanism: the reply was not valid JSON · explore → critique → specify failed');
   assert.deepEqual(m.strategy?.frozen, ['N_EMBD']);
 });
 

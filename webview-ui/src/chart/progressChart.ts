@@ -389,6 +389,7 @@ function tooltipContent(row: ExperimentRow, goal: 'minimize' | 'maximize'): (Nod
       row.delta !== null && h('span', { class: `delta ${deltaClass(row.delta, goal)}` }, ` Δ ${fmtDelta(row.delta)}`),
     ),
     changes && h('div', { class: 'tip-detail' }, changes),
+    row.proposedBy && h('div', { class: 'tip-detail' }, `proposed by ${row.proposedBy} (level 2)`),
     row.mechanisms.length > 0 && h('div', { class: 'tip-detail' }, `shaped by ${row.mechanisms.join(', ')}`),
     row.note && h('div', { class: 'tip-detail' }, row.note),
     h('div', { class: 'tip-hint' }, 'click to open the diff'),

@@ -37,6 +37,8 @@ export interface ExperimentRow {
   touched: string[];
   changes: ParamChange[];
   origin: Origin;
+  /** The mechanism whose `propose` hook proposed it (level 2). */
+  proposedBy: string | null;
   /** Mechanisms whose hooks ran for this experiment (mechanism.hooks provenance). */
   mechanisms: string[];
   proposer: string;
@@ -159,6 +161,7 @@ export class RunModel {
       touched: [],
       changes: [],
       origin: 'L1',
+      proposedBy: null,
       mechanisms: [],
       proposer: '',
       baseCommit: '',
@@ -209,6 +212,7 @@ export class RunModel {
           hypothesis: e.candidate.hypothesis ?? '',
           proposer: e.proposer,
           origin: originOf(e.level, x.baseline),
+          proposedBy: e.mechanism ?? null,
           touched: touchedBy(e.candidate.params ? Object.keys(e.candidate.params) : [], e.candidate.edits),
           changes: Object.entries(e.candidate.params ?? {}).map(([name, to]) => ({ name, from: undefined, to })),
         });

@@ -129,7 +129,8 @@ export class LevelFold {
       }
       case 'mechanism.research.step': {
         const s = this.session(e.session, e.n);
-        s.steps.push(e.ok ? e.step : `${e.step} failed${e.error ? ` (${e.error})` : ''}`);
+        // A failed step's error is also the session's reason (mechanism.research.failed), shown once.
+        s.steps.push(e.ok ? e.step : `${e.step} failed`);
         this.describe(s);
         return;
       }
