@@ -70,6 +70,11 @@ export class MechanismSandbox {
     return this.currentState;
   }
 
+  /** The sandbox process, while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get alive(): boolean {
     return this.failure === null;
   }

@@ -5,7 +5,7 @@ export const MAX_OUTPUT_CHARS = 1_000_000;
 
 /**
  * Runs inside the mechanism's vm context (its own realm). It captures the built-ins it needs before
- * the mechanism's code runs, removes what mechanism code has no use for (binary buffers, which the
+ * the mechanism's code runs (and avoids prototype methods a module could replace), removes what mechanism code has no use for (binary buffers, which the
  * heap cap would not bound; WebAssembly; weak refs), and exposes one frozen `__sandbox__` object. Its
  * results are strings only, so the host never touches an object of this realm.
  */
@@ -70,7 +70,8 @@ const CONTEXT_SETUP = `(function () {
       const names = [];
       try {
         const fallback = exported.default;
-        for (const h of HOOKS) {
+        for (let i = 0; i < HOOKS.length; i++) {
+          const h = HOOKS[i];
           let f = exported[h];
           let self = undefined;
           if (typeof f !== 'function' && fallback && typeof fallback === 'object' && typeof fallback[h] === 'function') {
@@ -79,7 +80,7 @@ const CONTEXT_SETUP = `(function () {
           }
           if (typeof f === 'function') {
             found[h] = { f: f, self: self };
-            names.push(h);
+            names[names.length] = h;
           }
         }
       } catch (e) {
