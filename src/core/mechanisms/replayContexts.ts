@@ -115,11 +115,17 @@ export function replayContexts(events: readonly RunEvent[], opts: { space?: Para
   const before = new Map<number, ContextWithoutState>();
   let state: RunState | null = null;
   const seen: RunEvent[] = [];
+  // Before the first candidate is applied the trace has not told the parameters yet; that candidate's
+  // `from` values are the baseline's.
+  const first = events.find((e) => e.type === 'candidate.applied');
+  const baseline = first?.type === 'candidate.applied' ? { ...first.params, ...Object.fromEntries(Object.entries(first.changed).map(([k, c]) => [k, c.from])) } : {};
   for (const e of events) {
     seen.push(e);
     state = applyEvent(state, e);
     if (e.type === 'iteration.started' && !e.baseline) {
-      before.set(e.n, mechanismContext(state, { iteration: e.n, space: opts.space, ...strategyAt(seen, e.n, opts.configFrozen) }));
+      const known = bestParamsOf(state);
+      const bestParams = Object.keys(known).length ? known : baseline;
+      before.set(e.n, mechanismContext(state, { iteration: e.n, space: opts.space, bestParams, ...strategyAt(seen, e.n, opts.configFrozen) }));
     }
     if (e.type === 'iteration.finished' && before.has(e.n)) {
       const x = state.experiments.find((y) => y.n === e.n)!;
