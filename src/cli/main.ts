@@ -2,11 +2,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
+import { createLevels } from '../core/levels/createLevels';
+import { reviewMechanism } from '../core/levels/mechanismReview';
+import { activeMechanisms } from '../core/store/runState';
 import { proposeConfig } from '../core/target/initTarget';
 import { ResearchRun, latestRunTag, runsDir } from '../core/levels/researchRun';
 import { createProposer } from '../core/proposers/createProposer';
 import { createWorkers } from '../core/executors/createWorkers';
+import { ExecutorSetupError } from '../core/executors/executor';
 import { deriveRunState } from '../core/store/runState';
 import { TraceStore } from '../core/store/traceStore';
 import { GitError } from '../core/git/runRepo';
@@ -45,11 +49,13 @@ program
   .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
   .option('--tag <tag>', 'run tag (branch autoresearch/<tag>)')
   .option('--new', 'start a fresh run instead of resuming')
-  .option('-v, --verbose', 'show training output and LLM calls')
-  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; verbose?: boolean }) => {
+  .option('--levels <list>', 'which levels run: 1 (inner loop only), 1,1.5 (+ strategy review), 1,2 (+ mechanism research), 1,1.5,2 (all; the config default)')
+  .option('-v, --verbose', 'show training output, LLM calls and mechanism hooks')
+  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; levels?: string; verbose?: boolean }) => {
     const dir = resolve(program.opts().dir);
     const config = loadTargetConfig(dir);
     if (o.proposer) config.proposer.kind = o.proposer;
+    if (o.levels) applyLevelsFlag(config, o.levels);
     const controller = new AbortController();
     let interrupts = 0;
     process.on('SIGINT', () => {
@@ -74,10 +80,12 @@ program
       liveShown = false;
       console.log(line);
     };
+    const onLlmCall = (usage: Parameters<ResearchRun['recordLlmCall']>[0], ok: boolean, error?: string) => run.recordLlmCall(usage, ok, error);
     const run = new ResearchRun({
       repoDir: dir,
       config,
-      proposer: createProposer(config, (usage, ok, error) => run.recordLlmCall(usage, ok, error)),
+      proposer: createProposer(config, onLlmCall),
+      ...createLevels(config, onLlmCall),
       workers: createWorkers(config.workers),
       iterations: o.iterations,
       tag: o.tag,
@@ -90,6 +98,57 @@ program
     if (state.stopped === 'error') process.exitCode = 1;
     if (state.stopped === 'interrupted') process.exitCode = 130;
   });
+
+const mechanisms = program.command('mechanisms').description('Level 2: the mechanisms of a run (list, accept, reject)');
+
+function runTagOrFail(dir: string, tag?: string): string {
+  const t = tag ?? latestRunTag(dir);
+  if (!t) fail(`no runs in ${dir} yet; start one with: bilevel run`);
+  if (!existsSync(join(runsDir(dir), t, 'trace.jsonl'))) fail(`no run ${t} in ${dir}`);
+  return t;
+}
+
+mechanisms
+  .command('list')
+  .description('every mechanism proposed in the run, its status, validation and how often its hooks ran')
+  .option('--tag <tag>', 'run tag (default: the latest run)')
+  .action((o: { tag?: string }) => {
+    const dir = resolve(program.opts().dir);
+    const tag = runTagOrFail(dir, o.tag);
+    const { store } = TraceStore.open(join(runsDir(dir), tag, 'trace.jsonl'));
+    const state = deriveRunState(store.events());
+    store.close();
+    if (!state.mechanisms.size) {
+      console.log(`run ${tag}: no mechanism proposed yet`);
+      return;
+    }
+    for (const m of state.mechanisms.values()) {
+      const runs = Object.entries(m.hookRuns).map(([h, k]) => `${h}×${k}`).join(' ') || 'no hook ran yet';
+      console.log(`${m.name.padEnd(28)} ${m.status.padEnd(16)} ${m.description}`);
+      console.log(`${''.padEnd(28)} branch ${m.branch}; hooks ${m.hooks.join(', ') || 'none'}; ran: ${runs}`);
+      for (const c of m.checks) console.log(`${''.padEnd(28)} ${c.ok ? '✓' : '✗'} ${c.name}${c.detail ? `: ${c.detail}` : ''}`);
+      if (m.reason) console.log(`${''.padEnd(28)} ${m.status}: ${m.reason}`);
+    }
+  });
+
+for (const verdict of ['accept', 'reject'] as const) {
+  mechanisms
+    .command(`${verdict} <name>`)
+    .description(verdict === 'accept' ? 'activate a mechanism awaiting review (commits it onto the run branch)' : 'reject a mechanism awaiting review, or switch off an active one')
+    .option('--tag <tag>', 'run tag (default: the latest run)')
+    .option('--reason <text>', 'why (recorded in the trace)')
+    .action(async (name: string, o: { tag?: string; reason?: string }) => {
+      const dir = resolve(program.opts().dir);
+      const tag = runTagOrFail(dir, o.tag);
+      try {
+        const m = await reviewMechanism(dir, loadTargetConfig(dir), tag, name, verdict, o.reason);
+        console.log(`${m.name}: ${m.status}${verdict === 'accept' ? ` (on ${m.status === 'active' ? 'the run branch' : m.branch}); it runs from the next \`bilevel run\`` : ''}`);
+      } catch (e) {
+        if (e instanceof ConfigError || e instanceof GitError) throw e;
+        fail((e as Error).message);
+      }
+    });
+}
 
 program
   .command('status')
@@ -111,6 +170,16 @@ program
       return;
     }
     console.log(summaryLines(state, join(runsDir(dir), tag), state.branch).join('\n'));
+    if (state.strategy.reviewer) {
+      const s = state.strategy;
+      console.log(`strategy (review ${state.strategyReviews}, ${s.reviewer}): frozen ${s.frozen.join(', ') || 'none'}; focus ${s.focus.join(', ') || 'none'}`);
+    }
+    for (const m of activeMechanisms(state)) {
+      const runs = Object.values(m.hookRuns).reduce((a, b) => a + b, 0);
+      console.log(`mechanism ${m.name} active since #${m.activatedAt}: ${runs ? `${runs} hook calls` : 'NO hook has run yet'}`);
+    }
+    const waiting = [...state.mechanisms.values()].filter((m) => m.status === 'awaiting-review');
+    for (const m of waiting) console.log(`mechanism ${m.name} awaits review: bilevel mechanisms accept ${m.name}  (or reject)`);
     console.log('\nlast experiments:');
     for (const x of state.experiments.slice(-o.last)) {
       const what = x.result ?? 'running';
@@ -138,7 +207,7 @@ function fail(message: string): never {
 }
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof GitError) fail(e.message);
+  if (e instanceof ConfigError || e instanceof GitError || e instanceof ExecutorSetupError) fail(e.message);
   console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });

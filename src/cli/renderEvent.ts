@@ -13,7 +13,9 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
     case 'iteration.started':
       return e.baseline ? `#${e.n} baseline` : null;
     case 'candidate.proposed':
-      return `#${e.n} ${e.candidate.description}`;
+      return `#${e.n} ${e.candidate.description}${e.mechanism ? ` [proposed by ${e.mechanism}]` : ''}`;
+    case 'candidate.edited':
+      return `#${e.n}   edited before training: now ${e.commit.slice(0, 7)}`;
     case 'candidate.rejected':
       return `#${e.n}   rejected by ${e.by}: ${e.reason}`;
     case 'candidate.cached':
@@ -25,13 +27,39 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
     case 'training.finished':
       return e.outcome === 'ok' ? null : `#${e.n}   ${e.outcome}: ${e.reason ?? ''}`;
     case 'experiment.decided':
-      return `#${e.n}   ${e.status.padEnd(7)} ${fmt(e.metric)}${signed(e.delta)}`;
+      return `#${e.n}   ${e.status.padEnd(7)} ${fmt(e.metric)}${signed(e.delta)}${e.note ? ` — ${e.note}` : ''}`;
     case 'experiment.interrupted':
       return `#${e.n}   interrupted: ${e.reason}`;
     case 'proposal.failed':
       return `#${e.n}   no proposal: ${e.reason}`;
     case 'llm.called':
       return opts.verbose ? `      llm ${e.usage.purpose}: ${e.usage.promptTokens}+${e.usage.completionTokens} tokens, ${e.usage.ms} ms${e.ok ? '' : ` (failed: ${e.error})`}` : null;
+    case 'run.paused':
+      return `run paused: ${e.reason}`;
+    case 'strategy.updated': {
+      const parts = [
+        e.frozen.length ? `frozen ${e.frozen.join(', ')}` : 'nothing frozen',
+        e.unfrozen.length ? `unfrozen ${e.unfrozen.join(', ')}` : '',
+        e.focus.length ? `focus ${e.focus.join(', ')}` : '',
+      ].filter(Boolean);
+      return `── strategy review ${e.cycle} (${e.reviewer}): ${parts.join('; ')}${e.guidance && opts.verbose ? `\n   ${e.guidance}` : ''}`;
+    }
+    case 'mechanism.research.step':
+      return opts.verbose || !e.ok ? `── mechanism research ${e.session}, ${e.step}: ${e.ok ? 'done' : `failed: ${e.error}`}` : null;
+    case 'mechanism.research.failed':
+      return `── mechanism research ${e.session} produced nothing: ${e.reason}`;
+    case 'mechanism.proposed':
+      return `── mechanism research ${e.session}: proposed ${e.name} (${e.hooks.join(', ') || 'no hooks'}) on ${e.branch}`;
+    case 'mechanism.validated':
+      return `   ${e.name}: validation ${e.ok ? 'passed' : 'FAILED'} (${e.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'failed'}`).join(', ')})`;
+    case 'mechanism.activated':
+      return `   ${e.name}: active (${e.by === 'user' ? 'accepted' : 'activated by policy'})`;
+    case 'mechanism.reverted':
+      return `   ${e.name}: reverted (${e.by}): ${e.reason}`;
+    case 'mechanism.deactivated':
+      return `   ${e.name}: DEACTIVATED after ${e.hook}: ${e.reason}`;
+    case 'mechanism.hooks':
+      return opts.verbose && e.ran.length ? `#${e.n}   hooks: ${e.ran.map((r) => `${r.mechanism}.${r.hook}→${r.result}`).join(', ')}` : null;
     case 'run.stopped':
       return `run ${e.reason}${e.message ? `: ${e.message}` : ''}`;
     default:

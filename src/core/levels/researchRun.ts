@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Candidate, ParamValue } from '../candidates/candidate';
 import { applyCandidate } from '../candidates/applyCandidate';
 import { validateCandidate, type CandidateRules } from '../candidates/validateCandidate';
-import type { IterationResult, LlmUsage, RunEvent, RunEventBody } from '../events/events';
+import type { IterationResult, LlmUsage, RejectedBy, RunEvent, RunEventBody } from '../events/events';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
 import { isAlive, killProcessGroup, processStartTime } from '../executors/processGroup';
@@ -15,6 +15,12 @@ import { TraceStore } from '../store/traceStore';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
 import { judge } from './judge';
+import { OfflineMechanismResearcher, type MechanismResearcher } from './mechanismResearch';
+import { sandboxStarter, type StartSandbox } from './mechanismRuntime';
+import { Aborted, OuterLevels, type Level } from './outerLevels';
+import { RuleBasedReviewer, type StrategyReviewer } from './strategyReview';
+import { listLibrary } from '../mechanisms/library';
+import type { ContextParam, MechanismResult } from '../mechanisms/mechanism';
 
 export interface ResearchRunOptions {
   repoDir: string;
@@ -34,6 +40,29 @@ export interface ResearchRunOptions {
   onEvent?: (e: RunEvent) => void;
   /** How many invalid candidates an iteration tolerates before it gives up. */
   maxAttempts?: number;
+  /** Level 1.5. Default: the offline rule-based reviewer (see createLevels for the config's choice). */
+  strategyReviewer?: StrategyReviewer;
+  /** Level 2. Default: the offline researcher over the built-in library. */
+  mechanismResearcher?: MechanismResearcher;
+  /** How mechanism code is started. Default: the permission-model sandbox process. */
+  startSandbox?: StartSandbox;
+  /**
+   * Stepping: called with each committed candidate before it trains. While it waits, a person may
+   * edit the files in `checkout`; 'run' trains the candidate (with those edits, as a new commit),
+   * 'skip' records it as rejected by the user.
+   */
+  beforeTraining?: (gate: TrainingGate) => Promise<'run' | 'skip'>;
+  /** Levels to run right away, before the next inner iteration (Run Strategy Review Now, …). */
+  levelsNow?: Level[];
+}
+
+export interface TrainingGate {
+  n: number;
+  commit: string;
+  /** The best commit the candidate was built on (diff against it). */
+  parent: string;
+  description: string;
+  checkout: string;
 }
 
 /** A place where one experiment at a time can train: a GPU index, an SSH host, a Slurm job slot. */
@@ -69,6 +98,17 @@ export interface ResearchRunSummary {
 }
 
 export const runsDir = (repoDir: string) => join(repoDir, RUN_STATE_DIR);
+export const runLockPath = (runDir: string) => join(runDir, 'run.lock');
+
+/** The pid of the process running this run now, if one is. */
+export function liveRunPid(runDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(runLockPath(runDir), 'utf8'));
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
 
 /** autoresearch's style of tag: month and day, e.g. `nov23`, with a suffix when taken. */
 export function defaultTag(now: Date, taken: (tag: string) => boolean): string {
@@ -109,13 +149,35 @@ export class ResearchRun {
   private gitQueue: Promise<unknown> = Promise.resolve();
   /** Candidates that beat the best on a stale base, to be re-applied onto the current best and re-run. */
   private readonly requeue: { candidate: Candidate; from: number }[] = [];
+  private levels!: OuterLevels;
+  /** Work for the next boundary: levels asked for now, and people's verdicts on mechanisms. */
+  private readonly atBoundary: ({ kind: 'level'; level: Level } | { kind: 'review'; name: string; verdict: 'accept' | 'reject'; reason: string; done: (e?: Error) => void })[] = [];
+  private pauseRequested = false;
 
   constructor(private readonly opts: ResearchRunOptions) {
     this.workers = opts.workers?.length ? opts.workers : [{ executor: opts.executor ?? new LocalExecutor() }];
+    for (const level of opts.levelsNow ?? []) this.atBoundary.push({ kind: 'level', level });
+  }
+
+  /** Stop at the next boundary (after the current iteration, review or research session), as `run.paused`. */
+  pause(): void {
+    this.pauseRequested = true;
+  }
+
+  /** Run a level at the next boundary, whatever its schedule. */
+  requestLevel(level: Level): void {
+    this.atBoundary.push({ kind: 'level', level });
+  }
+
+  /** A person's verdict on a mechanism awaiting review (or active), applied at the next boundary. */
+  reviewMechanism(name: string, verdict: 'accept' | 'reject', reason = ''): Promise<void> {
+    return new Promise((resolve, reject) => this.atBoundary.push({ kind: 'review', name, verdict, reason, done: (e) => (e ? reject(e) : resolve()) }));
   }
 
   async run(): Promise<ResearchRunSummary> {
     const { opts } = this;
+    // An unreachable host or a dirty remote copy is one clear error before anything is written or counted.
+    await Promise.all(this.workers.map((w) => w.executor.preflight?.()));
     this.repo = await RunRepo.open(opts.repoDir);
     const previous = opts.fresh ? null : (opts.tag ?? latestRunTag(this.repo.dir));
     const resuming = previous !== null && existsSync(join(runsDir(this.repo.dir), previous, 'trace.jsonl'));
@@ -124,6 +186,27 @@ export class ResearchRun {
     await this.repo.excludeRunState();
     if (resuming) await this.resume();
     else await this.start();
+    // Tells other processes (bilevel mechanisms accept) that this run is live and owns the trace.
+    writeFileSync(runLockPath(this.runDir), String(process.pid));
+    const { mechanisms } = opts.config.levels;
+    this.levels = new OuterLevels(
+      {
+        tag: this.tag,
+        repo: this.repo,
+        config: opts.config,
+        state: () => this.state,
+        events: () => this.store.events(),
+        emit: (body) => void this.emit(body),
+        bestCommit: () => this.bestCommit(),
+        moveRunBranch: (commit) => this.repo.resetTo(this.tag, commit),
+        exclusive: (f) => this.exclusive(f),
+        signal: opts.signal,
+      },
+      opts.strategyReviewer ?? new RuleBasedReviewer({ freezeAfter: opts.config.levels.strategy.freezeAfter, maxFocus: 3 }),
+      opts.mechanismResearcher ?? new OfflineMechanismResearcher(listLibrary()),
+      opts.startSandbox ?? sandboxStarter({ callMs: mechanisms.callTimeoutMs, memoryMb: mechanisms.memoryMb }),
+    );
+    await this.levels.restoreActive();
     const slots = this.workers.map((worker, index): Slot => ({
       index,
       worker,
@@ -133,15 +216,19 @@ export class ResearchRun {
     try {
       const stop = await this.schedule(slots);
       this.emit(stop ?? { type: 'run.stopped', reason: 'completed' });
+      if (stop?.type === 'run.paused') this.pauseRequested = false;
     } catch (e) {
-      if (e instanceof Interrupted || opts.signal?.aborted) {
+      if (e instanceof Interrupted || e instanceof Aborted || opts.signal?.aborted) {
         this.emit({ type: 'run.stopped', reason: 'interrupted' });
       } else {
         this.emit({ type: 'run.stopped', reason: 'error', message: (e as Error).message });
         throw e;
       }
     } finally {
+      this.levels.runtime.closeAll();
+      for (const item of this.atBoundary.splice(0)) if (item.kind === 'review') item.done(new Error('the run stopped before the verdict could be applied'));
       this.store.close();
+      rmSync(runLockPath(this.runDir), { force: true });
     }
     return this.summary();
   }
@@ -175,6 +262,18 @@ export class ResearchRun {
             stop = { type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` };
           }
           continue;
+        }
+        // Level boundaries: nothing in flight, so every level sees every result and git is quiet.
+        const boundary = this.atBoundary.length > 0 || this.pauseRequested || this.levels.due(this.opts.iterations) !== null;
+        if (boundary && inFlight.size) {
+          await drain();
+          if (failure) throw failure;
+          continue;
+        }
+        if (await this.runBoundaryWork()) continue;
+        if (this.pauseRequested) {
+          stop = { type: 'run.paused', reason: 'paused at a boundary, as asked' };
+          break;
         }
         if (free.length && this.state.iterationsDone + inFlight.size < this.opts.iterations) {
           const slot = free.shift()!;
@@ -211,6 +310,25 @@ export class ResearchRun {
     if (failure) throw failure;
     this.checkAbort();
     return stop;
+  }
+
+  /** One piece of boundary work (a verdict, a level asked for, a level due); false when there was none. */
+  private async runBoundaryWork(): Promise<boolean> {
+    const item = this.atBoundary.shift();
+    if (item?.kind === 'review') {
+      try {
+        if (item.verdict === 'accept') await this.levels.activate(item.name, 'user');
+        else this.levels.reject(item.name, item.reason);
+        item.done();
+      } catch (e) {
+        item.done(e as Error);
+      }
+      return true;
+    }
+    const level = item?.level ?? this.levels.due(this.opts.iterations);
+    if (!level) return false;
+    await this.levels.run(level);
+    return true;
   }
 
   /** LLM-backed proposers report each call here so that tokens and latency land in the trace. */
@@ -319,10 +437,7 @@ export class ResearchRun {
     const n = this.state.nextN;
     const base = this.bestCommit();
     this.emit({ type: 'iteration.started', n, baseCommit: base, baseline: false });
-    const finish = (result: IterationResult) => {
-      this.emit({ type: 'iteration.finished', n, result });
-      return result;
-    };
+    const finish = (result: IterationResult) => this.finishIteration(n, result);
     const shared = slot.checkout === this.repo.dir;
     const resetCheckout = () => (shared ? this.repo.resetTo(this.tag, base) : this.repo.prepareWorktree(slot.checkout, base));
     try {
@@ -347,20 +462,36 @@ export class ResearchRun {
     if (!shared) await this.exclusive(resetCheckout);
     const maxAttempts = this.opts.maxAttempts ?? 3;
     const feedback: string[] = [];
+    const runtime = this.levels.runtime;
+    let steer: Awaited<ReturnType<typeof runtime.beforePropose>> = { guidance: [], freeze: [], focus: [] };
+    // Once a mechanism's own proposal is rejected, the proposer gets the remaining attempts.
+    let mechanismMayPropose = true;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       this.checkAbort();
       const files = this.readEditable(slot.checkout);
       const params = this.currentParams(files);
-      const rules = this.rules(params);
+      const strategyFrozen = this.state.strategy.frozen;
+      const ctxParams = this.contextParams(params);
+      if (attempt === 1 && runtime.names().length) steer = await runtime.beforePropose(n, this.levels.context(ctxParams, n));
+      const mechanismFrozen = steer.freeze.map((f) => f.name);
+      const rules = this.rules(params, [...strategyFrozen, ...mechanismFrozen]);
+      const hookContext = () => this.levels.context(ctxParams, n, mechanismFrozen, steer.focus);
       let candidate: Candidate;
       let proposer = this.opts.proposer.name;
+      let byMechanism: string | undefined;
       const rerun = attempt === 1 ? this.requeue.shift() : undefined;
       try {
+        const proposed = !rerun && mechanismMayPropose && runtime.names().length ? await runtime.propose(n, hookContext()) : null;
         if (rerun) {
           candidate = { ...rerun.candidate, description: `${rerun.candidate.description} (re-run of #${rerun.from} on the new best)` };
           proposer = 'rerun';
+        } else if (proposed) {
+          candidate = { description: proposed.candidate.description, hypothesis: proposed.candidate.hypothesis, params: proposed.candidate.params };
+          proposer = `mechanism:${proposed.name}`;
+          byMechanism = proposed.name;
         } else {
-          candidate = await this.opts.proposer.propose(this.context(n, rules, files, feedback), this.opts.signal);
+          const guidance = [...this.strategyGuidance(steer.focus), ...steer.guidance, ...feedback];
+          candidate = await this.opts.proposer.propose(this.context(n, rules, files, guidance, [...this.state.strategy.focus, ...steer.focus]), this.opts.signal);
         }
       } catch (e) {
         this.checkAbort();
@@ -369,18 +500,41 @@ export class ResearchRun {
         this.emit({ type: 'proposal.failed', n, reason: e.message });
         return finish('proposal-failed');
       }
-      this.emit({ type: 'candidate.proposed', n, candidate, proposer });
+      this.emit({ type: 'candidate.proposed', n, candidate, proposer, level: byMechanism ? 2 : 1, ...(byMechanism ? { mechanism: byMechanism } : {}) });
+      const reject = (by: RejectedBy, reason: string) => {
+        this.emit({ type: 'candidate.rejected', n, by, reason, candidate });
+        feedback.push(`Your proposal "${candidate.description}" was rejected before training: ${reason}`);
+        if (byMechanism) mechanismMayPropose = false;
+      };
+      const touched = Object.keys(candidate.params ?? {});
+      const strategyHit = touched.filter((p) => strategyFrozen.includes(p) && !this.opts.config.parameters.frozen.includes(p));
+      if (strategyHit.length) {
+        reject('strategy', `${strategyHit.join(', ')} ${strategyHit.length > 1 ? 'are' : 'is'} frozen by the strategy review (cycle ${this.state.strategyReviews}): tried without gain since the best last moved`);
+        continue;
+      }
+      const mechanismHit = steer.freeze.filter((f) => touched.includes(f.name));
+      if (mechanismHit.length) {
+        reject('mechanism', mechanismHit.map((f) => `${f.name} is frozen by the mechanism ${f.by} for this iteration`).join('; '));
+        continue;
+      }
       const reasons = validateCandidate(candidate, rules, files);
       if (reasons.length) {
-        const reason = reasons.join('; ');
-        this.emit({ type: 'candidate.rejected', n, by: 'validation', reason, candidate });
-        feedback.push(`Your proposal "${candidate.description}" was rejected before training: ${reason}`);
+        reject('validation', reasons.join('; '));
         continue;
+      }
+      if (runtime.names().length) {
+        const veto = await runtime.review(n, hookContext(), { ...candidate, changed: proposedChanges(params, candidate) });
+        if (veto) {
+          reject('mechanism', `${veto.name}: ${veto.reason}`);
+          continue;
+        }
       }
       const outcome = await this.exclusive(async () => {
         const changedPaths = await applyCandidate(slot.checkout, candidate, rules, { names: this.opts.config.parameters.names });
         const after = this.currentParams(this.readEditable(slot.checkout));
-        const tree = await this.repo.stageTree(changedPaths, slot.checkout);
+        const staged = await this.repo.stageTree(changedPaths, slot.checkout);
+        // Mechanism files ride along on the branch; the cache compares the training code alone.
+        const tree = this.state.mechanisms.size ? await this.repo.experimentTree(staged) : staged;
         this.emit({ type: 'candidate.applied', n, params: paramRecord(after), changed: paramChanges(params, after), tree });
         const sameAs = this.state.evaluatedTrees.get(tree);
         const twin = [...this.state.open.values()].find((x) => x.n !== n && x.tree === tree);
@@ -394,9 +548,7 @@ export class ResearchRun {
         return { commit };
       });
       if (outcome.twin) {
-        const reason = `identical to #${outcome.twin.n}, which is training now`;
-        this.emit({ type: 'candidate.rejected', n, by: 'validation', reason, candidate });
-        feedback.push(`Your proposal "${candidate.description}" was rejected: ${reason}`);
+        reject('validation', `identical to #${outcome.twin.n}, which is training now`);
         continue;
       }
       if (outcome.sameAs !== undefined) {
@@ -411,8 +563,23 @@ export class ResearchRun {
 
   /** Trains a prepared experiment in its slot and judges it against the best known when it finishes. */
   private async runExperiment(slot: Slot, x: Prepared): Promise<IterationResult> {
-    const { n, commit, baseline } = x;
+    const { n, baseline } = x;
     const { run, metric } = this.opts.config;
+    if (!baseline && this.opts.beforeTraining) {
+      const verdict = await this.opts.beforeTraining({ n, commit: x.commit, parent: x.base, description: x.description, checkout: slot.checkout });
+      this.checkAbort();
+      if (verdict === 'skip') {
+        return this.exclusive(async () => {
+          await this.repo.recordTried(this.tag, n, x.commit);
+          this.emit({ type: 'candidate.rejected', n, by: 'user', reason: 'skipped before training', candidate: x.candidate });
+          if (slot.checkout === this.repo.dir) await this.repo.resetTo(this.tag, this.bestCommit());
+          return this.finishIteration(n, 'rejected');
+        });
+      }
+      const edited = await this.exclusive(() => this.commitEdits(slot, x));
+      if (edited) x.commit = edited;
+    }
+    const { commit } = x;
     const log = join(this.runDir, 'logs', `${n}.log`);
     mkdirSync(join(this.runDir, 'logs'), { recursive: true });
     const result = await slot.worker.executor.run({
@@ -432,10 +599,7 @@ export class ResearchRun {
     const shared = slot.checkout === this.repo.dir;
 
     return this.exclusive(async () => {
-      const finish = (r: IterationResult) => {
-        this.emit({ type: 'iteration.finished', n, result: r });
-        return r;
-      };
+      const finish = (r: IterationResult) => this.finishIteration(n, r);
       if (result.outcome === 'interrupted') {
         if (!baseline) await this.repo.recordTried(this.tag, n, commit);
         this.emit({ type: 'experiment.interrupted', n, commit, reason: result.reason ?? 'stopped' });
@@ -444,11 +608,23 @@ export class ResearchRun {
       }
       const previousBest = this.state.best?.metric ?? null;
       let { status, delta } = judge(result.outcome, result.metric, previousBest, metric);
+      const runtime = this.levels.runtime;
+      const experiment = this.state.experiments.find((e) => e.n === n);
+      const mechanismResult = () => ({ n, status, metric: result.metric, delta, changed: experiment?.changed ?? {}, description: x.description });
+      const hookContext = !baseline && runtime.names().length ? this.levels.context(await this.levels.params(), n) : null;
+      let decidedBy: string | undefined;
+      if (hookContext && status !== 'crash') {
+        const override = await runtime.decide(n, hookContext, mechanismResult() as MechanismResult);
+        if (override) {
+          status = override.status;
+          decidedBy = `${override.status} by the mechanism ${override.name}${override.reason ? `: ${override.reason}` : ''}`;
+        }
+      }
       // A run on a base that is no longer the best is judged against the best, but only kept if it
       // ran on it: its change would otherwise land untested on top of another.
       const stale = !baseline && x.base !== this.bestCommit();
-      const note = stale && status === 'keep' ? `beat the best but ran on ${x.base.slice(0, 7)}, not on the current best; re-queued to run on it` : undefined;
-      if (note) {
+      const note = stale && status === 'keep' ? `beat the best but ran on ${x.base.slice(0, 7)}, not on the current best; re-queued to run on it` : decidedBy;
+      if (note && stale && status === 'keep') {
         status = 'discard';
         if (x.candidate) this.requeue.push({ candidate: x.candidate, from: n });
       }
@@ -457,11 +633,58 @@ export class ResearchRun {
       if (status === 'keep' && !shared) await this.repo.resetTo(this.tag, commit);
       if (status !== 'keep' && shared) await this.repo.resetTo(this.tag, this.bestCommit());
       writeFileSync(join(this.runDir, 'results.tsv'), renderResultsTable(this.store.events(), metric.name));
+      if (hookContext && runtime.names().length) await runtime.afterResult(n, hookContext, mechanismResult() as MechanismResult);
       return finish(status);
     });
   }
 
-  private context(n: number, rules: CandidateRules, files: Record<string, string>, feedback: string[]): ProposalContext {
+  /** Emits the iteration's provenance (which hooks ran, and what they returned), then ends it. */
+  private finishIteration(n: number, result: IterationResult): IterationResult {
+    const ran = this.levels.runtime.takeRuns(n);
+    const active = this.levels.runtime.names();
+    if (ran.length || active.length) this.emit({ type: 'mechanism.hooks', n, active, ran });
+    this.emit({ type: 'iteration.finished', n, result });
+    return result;
+  }
+
+  private contextParams(params: ReturnType<typeof parseParams>): ContextParam[] {
+    const { parameters } = this.opts.config;
+    const excluded = new Set(parameters.exclude);
+    const frozen = new Set([...parameters.frozen, ...this.state.strategy.frozen]);
+    return params
+      .filter((p) => !excluded.has(p.name))
+      .map((p) => ({ name: p.name, value: p.value, kind: p.kind, frozen: frozen.has(p.name), ...(parameters.choices[p.name] ? { choices: parameters.choices[p.name] } : {}) }));
+  }
+
+  /** The strategy in force, as lines of guidance for the proposer. */
+  private strategyGuidance(extraFocus: string[]): string[] {
+    const { strategy } = this.state;
+    const focus = [...new Set([...strategy.focus, ...extraFocus])];
+    const lines: string[] = [];
+    if (strategy.guidance) lines.push(`Strategy review: ${strategy.guidance}`);
+    if (focus.length) lines.push(`Focus the next experiments on: ${focus.join(', ')}.`);
+    return lines;
+  }
+
+  /**
+   * Stepping: a person edited the candidate's files before it trained. The edits become the
+   * candidate's commit (amended, so its diff against the base stays one commit); null when untouched.
+   */
+  private async commitEdits(slot: Slot, x: Prepared): Promise<string | null> {
+    const dirty = await this.repo.dirtyPaths(slot.checkout);
+    const paths = dirty.filter((p) => this.opts.config.editable.includes(p));
+    if (!paths.length) return null;
+    const staged = await this.repo.stageTree(paths, slot.checkout);
+    const tree = this.state.mechanisms.size ? await this.repo.experimentTree(staged) : staged;
+    const commit = await this.repo.amend(slot.checkout);
+    const { file, names } = this.opts.config.parameters;
+    const before = parseParams((await this.repo.readFileAt(x.base, file)) ?? '', { names });
+    const after = this.currentParams(this.readEditable(slot.checkout));
+    this.emit({ type: 'candidate.edited', n: x.n, commit, tree, changed: paramChanges(before, after), params: paramRecord(after) });
+    return commit;
+  }
+
+  private context(n: number, rules: CandidateRules, files: Record<string, string>, guidance: string[], focus: string[]): ProposalContext {
     const { config } = this.opts;
     const frozen = new Set(rules.frozen);
     const params: ParamView[] = rules.params.map((p) => ({
@@ -483,11 +706,22 @@ export class ResearchRun {
       editableFiles: config.editable.map((path) => ({ path, content: files[path] })),
       history: finished.slice(-config.proposer.historyLength).map(historyEntry),
       best: { metric: this.state.best?.metric ?? null, n: this.state.best?.n ?? 0 },
-      guidance: feedback,
+      guidance,
+      focus: [...new Set(focus)],
       // Configurations in flight count as evaluated, so parallel workers never train the same thing.
       evaluated: this.state.experiments.filter((x) => x.params && (x.status || x.sameAs !== undefined || (x.commit && !x.result))).map((x) => x.params!),
     };
   }
+}
+
+/** What a candidate would change against the current parameters (reviewCandidate sees it). Pure. */
+export function proposedChanges(params: ReturnType<typeof parseParams>, candidate: Candidate): Record<string, { from: ParamValue; to: ParamValue }> {
+  const current = paramRecord(params);
+  const out: Record<string, { from: ParamValue; to: ParamValue }> = {};
+  for (const [name, to] of Object.entries(candidate.params ?? {})) {
+    if (JSON.stringify(current[name]) !== JSON.stringify(to)) out[name] = { from: current[name] ?? null, to };
+  }
+  return out;
 }
 
 /** The pid is alive and started within seconds of the trace's training.started (not a reused pid). */

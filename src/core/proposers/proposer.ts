@@ -43,6 +43,8 @@ export interface ProposalContext {
   best: { metric: number | null; n: number };
   /** Advice from strategy review, mechanisms, and feedback on recent rejections. */
   guidance: string[];
+  /** Parameters the strategy review or a mechanism asks to explore first. */
+  focus: string[];
   /** Every full parameter configuration already evaluated (to avoid proposing one again). */
   evaluated: Record<string, ParamValue>[];
 }

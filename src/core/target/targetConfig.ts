@@ -36,10 +36,10 @@ export interface TargetConfig {
   llm: Omit<LlmSettings, 'apiKey'> & { model: string };
 }
 
-/** Levels 1.5 and 2, with "auto" already resolved against the proposer's kind. */
+/** Levels 1.5 and 2. "auto" follows proposer.kind (resolved in levels/createLevels, after any --proposer override). */
 export interface LevelsConfig {
-  strategy: { enabled: boolean; every: number; reviewer: 'rules' | 'llm'; freezeAfter: number };
-  mechanisms: { enabled: boolean; every: number; research: 'offline' | 'llm'; policy: 'auto' | 'review'; callTimeoutMs: number; memoryMb: number };
+  strategy: { enabled: boolean; every: number; reviewer: 'auto' | 'rules' | 'llm'; freezeAfter: number };
+  mechanisms: { enabled: boolean; every: number; research: 'auto' | 'offline' | 'llm'; policy: 'auto' | 'review'; callTimeoutMs: number; memoryMb: number };
 }
 
 /** One place where experiments train (see schemas/…: workers). */
@@ -54,6 +54,46 @@ export interface WorkerSpec {
   gpus?: string | number;
   timeLimitMinutes?: number;
   directives?: string[];
+  maxQueueMinutes?: number;
+}
+
+/** Which kinds each worker field belongs to; `env` is everyone's. */
+const WORKER_FIELDS: Record<string, WorkerSpec['kind'][]> = {
+  gpu: ['local', 'ssh'],
+  host: ['ssh'],
+  remoteDir: ['ssh'],
+  sshConfigFile: ['ssh'],
+  partition: ['slurm'],
+  gpus: ['slurm'],
+  timeLimitMinutes: ['slurm'],
+  directives: ['slurm'],
+  maxQueueMinutes: ['slurm'],
+};
+
+/**
+ * What the schema cannot say about workers: a field of another kind (most likely a typo of kind, and
+ * silently ignored it would send the run somewhere else), two ssh workers sharing one remote working
+ * copy (each checks out its own commit there), a directive spanning lines. Pure.
+ */
+export function workerProblems(workers: WorkerSpec[]): string[] {
+  const problems: string[] = [];
+  const copies = new Map<string, number>();
+  workers.forEach((w, i) => {
+    for (const field of Object.keys(w)) {
+      const kinds = WORKER_FIELDS[field];
+      if (kinds && !kinds.includes(w.kind)) problems.push(`workers[${i}].${field}: only for kind ${kinds.join(' or ')}, not ${w.kind}`);
+    }
+    if (w.kind === 'ssh') {
+      const key = `${w.sshConfigFile ?? ''}\0${w.host}\0${w.remoteDir!.replace(/\/+$/, '')}`;
+      const earlier = copies.get(key);
+      if (earlier !== undefined) problems.push(`workers[${i}]: same host and remoteDir as workers[${earlier}]; give each ssh worker its own clone`);
+      else copies.set(key, i);
+    }
+    (w.directives ?? []).forEach((d, j) => {
+      if (/[\r\n]/.test(d)) problems.push(`workers[${i}].directives[${j}]: one option per directive, without line breaks`);
+    });
+  });
+  return problems;
 }
 
 export class ConfigError extends Error {
@@ -139,7 +179,7 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
       seed: c.proposer?.seed ?? 1,
       historyLength: c.proposer?.historyLength ?? 20,
     },
-    levels: levelsConfig(c.levels ?? {}, c.proposer?.kind ?? 'heuristic'),
+    levels: levelsConfig(c.levels ?? {}),
     workers: c.workers ?? [{ kind: 'local' }],
     llm: {
       baseURL: c.llm?.baseURL,
@@ -165,6 +205,7 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
   if (config.metric.memory && !config.metric.secondary!.some((s) => s.name === config.metric.memory!.name)) {
     problems.push(`metric.memory.name: "${config.metric.memory.name}" is not one of metric.secondary`);
   }
+  problems.push(...workerProblems(config.workers));
   if (config.run.hardTimeoutSeconds < config.run.timeBudgetSeconds) {
     problems.push(`run.hardTimeoutSeconds: must be at least run.timeBudgetSeconds (${config.run.timeBudgetSeconds})`);
   }
@@ -172,16 +213,15 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
   return config;
 }
 
-function levelsConfig(l: any, proposerKind: 'heuristic' | 'llm'): LevelsConfig {
-  const llm = proposerKind === 'llm';
+function levelsConfig(l: any): LevelsConfig {
   const s = l.strategy ?? {};
   const m = l.mechanisms ?? {};
   return {
-    strategy: { enabled: s.enabled ?? true, every: s.every ?? 5, reviewer: s.reviewer && s.reviewer !== 'auto' ? s.reviewer : llm ? 'llm' : 'rules', freezeAfter: s.freezeAfter ?? 3 },
+    strategy: { enabled: s.enabled ?? true, every: s.every ?? 5, reviewer: s.reviewer ?? 'auto', freezeAfter: s.freezeAfter ?? 3 },
     mechanisms: {
       enabled: m.enabled ?? true,
       every: m.every ?? 2,
-      research: m.research && m.research !== 'auto' ? m.research : llm ? 'llm' : 'offline',
+      research: m.research ?? 'auto',
       policy: m.policy ?? 'auto',
       callTimeoutMs: m.callTimeoutMs ?? 2000,
       memoryMb: m.memoryMb ?? 64,
