@@ -7,6 +7,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RunEvent } from '../../src/core/events/events';
 import { dashboardHtml, makeNonce } from '../../src/shared/dashboardHtml';
 import type { FromWebview } from '../../src/shared/protocol';
+import type { RenderInfo } from '../../webview-ui/src/app';
 import { buildDashboard } from '../../webview-ui/build.mjs';
 import { applyThemeInPage, THEMES, type TestTheme } from './webviewThemes';
 
@@ -29,17 +30,9 @@ declare global {
     __lastRender: RenderInfo | null;
     __payload?: { traceJsonl: string } | { events: RunEvent[] };
     __inlineRan?: boolean;
-    /** The app's debug handle (webview-ui/src/main.ts). */
-    bilevelDashboard?: { pointPosition(n: number): { x: number; y: number; status: string } | null };
   }
 }
 
-/** What the app reports with each render (webview-ui/src/app.ts RenderInfo). */
-export interface RenderInfo {
-  reason: string;
-  ms: number;
-  sinceMessageMs: number | null;
-}
 
 /**
  * Installed before any page script: CSP violations, renders and stub-channel posts are recorded;

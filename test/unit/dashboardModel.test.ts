@@ -100,7 +100,7 @@ test('mechanisms: stages, validation, active spans and provenance counts', () =>
   assert.deepEqual(Object.keys(mechs), ['lr-warmup-guard', 'crash-predictor', 'dedupe-near']);
   const g = mechs['lr-warmup-guard'];
   assert.equal(g.stage, 'reverted');
-  assert.deepEqual(g.history.map((h) => [h.stage, h.n]), [['proposed', 9], ['validated', 9], ['active', 9], ['reverted', 12]]);
+  assert.deepEqual(g.history.map((h) => [h.stage, h.after]), [['proposed', 9], ['validated', 9], ['active', 9], ['reverted', 12]]);
   assert.equal(g.history[3].detail, 'by user: no gain over 3 experiments');
   assert.match(g.description, /learning rate and warmup/);
   assert.deepEqual(g.declaredHooks, ['beforePropose', 'propose', 'decide']);
@@ -142,6 +142,20 @@ test('mechanism.hooks recorded before the iteration it ran for reaches the model
   m.apply(b.events);
   assert.deepEqual(m.get(1)!.mechanisms, ['m']);
   assert.equal(m.mechanisms()[0].stage, 'active', 'hooks ran, so it was active even without its proposal in this trace');
+});
+
+test("level events are placed after the last finished iteration in the trace, not at the engine's iteration count", () => {
+  const b = new TraceBuilder('pos', FIXTURE_PARAMS);
+  b.baseline(0, 1);
+  b.experiment(1, { DEPTH: 3 }, 0.9);
+  b.interrupted(2, { DEPTH: 4 });
+  b.experiment(3, { DEPTH: 5 }, 0.95);
+  // Two iterations count as done (the interrupted one does not), yet the review ran after #3.
+  b.push({ type: 'strategy.updated', n: 2, cycle: 1, reviewer: 'rules', frozen: [], unfrozen: [], focus: ['DEPTH'], guidance: '' });
+  const m = new RunModel('pos');
+  m.apply(b.events);
+  assert.deepEqual(m.markers.map((x) => x.x), [3.5]);
+  assert.equal(m.strategy?.after, 3);
 });
 
 test('unknown event types are ignored; the level of origin comes from candidate.proposed', () => {

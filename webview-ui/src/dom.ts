@@ -23,22 +23,9 @@ export function h(tag: string, attrs?: Attrs | null, ...children: (Child | Child
   return el;
 }
 
-export function append(el: Element, children: (Child | Child[])[]): void {
+function append(el: Element, children: (Child | Child[])[]): void {
   for (const c of children.flat()) {
     if (c === null || c === undefined || c === false) continue;
     el.append(typeof c === 'number' ? String(c) : c);
   }
-}
-
-export function clear(el: Element): void {
-  el.replaceChildren();
-}
-
-export const SVG_NS = 'http://www.w3.org/2000/svg';
-
-export function svg(tag: string, attrs: Record<string, string | number> = {}, ...children: (Node | string)[]): SVGElement {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  el.append(...children);
-  return el;
 }

@@ -13,7 +13,6 @@ export interface Channel {
   onMessage(handler: (msg: ToWebview) => void): () => void;
   getState<T>(): T | undefined;
   setState<T>(state: T): void;
-  readonly hosted: boolean;
 }
 
 interface VsCodeApi {
@@ -33,7 +32,6 @@ export const STUB_POST_EVENT = 'bilevel-dashboard:post';
 export function createChannel(win: Window = window): Channel {
   const api = typeof win.acquireVsCodeApi === 'function' ? win.acquireVsCodeApi() : stubApi(win);
   return {
-    hosted: typeof win.acquireVsCodeApi === 'function',
     post: (msg) => api.postMessage(msg),
     onMessage(handler) {
       const listener = (ev: MessageEvent) => {

@@ -370,11 +370,6 @@ export class ProgressChart {
     this.zoomed = false;
     if (this.u && this.input) this.u.setData(this.u.data, true);
   }
-
-  destroy(): void {
-    this.u?.destroy();
-    this.u = null;
-  }
 }
 
 function tooltipContent(row: ExperimentRow, goal: 'minimize' | 'maximize'): (Node | string | null | false | '')[] {

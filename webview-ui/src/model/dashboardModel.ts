@@ -108,10 +108,11 @@ export class RunModel {
   readonly rows: ExperimentRow[] = [];
   /** Increments with every applied batch; views compare it to skip work. */
   version = 0;
-  eventCount = 0;
 
   private readonly byN = new Map<number, ExperimentRow>();
   private readonly levels = new LevelFold();
+  /** The highest-numbered iteration finished so far: level events are placed after it. */
+  private lastFinished = -1;
   private readonly configFrozen: Set<string>;
   private best: { n: number; metric: number } | null = null;
   private statsCache: { version: number; stats: ParamStat[] } | null = null;
@@ -183,7 +184,6 @@ export class RunModel {
   }
 
   private applyOne(raw: DashboardEvent): void {
-    this.eventCount++;
     const e = raw as RunEvent;
     switch (e.type) {
       case 'run.started':
@@ -277,6 +277,7 @@ export class RunModel {
         return;
       }
       case 'iteration.finished': {
+        this.lastFinished = Math.max(this.lastFinished, e.n);
         const x = this.row(e.n);
         if (e.result === 'rejected' || e.result === 'proposal-failed' || e.result === 'interrupted') x.status = e.result;
         else if (x.status === 'running') x.status = e.result;
@@ -296,7 +297,7 @@ export class RunModel {
   }
 
   private applyLevel(e: LevelEvent): void {
-    this.levels.apply(e);
+    this.levels.apply(e, this.lastFinished);
     if (e.type !== 'mechanism.hooks') return;
     const x = this.byN.get(e.n);
     if (x) x.mechanisms = this.levels.shapedBy(e.n);

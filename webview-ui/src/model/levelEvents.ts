@@ -5,10 +5,11 @@ import type { HookRun, MechanismCheck, RunEvent } from '../../../src/core/events
  * their events (typed in src/core/events/events.ts) into what the chart and the mechanisms
  * timeline draw. O(1) per event.
  *
- * Positions: a level event's n is the iteration after which it happened (a strategy review's n is
- * the iterations finished when it ran; it applies from n + 1), so it is drawn between experiments
- * n and n + 1, at x = n + 0.5. mechanism.hooks is the exception: its n is the iteration the hooks
- * ran for.
+ * Positions come from the trace's order, not from the events' own n (the engine's count of
+ * iterations done, which interrupted iterations and parallel workers set apart from experiment
+ * numbers): a level event happened after the highest-numbered iteration finished before it in the
+ * trace, and is drawn between that experiment and the next, at x = after + 0.5. mechanism.hooks is
+ * the exception: its n is the iteration the hooks ran for.
  */
 
 export type LevelEvent = Extract<
@@ -65,7 +66,8 @@ export interface ChartMarker {
 }
 
 export interface StrategyInForce {
-  n: number;
+  /** The experiment after which the review ran. */
+  after: number;
   cycle: number;
   reviewer: string;
   frozen: string[];
@@ -90,7 +92,8 @@ export interface MechanismView {
   declaredHooks: string[];
   session: number | null;
   stage: MechanismStage;
-  history: { stage: MechanismStage; n: number; detail: string }[];
+  /** Each step and the experiment after which it happened. */
+  history: { stage: MechanismStage; after: number; detail: string }[];
   validation: { ok: boolean; checks: MechanismCheck[] } | null;
   /** Where it was active on the x axis; `to` null while still active. */
   spans: { from: number; to: number | null }[];
@@ -114,39 +117,40 @@ export class LevelFold {
   /** Iteration → mechanisms whose hooks ran for it. */
   private readonly shaped = new Map<number, string[]>();
 
-  apply(e: LevelEvent): void {
+  /** `after`: the highest-numbered iteration finished before e in the trace (-1 before any). */
+  apply(e: LevelEvent, after: number): void {
     switch (e.type) {
       case 'strategy.updated': {
-        this.strategy = { n: e.n, cycle: e.cycle, reviewer: e.reviewer, frozen: e.frozen, focus: e.focus, guidance: e.guidance };
+        this.strategy = { after, cycle: e.cycle, reviewer: e.reviewer, frozen: e.frozen, focus: e.focus, guidance: e.guidance };
         const parts = [
           e.focus.length && `focus: ${e.focus.join(', ')}`,
           e.frozen.length && `frozen: ${e.frozen.join(', ')}`,
           e.unfrozen.length && `unfrozen: ${e.unfrozen.join(', ')}`,
           e.guidance,
         ].filter(Boolean);
-        this.markers.push({ x: afterX(e.n), kind: 'strategy', label: `strategy review ${e.cycle}`, detail: parts.join(' · ') });
+        this.markers.push({ x: afterX(after), kind: 'strategy', label: `strategy review ${e.cycle}`, detail: parts.join(' · ') });
         return;
       }
       case 'mechanism.research.step': {
-        const s = this.session(e.session, e.n);
+        const s = this.session(e.session, after);
         // A failed step's error is also the session's reason (mechanism.research.failed), shown once.
         s.steps.push(e.ok ? e.step : `${e.step} failed`);
         this.describe(s);
         return;
       }
       case 'mechanism.research.failed': {
-        const s = this.session(e.session, e.n);
+        const s = this.session(e.session, after);
         s.outcome = `no mechanism: ${e.reason}`;
         this.describe(s);
         return;
       }
       case 'mechanism.proposed': {
-        const s = this.session(e.session, e.n);
+        const s = this.session(e.session, after);
         s.outcome = `proposed ${e.name}`;
         this.describe(s);
         const m = this.mech(e.name);
         Object.assign(m.view, { description: e.description, declaredHooks: e.hooks, session: e.session });
-        this.step(m.view, 'proposed', e.n, e.description);
+        this.step(m.view, 'proposed', after, e.description);
         return;
       }
       case 'mechanism.validated': {
@@ -154,13 +158,13 @@ export class LevelFold {
         m.view.validation = { ok: e.ok, checks: e.checks };
         const failed = e.checks.filter((c) => !c.ok).map((c) => c.name);
         const detail = `${e.checks.length - failed.length}/${e.checks.length} checks passed${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`;
-        this.step(m.view, e.ok ? 'validated' : 'validation-failed', e.n, detail);
+        this.step(m.view, e.ok ? 'validated' : 'validation-failed', after, detail);
         return;
       }
       case 'mechanism.activated': {
         const m = this.mech(e.name);
-        this.step(m.view, 'active', e.n, `by ${e.by}`);
-        if (!m.view.spans.some((s) => s.to === null)) m.view.spans.push({ from: afterX(e.n), to: null });
+        this.step(m.view, 'active', after, `by ${e.by}`);
+        if (!m.view.spans.some((s) => s.to === null)) m.view.spans.push({ from: afterX(after), to: null });
         return;
       }
       case 'mechanism.reverted':
@@ -168,8 +172,8 @@ export class LevelFold {
         const m = this.mech(e.name);
         const how = e.type === 'mechanism.reverted' ? 'reverted' : 'deactivated';
         const detail = e.type === 'mechanism.reverted' ? `by ${e.by}: ${e.reason}` : `${e.hook}: ${e.reason}`;
-        this.step(m.view, how, e.n, detail);
-        for (const s of m.view.spans) if (s.to === null) s.to = afterX(e.n);
+        this.step(m.view, how, after, detail);
+        for (const s of m.view.spans) if (s.to === null) s.to = afterX(after);
         return;
       }
       case 'mechanism.hooks':
@@ -192,10 +196,10 @@ export class LevelFold {
     return [...(this.shaped.get(n) ?? [])];
   }
 
-  private session(id: number, n: number): Session {
+  private session(id: number, after: number): Session {
     let s = this.sessions.get(id);
     if (!s) {
-      s = { marker: { x: afterX(n), kind: 'mechanism', label: `mechanism research ${id}`, detail: '' }, steps: [], outcome: '' };
+      s = { marker: { x: afterX(after), kind: 'mechanism', label: `mechanism research ${id}`, detail: '' }, steps: [], outcome: '' };
       this.sessions.set(id, s);
       this.markers.push(s.marker);
     }
@@ -219,9 +223,9 @@ export class LevelFold {
     return m;
   }
 
-  private step(v: MechanismView, stage: MechanismStage, n: number, detail: string): void {
+  private step(v: MechanismView, stage: MechanismStage, after: number, detail: string): void {
     v.stage = stage;
-    v.history.push({ stage, n, detail });
+    v.history.push({ stage, after, detail });
   }
 
   private countHook(h: HookRun, n: number): void {

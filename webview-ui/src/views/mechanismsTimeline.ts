@@ -52,7 +52,7 @@ export class MechanismsTimeline {
       if (!e) return { cls: 'pending', label: '', text: '' };
       const failed = e.stage === 'validation-failed';
       // The last step names what actually happened: deactivated, or reverted.
-      return { cls: failed ? 'failed' : key === 'ended' ? e.stage : 'done', label: key === 'ended' ? e.stage : failed ? 'validation failed' : '', text: `after #${e.n}` };
+      return { cls: failed ? 'failed' : key === 'ended' ? e.stage : 'done', label: key === 'ended' ? e.stage : failed ? 'validation failed' : '', text: `after #${e.after}` };
     };
     const steps = h(
       'ol',
@@ -73,8 +73,8 @@ export class MechanismsTimeline {
       lane.append(seg);
     }
     for (const e of m.history) {
-      const tick = h('span', { class: `lane-tick ${e.stage}`, title: `${STAGE_LABEL[e.stage]} after #${e.n}` });
-      tick.style.left = `${(100 * afterX(e.n)) / extent}%`;
+      const tick = h('span', { class: `lane-tick ${e.stage}`, title: `${STAGE_LABEL[e.stage]} after #${e.after}` });
+      tick.style.left = `${(100 * afterX(e.after)) / extent}%`;
       lane.append(tick);
     }
     const checks = m.validation
