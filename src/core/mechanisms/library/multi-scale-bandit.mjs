@@ -3,7 +3,7 @@
 // experiment that made that single move, whoever proposed it, so the bandit learns from the whole run.
 
 const SCALES = [1.25, 2, 4];
-const C = 0.8;
+const C = 0.5;
 
 function armsFor(p) {
   if (p.choices && p.choices.length) {

@@ -38,16 +38,17 @@ function candidate(p, to, why) {
 export function propose(ctx) {
   const params = ctx.params.filter((p) => isOpen(ctx, p));
   if (!params.length) return { candidate: null };
-  const tried = {};
+  const counts = {};
   for (const h of ctx.history) {
     for (const [name, move] of Object.entries(h.changed || {})) {
-      const t = (tried[name] = tried[name] || { count: 0, up: 0, down: 0 });
+      const t = (counts[name] = counts[name] || { count: 0, up: 0, down: 0 });
       t.count++;
       const d = directionOf(move);
       if (d !== 'set') t[d]++;
     }
   }
-  // The opposite of the latest failed single move, if nobody has tried that direction since.
+  // The opposite of the latest failed single move, unless that direction was already tried from the
+  // parameter's current value.
   for (let i = ctx.history.length - 1; i >= 0; i--) {
     const h = ctx.history[i];
     const names = Object.keys(h.changed || {});
@@ -56,8 +57,11 @@ export function propose(ctx) {
     const d = directionOf(h.changed[names[0]]);
     if (!p || d === 'set') continue;
     const opposite = d === 'up' ? 'down' : 'up';
-    const later = ctx.history.slice(i + 1).some((g) => g.changed && g.changed[p.name] && directionOf(g.changed[p.name]) === opposite);
-    if (later) continue;
+    const tried = ctx.history.some((g) => {
+      const m = g.changed && g.changed[p.name];
+      return m && directionOf(m) === opposite && JSON.stringify(m.from) === JSON.stringify(p.value);
+    });
+    if (tried) continue;
     const from = h.changed[p.name].from;
     const factor = typeof from === 'number' && from !== 0 ? Math.max(Math.abs(h.changed[p.name].to / from), Math.abs(from / h.changed[p.name].to)) : 2;
     const to = stepped(p, opposite, factor);
@@ -65,7 +69,7 @@ export function propose(ctx) {
   }
   // The least-tried parameter, in its least-tried direction.
   const order = params
-    .map((p, i) => ({ p, i, t: tried[p.name] || { count: 0, up: 0, down: 0 } }))
+    .map((p, i) => ({ p, i, t: counts[p.name] || { count: 0, up: 0, down: 0 } }))
     .sort((a, b) => a.t.count - b.t.count || a.i - b.i);
   for (const { p, t } of order) {
     const dir = t.up <= t.down ? 'up' : 'down';

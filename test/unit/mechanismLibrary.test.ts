@@ -1,0 +1,228 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ParamValue } from '../../src/core/candidates/candidate';
+import { libraryMechanism, listLibrary } from '../../src/core/mechanisms/library';
+import type { ContextParam, ContextWithoutState, HistoryEntry, MechanismResult } from '../../src/core/mechanisms/mechanism';
+import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';
+import { validateMechanism } from '../../src/core/mechanisms/validateMechanism';
+import { TraceBuilder } from '../support/dashboardTraces';
+
+// Each built-in mechanism runs through the real sandbox, exactly as a generated one would.
+
+function context(params: ContextParam[], history: HistoryEntry[] = [], extra: Partial<ContextWithoutState> = {}): ContextWithoutState {
+  return { iteration: history.length + 1, metric: 'val_bpb', goal: 'minimize', best: { n: 0, metric: 1.0 }, params, frozen: [], focus: [], history, ...extra };
+}
+
+function entry(n: number, name: string, from: ParamValue, to: ParamValue, status: HistoryEntry['status'], delta: number | null = 0.01): HistoryEntry {
+  return { n, status, metric: delta === null ? null : 1 + delta, delta, changed: { [name]: { from, to } }, description: `${name} ${String(from)} -> ${String(to)}` };
+}
+
+function resultOf(h: HistoryEntry): MechanismResult {
+  return { n: h.n, status: h.status as MechanismResult['status'], metric: h.metric, delta: h.delta, changed: h.changed, description: h.description };
+}
+
+async function sandbox(name: string): Promise<MechanismSandbox> {
+  const box = await MechanismSandbox.start({ name, source: libraryMechanism(name).source });
+  assert.equal(box.failure, null);
+  return box;
+}
+
+test('the library lists its mechanisms, each with its description, and each passes validation with a replay', async () => {
+  const t = new TraceBuilder('lib', { LR: 0.01, DEPTH: 4, ACT: 'gelu' });
+  t.baseline(0, 1.0);
+  t.experiment(1, { LR: 0.02 }, 1.05);
+  t.experiment(2, { DEPTH: 8 }, 0.95);
+  t.experiment(3, { LR: 0.03 }, null);
+  t.experiment(4, { ACT: 'relu' }, 0.97);
+  const all = listLibrary();
+  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'orthogonal-exploration', 'tabu-search']);
+  for (const m of all) {
+    assert.ok(m.description.length > 40, `${m.name} describes itself`);
+    const r = await validateMechanism(m.source, { trace: t.events, space: [{ name: 'ACT', kind: 'string', choices: ['gelu', 'relu', 'silu'] }] });
+    assert.equal(r.ok, true, `${m.name}: ${JSON.stringify(r.checks)}`);
+  }
+  assert.throws(() => libraryMechanism('gp-regressor'), /no built-in mechanism named "gp-regressor"; the library has annealing-acceptance, multi-scale-bandit/);
+});
+
+test('tabu search: vetoes a repeat or near-repeat of a failed move, with a reason; other moves pass; moves expire', async () => {
+  const box = await sandbox('tabu-search');
+  try {
+    const params: ContextParam[] = [
+      { name: 'LR', value: 0.01, kind: 'float', frozen: false },
+      { name: 'ACT', value: 'gelu', kind: 'string', frozen: false },
+    ];
+    const failed = entry(1, 'LR', 0.01, 0.02, 'discard');
+    assert.equal((await box.call('afterResult', context(params, [], { iteration: 1 }), resultOf(failed))).ok, true);
+    const crashed = entry(2, 'ACT', 'gelu', 'relu', 'crash', null);
+    assert.equal((await box.call('afterResult', context(params, [failed], { iteration: 2 }), resultOf(crashed))).ok, true);
+    const kept = entry(3, 'LR', 0.01, 0.005, 'keep', -0.02);
+    assert.equal((await box.call('afterResult', context(params, [failed, crashed], { iteration: 3 }), resultOf(kept))).ok, true);
+
+    const review = async (iteration: number, name: string, from: ParamValue, to: ParamValue) => {
+      const r = await box.call('reviewCandidate', context(params, [], { iteration }), { description: 'c', hypothesis: 'h', params: { [name]: to }, changed: { [name]: { from, to } } });
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.output.verdict === 'reject' ? `reject: ${r.output.reason}` : 'accept';
+    };
+    assert.equal(await review(4, 'LR', 0.01, 0.02), 'reject: tabu: LR up to 0.02 repeats a recently failed move (LR up to 0.02, iteration 1, discard); try another parameter or the other direction');
+    assert.match(await review(4, 'LR', 0.005, 0.025), /^reject: tabu: LR up to 0.025/, 'within a factor of 1.5 in the same direction');
+    assert.equal(await review(4, 'LR', 0.01, 0.08), 'accept', 'far beyond the failed value');
+    assert.equal(await review(4, 'LR', 0.01, 0.0025), 'accept', 'the other direction');
+    assert.match(await review(4, 'ACT', 'gelu', 'relu'), /^reject: tabu: ACT = "relu" repeats a recently failed move \(ACT = "relu", iteration 2, crash\)/);
+    assert.equal(await review(4, 'ACT', 'gelu', 'silu'), 'accept');
+    assert.equal(await review(4, 'LR', 0.02, 0.005), 'accept', 'a kept move is not tabu');
+    assert.equal(await review(20, 'LR', 0.01, 0.02), 'accept', 'expired after its tenure');
+  } finally {
+    await box.close();
+  }
+});
+
+/**
+ * A synthetic objective for the proposers: the metric falls only when LR goes up (or stays above its
+ * start), every other move makes it worse. Runs `steps` iterations of propose → train → afterResult.
+ */
+async function simulate(box: MechanismSandbox, params: ContextParam[], steps: number, extra: Partial<ContextWithoutState> = {}) {
+  let best = 1.0;
+  const current = params.map((p) => ({ ...p }));
+  const history: HistoryEntry[] = [];
+  const proposals: Record<string, ParamValue>[] = [];
+  const descriptions: string[] = [];
+  for (let n = 1; n <= steps; n++) {
+    const ctx = context(current, history, { iteration: n, best: { n: 0, metric: best }, ...extra });
+    const r = await box.call('propose', ctx);
+    assert.ok(r.ok, JSON.stringify(r));
+    const cand = r.output.candidate;
+    if (!cand) break;
+    proposals.push(cand.params);
+    descriptions.push(cand.description);
+    const [name, to] = Object.entries(cand.params)[0];
+    const p = current.find((q) => q.name === name)!;
+    const improves = name === 'LR' && typeof to === 'number' && to > (p.value as number);
+    const metric = improves ? best - 0.01 : best + 0.01;
+    const h: HistoryEntry = { n, status: improves ? 'keep' : 'discard', metric, delta: metric - best, changed: { [name]: { from: p.value, to } }, description: cand.description };
+    const after = await box.call('afterResult', ctx, resultOf(h));
+    assert.ok(after.ok, JSON.stringify(after));
+    history.push(h);
+    if (improves) {
+      best = metric;
+      p.value = to;
+    }
+  }
+  return Object.assign(proposals, { descriptions });
+}
+
+test('multi-scale bandit: tries every (parameter, direction, scale) arm once, then exploits the arm that pays', async () => {
+  const box = await sandbox('multi-scale-bandit');
+  try {
+    const params: ContextParam[] = [
+      { name: 'LR', value: 0.01, kind: 'float', frozen: false },
+      { name: 'DEPTH', value: 8, kind: 'int', frozen: false },
+    ];
+    const proposals = await simulate(box, params, 40);
+    // 2 parameters x 2 directions x 3 scales = 12 arms, each tried first.
+    const first = proposals.descriptions.slice(0, 12).map((d) => /bandit arm (\S+)\)/.exec(d)![1]);
+    assert.equal(new Set(first).size, 12, first.join(' '));
+    assert.deepEqual(proposals.slice(0, 6).map((p) => Object.keys(p)[0]), ['LR', 'LR', 'LR', 'LR', 'LR', 'LR']);
+    assert.ok(proposals.slice(0, 12).some((p) => p.DEPTH === 32), 'the x4 scale on an int');
+    const lateLrUp = proposals.slice(-15).filter((p) => 'LR' in p).length;
+    assert.ok(lateLrUp >= 11, `late proposals mostly exploit LR up, got ${lateLrUp}/15: ${JSON.stringify(proposals.slice(-15))}`);
+    const arms = (box.state as { arms: Record<string, { pulls: number; reward: number }> }).arms;
+    assert.equal(arms['DEPTH|down|2'].reward, 0);
+    assert.ok(arms['LR|up|2'].reward >= 1);
+  } finally {
+    await box.close();
+  }
+});
+
+test('multi-scale bandit: never proposes a frozen parameter, stays on the focus, credits moves others proposed', async () => {
+  const box = await sandbox('multi-scale-bandit');
+  try {
+    const params: ContextParam[] = [
+      { name: 'LR', value: 0.01, kind: 'float', frozen: true },
+      { name: 'DEPTH', value: 8, kind: 'int', frozen: false },
+      { name: 'BIAS', value: true, kind: 'bool', frozen: false },
+      { name: 'ACT', value: 'gelu', kind: 'string', frozen: false, choices: ['gelu', 'relu'] },
+    ];
+    const proposals = await simulate(box, params, 12, { frozen: ['LR'] });
+    assert.ok(proposals.every((p) => !('LR' in p)), JSON.stringify(proposals));
+    assert.ok(proposals.some((p) => p.BIAS === false) && proposals.some((p) => p.ACT === 'relu'), 'bools toggle, strings take their choices');
+    const focused = await simulate(box, params, 5, { frozen: ['LR'], focus: ['BIAS'] });
+    assert.deepEqual([...focused], [{ BIAS: false }, { BIAS: false }, { BIAS: false }, { BIAS: false }, { BIAS: false }]);
+  } finally {
+    await box.close();
+  }
+  const fresh = await sandbox('multi-scale-bandit');
+  try {
+    const ctx = context([{ name: 'LR', value: 0.01, kind: 'float', frozen: false }]);
+    await fresh.call('afterResult', ctx, resultOf(entry(1, 'LR', 0.01, 0.019, 'keep', -0.01)));
+    assert.deepEqual((fresh.state as { arms: unknown }).arms, { 'LR|up|2': { pulls: 1, reward: 1 } }, 'an LLM move x1.9 credits the x2 arm');
+  } finally {
+    await fresh.close();
+  }
+});
+
+test('orthogonal exploration: the opposite of a failed move first, then the least-tried parameters', async () => {
+  const box = await sandbox('orthogonal-exploration');
+  try {
+    const params: ContextParam[] = [
+      { name: 'LR', value: 0.01, kind: 'float', frozen: false },
+      { name: 'DEPTH', value: 8, kind: 'int', frozen: false },
+      { name: 'WD', value: 0.1, kind: 'float', frozen: true },
+      { name: 'BIAS', value: true, kind: 'bool', frozen: false },
+    ];
+    const propose = async (history: HistoryEntry[], extra: Partial<ContextWithoutState> = {}) => {
+      const r = await box.call('propose', context(params, history, extra));
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.output.candidate;
+    };
+    // The paper's failure mode: LR up, discarded again and again, the opposite never tried.
+    const circling = [1, 2, 3].map((n) => entry(n, 'LR', 0.01, 0.01 * (1 + n), 'discard'));
+    const c = await propose(circling);
+    assert.deepEqual(c?.params, { LR: 0.0025 }, 'the opposite direction of the latest failed move, by the same factor');
+    assert.match(c!.hypothesis, /opposite of the failed move at iteration 3 \(LR up\)/);
+    // Once the opposite was tried too: the parameters never tried come first, in order.
+    const both = [...circling, entry(4, 'LR', 0.01, 0.005, 'discard')];
+    assert.deepEqual((await propose(both))?.params, { DEPTH: 16 });
+    assert.deepEqual((await propose([...both, entry(5, 'DEPTH', 8, 16, 'keep', -0.01)]))?.params, { BIAS: false });
+    // Frozen ones are never touched, whether by the parameter's flag or the strategy.
+    const onlyFrozen = await propose([], { frozen: ['LR', 'DEPTH', 'BIAS'] });
+    assert.equal(onlyFrozen, null);
+  } finally {
+    await box.close();
+  }
+});
+
+test('annealing acceptance: small regressions kept early and not late, large ones never, deterministic from its state', async () => {
+  const decisions = async () => {
+    const box = await sandbox('annealing-acceptance');
+    const out: string[] = [];
+    try {
+      const ctx = context([{ name: 'LR', value: 0.01, kind: 'float', frozen: false }]);
+      for (let n = 1; n <= 40; n++) {
+        const small = { n, status: 'discard' as const, metric: 1.003, delta: 0.003, changed: {}, description: 'small' };
+        const r = await box.call('decide', ctx, small);
+        assert.ok(r.ok, JSON.stringify(r));
+        out.push(r.output.status ?? '-');
+      }
+      for (const [status, delta] of [['discard', 0.1], ['keep', -0.01], ['crash', null]] as const) {
+        const r = await box.call('decide', context([], [], { iteration: 1 }), { n: 99, status, metric: delta === null ? null : 1 + delta, delta, changed: {}, description: status });
+        assert.ok(r.ok);
+        assert.equal(r.output.status, undefined, `${status} ${delta} is never overridden`);
+      }
+      const early = await MechanismSandbox.start({ name: 'early', source: libraryMechanism('annealing-acceptance').source });
+      const first = await early.call('decide', context([]), { n: 1, status: 'discard', metric: 1.003, delta: 0.003, changed: {}, description: 'd' });
+      await early.close();
+      assert.ok(first.ok);
+      // The seed is fixed, so the first draw is too: under the 0.741 acceptance probability.
+      assert.deepEqual(first.output, { status: 'keep', reason: 'annealing: kept a 0.30% regression with probability 0.741 at temperature 1.00e-2' });
+    } finally {
+      await box.close();
+    }
+    return out;
+  };
+  const a = await decisions();
+  const b = await decisions();
+  assert.deepEqual(a, b, 'the same decisions from the same (seeded) state');
+  const kept = (xs: string[]) => xs.filter((x) => x === 'keep').length;
+  assert.ok(kept(a.slice(0, 8)) >= 3, `early: ${a.slice(0, 8).join(' ')}`);
+  assert.equal(kept(a.slice(-20)), 0, `late: ${a.slice(-20).join(' ')}`);
+});
