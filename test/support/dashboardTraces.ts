@@ -269,16 +269,22 @@ export function fixtureTrace(): RunEvent[] {
   return b.events;
 }
 
-/** Live events that finish #19 (kept, 0.958) and run #20 (discarded, 0.962), continuing fixtureTrace. */
+/**
+ * Live events continuing fixtureTrace: dedupe-near's hook fails on #19 and it is deactivated;
+ * #19 finishes (kept, 0.958); a second strategy review; #20 runs (discarded, 0.962).
+ */
 export function fixtureLiveEvents(afterSeq: number): RunEvent[] {
   let seq = afterSeq;
   const at = '2026-11-23T10:00:00.000Z';
   const e = (body: RunEventBody): RunEvent => ({ seq: ++seq, at, ...body }) as RunEvent;
   const params20 = { ...FIXTURE_PARAMS, DEPTH: 4, LEARNING_RATE: 0.0028, WARMUP_STEPS: 20, ACTIVATION: 'relu', BATCH_SIZE: 256 };
   return [
+    e({ type: 'mechanism.hooks', n: 19, active: ['dedupe-near'], ran: [{ mechanism: 'dedupe-near', hook: 'reviewCandidate', result: 'failed', ms: 5000 }] }),
+    e({ type: 'mechanism.deactivated', n: 17, name: 'dedupe-near', hook: 'reviewCandidate', reason: 'timed out after 5000 ms' }),
     e({ type: 'training.finished', n: 19, outcome: 'ok', exitCode: 0, metric: 0.958, secondary: {}, seconds: 300 }),
     e({ type: 'experiment.decided', n: 19, status: 'keep', commit: 'c0000019', metric: 0.958, previousBest: 0.961, delta: 0.958 - 0.961, description: 'LEARNING_RATE 0.003 -> 0.0028', memoryGb: 0.5 }),
     e({ type: 'iteration.finished', n: 19, result: 'keep' }),
+    e({ type: 'strategy.updated', n: 18, cycle: 2, reviewer: 'llm', frozen: [], unfrozen: ['N_EMBD'], focus: ['BATCH_SIZE'], guidance: 'Try the batch size.' }),
     e({ type: 'iteration.started', n: 20, baseCommit: 'c0000019', baseline: false }),
     e({ type: 'candidate.proposed', n: 20, candidate: { description: 'BATCH_SIZE 128 -> 256', hypothesis: 'h', params: { BATCH_SIZE: 256 } }, proposer: 'heuristic' }),
     e({ type: 'candidate.applied', n: 20, params: params20, changed: { BATCH_SIZE: { from: 128, to: 256 } }, tree: 't20' }),

@@ -8,6 +8,7 @@ import { originOf } from '../../webview-ui/src/model/levelEvents';
 import { parseTraceJsonl } from '../../webview-ui/src/model/traceText';
 import { buildCompareData, buildProgressData, niceTicks } from '../../webview-ui/src/chart/progressData';
 import { progressSvg } from '../../webview-ui/src/chart/exportChart';
+import { fmtDelta, fmtMetric } from '../../webview-ui/src/format';
 import { isFromWebview, isToWebview } from '../../src/shared/protocol';
 import { dashboardCsp, dashboardHtml, makeNonce } from '../../src/shared/dashboardHtml';
 import { FIXTURE_FROZEN, FIXTURE_PARAMS, fixtureLiveEvents, fixtureTrace, syntheticTrace, TraceBuilder } from '../support/dashboardTraces';
@@ -230,6 +231,12 @@ test('live events fold incrementally into the same state as a full replay', () =
   assert.equal(inc.summary().counts.discard, 7);
   assert.deepEqual(inc.summary().running, []);
   assert.deepEqual(inc.bestResult, { n: 19, metric: 0.958 });
+  assert.deepEqual(inc.mechanisms(), full.mechanisms());
+  assert.deepEqual(inc.markers, full.markers);
+  const dedupe = inc.mechanisms().find((x) => x.name === 'dedupe-near')!;
+  assert.equal(dedupe.stage, 'deactivated');
+  assert.deepEqual(dedupe.spans, [{ from: 15.5, to: 18.5 }], 'deactivated while #19 ran: its span ends before #19');
+  assert.deepEqual(inc.get(19)!.mechanisms, ['dedupe-near'], 'its failed hook still ran for #19');
 });
 
 test('progress data: one point per result in its status series, a monotone best line, crashes pinned on top', () => {
@@ -288,6 +295,17 @@ test('the SVG export has one element per drawn point, the best line, spans and m
   assert.equal((svg.match(/class="marker strategy"/g) ?? []).length, 1);
   assert.equal((svg.match(/class="marker mechanism"/g) ?? []).length, 4);
   assert.match(svg, /fixture &lt;run&gt;/);
+});
+
+test('metrics and deltas read as plain decimals down to 1e-4', () => {
+  assert.equal(fmtMetric(0.961), '0.961');
+  assert.equal(fmtMetric(1), '1');
+  assert.equal(fmtMetric(123.456), '123.46');
+  assert.equal(fmtDelta(7.49e-4), '+0.000749');
+  assert.equal(fmtDelta(-8.46e-4), '−0.000846');
+  assert.equal(fmtMetric(5e-5), '5.000e-5');
+  assert.equal(fmtDelta(0), '±0');
+  assert.equal(fmtMetric(null), '—');
 });
 
 test('trace.jsonl text parses to the same events, skipping a torn line', () => {

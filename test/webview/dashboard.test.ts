@@ -254,6 +254,13 @@ test('live events append points, rows and move the best', async () => {
   assert.match(summary ?? '', /best 0\.958 at #19/);
   assert.doesNotMatch(summary ?? '', /running/);
   assert.equal(await page.$eval('[data-testid=parameters-panel] tr[data-param="BATCH_SIZE"] [data-col=tried]', (td) => td.textContent?.trim()), '2');
+  // Level events arrive live too: dedupe-near was deactivated during #19, a second review ran after it.
+  assert.equal(c.markers, '6');
+  assert.equal(await page.getAttribute('[data-mechanism="dedupe-near"]', 'data-stage'), 'deactivated');
+  assert.match((await page.textContent('[data-mechanism="dedupe-near"]')) ?? '', /deactivated: reviewCandidate: timed out after 5000 ms/);
+  assert.match((await page.textContent('[data-testid=strategy-reviews]')) ?? '', /Strategy reviews \(2\).*after #19 focus: BATCH_SIZE · unfrozen: N_EMBD/);
+  assert.equal(await page.$eval('[data-testid=parameters-panel] tr[data-param="N_EMBD"] [data-col=state]', (td) => td.textContent?.trim()), '', 'unfrozen by the second review');
+  assert.equal(await page.$eval('[data-testid=parameters-panel] tr[data-param="BATCH_SIZE"] [data-col=state]', (td) => td.textContent?.trim()), 'focus');
 });
 
 test('the run comparison overlays the best-so-far curves of several runs', async () => {

@@ -5,7 +5,7 @@ import type { ParamValue } from '../../src/core/candidates/candidate';
 export function fmtMetric(m: number | null | undefined): string {
   if (m === null || m === undefined || !Number.isFinite(m)) return '—';
   const a = Math.abs(m);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return m.toExponential(3);
+  if (a !== 0 && (a < 1e-4 || a >= 1e6)) return m.toExponential(3);
   return m.toFixed(a >= 100 ? 2 : a >= 10 ? 4 : 6).replace(/(\.\d*?[1-9])0+$|\.0+$/, '$1');
 }
 
