@@ -40,6 +40,8 @@ export interface TrainingResult {
 export interface Executor {
   readonly kind: string;
   run(req: TrainingRequest): Promise<TrainingResult>;
+  /** Checks that runs can start here at all; throws an ExecutorSetupError saying what to fix. */
+  preflight?(): Promise<void>;
 }
 
 export interface OutcomeFacts {
