@@ -221,7 +221,7 @@ test('live events fold incrementally into the same state as a full replay', () =
   const inc = fixture();
   const v = inc.version;
   inc.apply(live.slice(0, 3));
-  inc.apply(live.slice(3));
+  inc.apply(live.slice(1)); // overlaps the batch before: the repeated events are not folded twice
   assert.equal(inc.version, v + 2);
   const full = new RunModel('fixture', { frozen: FIXTURE_FROZEN });
   full.apply([...events, ...live]);

@@ -113,6 +113,7 @@ export class RunModel {
   private readonly levels = new LevelFold();
   /** The highest-numbered iteration finished so far: level events are placed after it. */
   private lastFinished = -1;
+  private lastSeq = 0;
   private readonly configFrozen: Set<string>;
   private best: { n: number; metric: number } | null = null;
   private statsCache: { version: number; stats: ParamStat[] } | null = null;
@@ -144,7 +145,14 @@ export class RunModel {
   }
 
   apply(events: readonly DashboardEvent[]): void {
-    for (const e of events) this.applyOne(e);
+    for (const e of events) {
+      // An event already folded (a live batch overlapping the trace it follows) would count twice.
+      if (typeof e.seq === 'number') {
+        if (e.seq <= this.lastSeq) continue;
+        this.lastSeq = e.seq;
+      }
+      this.applyOne(e);
+    }
     this.version++;
   }
 
