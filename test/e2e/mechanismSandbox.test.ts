@@ -89,6 +89,23 @@ export function decide() { for (;;) {} }`;
   });
 });
 
+test('a host killed in the middle of a runaway call leaves no orphan process spinning', async () => {
+  const host = `
+    const { MechanismSandbox } = require('./src/core/mechanisms/mechanismSandbox');
+    (async () => {
+      const box = await MechanismSandbox.start({ name: 'spin', source: 'export function decide() { for (;;) {} }', limits: { callMs: 1000 } });
+      console.log(box.pid);
+      void box.call('decide', ${JSON.stringify(ctx)}, ${JSON.stringify(result)});
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);
+    })();`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', host], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.signal, 'SIGKILL', run.stderr);
+  const pid = Number(run.stdout.trim());
+  assert.ok(pid > 0, run.stdout);
+  // The sandbox's own limit (callMs + 1 s) stops the loop; with its host gone it then exits.
+  await waitUntil(() => gone(pid));
+});
+
 test('an async hook that never settles, and one that loops on await: both time out', async () => {
   await withBox('export async function beforePropose() { await new Promise(() => {}); }', async (box) => {
     const r = await box.call('beforePropose', ctx);

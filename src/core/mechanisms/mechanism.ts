@@ -109,7 +109,7 @@ export type HookOutput = HookOutputs[HookName];
 export const MECHANISM_INTERFACE_TEXT = `A mechanism is one ES module of plain JavaScript that changes how the inner research loop searches.
 It has NO imports of any kind (no import statements, no dynamic import(), no require): it runs in a sandbox
 without file system, network, processes, timers or Node APIs; only plain JavaScript built-ins (Math, JSON,
-Array, Object, Map, Set, Date, String, Number …) are there. Each call has a time limit (about 2 s) and a
+Array, Object, Map, Set, Date, String, Number …) are there: no typed arrays, WebAssembly, eval or Function(). Each call has a time limit (about 2 s) and a
 small memory cap. Export each hook you implement as a named function (sync or async):
 
   export function beforePropose(ctx)          -> { state?, guidance?, freeze?, focus? }
@@ -138,7 +138,8 @@ ctx (JSON, read-only) = {
 }
 
 Keep ALL memory in state: return the next state from every hook (JSON only: no functions, no undefined
-inside, no cycles, under 1 MB). Module-level variables are not kept between calls and break replay.
+inside, no cycles, under 1 MB). Module-level variables can vanish at any time (the sandbox
+restarts on resume and for validation) and break replay.
 Be deterministic: if you need randomness, keep a seeded PRNG's seed in state. Every returned value must
 be JSON. Return only the fields above. Never throw: a throw, a hang, or a malformed result switches the
 mechanism off.

@@ -98,7 +98,7 @@ export class MechanismSandbox {
     box.spawnChild(flag);
     const ready = await box.exchange(null, STARTUP_MS, 'starting the sandbox process');
     if (!ready.ok) return box.fail(ready.failure, ready.detail);
-    const loaded = await box.exchange({ op: 'load', script: parsed.script }, box.limits.callMs, 'evaluating the module');
+    const loaded = await box.exchange({ op: 'load', script: parsed.script, timeoutMs: box.limits.callMs + 1000 }, box.limits.callMs, 'evaluating the module');
     if (!loaded.ok) return box.fail(loaded.failure, loaded.detail);
     if (loaded.status !== 'ok') return box.fail(loaded.status as SandboxFailure, loaded.output);
     box.hooks = JSON.parse(loaded.output) as HookName[];

@@ -152,12 +152,18 @@ for (const k of ['require', 'module', 'exports', '__filename', '__dirname', 'fet
 for (const k of ['binding', '_linkedBinding', 'dlopen', 'getBuiltinModule', 'mainModule', 'kill', 'chdir', 'setuid', 'setgid']) {
   try { Object.defineProperty(process, k, { value: undefined, writable: false, configurable: false }); } catch (_) {}
 }
-const sandbox = vm.createContext(Object.create(null), { name: 'mechanism', codeGeneration: { strings: false, wasm: false } });
+// microtaskMode 'afterEvaluate': the context's promise jobs run inside runInContext, under its timeout, so
+// a hook's async work has finished (or will never finish) when runInContext returns, and a loop of
+// awaits is stopped like a loop of statements.
+const sandbox = vm.createContext(Object.create(null), { name: 'mechanism', codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+// The host kills this process when a call overruns; this second limit stops a runaway hook even if
+// the host is gone (killed mid-call), so no orphan spins forever.
+let timeout = 10000;
 vm.runInContext(${JSON.stringify(CONTEXT_SETUP)}, sandbox);
 const inContext = (code, filename) => {
   let r;
   try {
-    r = vm.runInContext(code, sandbox, { filename: filename || 'host' });
+    r = vm.runInContext(code, sandbox, { filename: filename || 'host', timeout });
   } catch (e) {
     return { status: 'throw', output: e instanceof Error ? e.name + ': ' + e.message : 'the module could not be evaluated' };
   }
@@ -172,21 +178,15 @@ const lines = readline.createInterface({ input: stdin });
 lines.on('line', (line) => {
   const m = JSON.parse(line);
   if (m.op === 'load') {
+    timeout = m.timeoutMs;
     const r = inContext('__sandbox__.load(function () { return ' + m.script + '; })', '<mechanism>');
     send({ op: 'loaded', ...(typeof r === 'string' ? JSON.parse(r) : r) });
   } else if (m.op === 'call') {
-    const s = inContext('__sandbox__.call(' + JSON.stringify(m.input) + ')');
-    if (s !== 'pending') {
-      send({ op: 'result', id: m.id, ...result() });
-      return;
-    }
-    // Microtasks run before the check phase: a promise still pending then waits on nothing (there are
-    // no timers or I/O in the context) and never settles.
-    setImmediate(() => {
-      const r = result();
-      if (r.status === 'pending') send({ op: 'result', id: m.id, status: 'timeout', output: 'the hook returned a promise that never settles' });
-      else send({ op: 'result', id: m.id, ...r });
-    });
+    // No timers or I/O exist in the context: a promise still pending after its microtasks ran waits on nothing.
+    inContext('__sandbox__.call(' + JSON.stringify(m.input) + ')');
+    const r = result();
+    if (r.status === 'pending') send({ op: 'result', id: m.id, status: 'timeout', output: 'the hook returned a promise that never settles' });
+    else send({ op: 'result', id: m.id, ...r });
   }
 });
 send({ op: 'ready' });
