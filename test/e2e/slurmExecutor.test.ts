@@ -3,29 +3,27 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { ExecutorSetupError, type TrainingRequest } from '../../src/core/executors/executor';
+import { join } from 'node:path';
+import { ExecutorSetupError, type TrainingRequest, type TrainingResult } from '../../src/core/executors/executor';
 import { isAlive } from '../../src/core/executors/processGroup';
 import { SlurmExecutor, type SlurmExecutorOptions } from '../../src/core/executors/slurmExecutor';
 import type { MetricSpec } from '../../src/core/target/metric';
+import { slurmJob, startSlurmTestCluster } from '../support/slurmTestCluster';
 
-/**
- * The slurm executor against a real one-node Slurm cluster on this machine (scripts/test-hosts/slurm.sh:
- * Debian's slurm-wlm, no slurmdbd, so final states come from scontrol). Needs root to set it up.
- */
+/** The slurm executor against a real one-node Slurm cluster on this machine (test/support/slurmTestCluster.ts). */
 
-const SETUP = resolve(__dirname, '../../scripts/test-hosts/slurm.sh');
 const metric: MetricSpec = { name: 'val_bpb', goal: 'minimize' };
 let slurmEnv: Record<string, string>;
+let overTimeLimit: Promise<TrainingResult>;
+let overTimeLimitJob: number | undefined;
+// A job that starts a child, records its pid and waits for it: what a cancel has to take down.
+const SLEEPER = 'sleep 60 & echo $! > sleep.pid; echo started; wait';
 
 before(() => {
-  if (process.getuid?.() !== 0) {
-    throw new Error('the Slurm e2e tests need root: scripts/test-hosts/slurm.sh installs slurm-wlm and munge and runs slurmctld and slurmd as root');
-  }
-  const out = execFileSync('bash', [SETUP, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
-  const conf = /^SLURM_CONF=(.+)$/m.exec(out)?.[1];
-  assert.ok(conf, `slurm.sh start printed no SLURM_CONF: ${out}`);
-  slurmEnv = { SLURM_CONF: conf };
+  slurmEnv = startSlurmTestCluster();
+  // Slurm enforces --time in whole minutes, on a sweep every ~30 s: this job takes over a minute, so it
+  // runs alongside the other tests (the node has a CPU for each) and the last test reads its result.
+  overTimeLimit = executor({ timeLimitMinutes: 1 }).run(request(SLEEPER.replace('sleep 60', 'sleep 600'), { timeoutSeconds: 900, onStart: (id) => (overTimeLimitJob = id) }));
 });
 
 function executor(options: SlurmExecutorOptions = {}): SlurmExecutor {
@@ -37,17 +35,12 @@ function request(command: string, extra: Partial<TrainingRequest> = {}): Trainin
   return { n: 1, cwd, commit: 'HEAD', command, timeoutSeconds: 60, logPath: join(cwd, 'logs', '1.log'), metric, ...extra };
 }
 
-function job(id: number): Record<string, string> {
-  const text = execFileSync('scontrol', ['show', 'job', '-o', String(id)], { encoding: 'utf8', env: { ...process.env, ...slurmEnv } });
-  return Object.fromEntries(text.trim().split(/\s+/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-}
+const job = (id: number) => slurmJob(slurmEnv, id);
 
 function readPid(path: string): number {
   return Number(readFileSync(path, 'utf8').trim());
 }
 
-// A job that starts a child, records its pid and waits for it: what a cancel has to take down.
-const SLEEPER = 'sleep 60 & echo $! > sleep.pid; echo started; wait';
 
 test('a job that prints the metric: ok, output streamed while it ran, job id reported', async () => {
   const lines: { line: string; at: number }[] = [];
@@ -115,8 +108,6 @@ test('our hard timeout: scancel, outcome timeout, the job CANCELLED and its proc
   assert.equal(job(jobId!).JobState, 'CANCELLED');
   assert.ok(!isAlive(readPid(join(req.cwd, 'sleep.pid'))));
 });
-// Slurm's own --time limit is whole minutes and enforced on a ~30 s sweep, so a job reaching it takes
-// over a minute: its mapping (TIMEOUT → timeout) is covered by test/unit/slurmState.test.ts instead.
 
 test('a job cancelled by someone else is interrupted, not a crash', async () => {
   const req = request(SLEEPER, {
@@ -174,4 +165,12 @@ test('preflight: controller not reachable, unknown partition, no Slurm commands:
 
   // And a good setup passes, so the checks above fail for their reasons, not always.
   await executor({ partition: 'debug' }).preflight();
+});
+
+test("a job over Slurm's own time limit: state TIMEOUT, recorded as timeout, its processes gone", { timeout: 240_000 }, async () => {
+  const result = await overTimeLimit;
+  assert.equal(result.outcome, 'timeout');
+  assert.equal(result.reason, "Slurm's time limit of 1 min was reached (state TIMEOUT)");
+  assert.ok(result.seconds >= 60, `seconds ${result.seconds}`);
+  assert.equal(job(overTimeLimitJob!).JobState, 'TIMEOUT');
 });

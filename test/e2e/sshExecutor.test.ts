@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ExecutorSetupError, type TrainingRequest } from '../../src/core/executors/executor';
 import { isAlive } from '../../src/core/executors/processGroup';
 import {
@@ -16,15 +16,14 @@ import {
   type SshExecutorOptions,
 } from '../../src/core/executors/sshExecutor';
 import type { MetricSpec } from '../../src/core/target/metric';
+import { cloneOnHost, hostTempDir, onHost, SSH_HOST as HOST, startSshTestHost } from '../support/sshTestHost';
 import { git } from '../support/tinyGptRepo';
 
 /*
- * The ssh executor against a real sshd on loopback (scripts/test-hosts/sshd.sh): the "remote" machine is
+ * The ssh executor against a real sshd on loopback (test/support/sshTestHost.ts): the "remote" machine is
  * this one, logged into as the user arssh, so the tests can also look at the remote processes directly.
  */
 
-const SSHD_SCRIPT = resolve(__dirname, '../../scripts/test-hosts/sshd.sh');
-const HOST = 'bilevel-test';
 const metric: MetricSpec = { name: 'val_bpb', goal: 'minimize', secondary: [{ name: 'peak_vram_mb' }] };
 
 /**
@@ -51,13 +50,11 @@ let firstCommit = '';
 let headCommit = '';
 const remoteRoots: string[] = [];
 
-function ssh(command: string): string {
-  return execFileSync('ssh', ['-F', sshConfig, '-o', 'BatchMode=yes', HOST, command], { encoding: 'utf8', timeout: 20_000 }).trim();
-}
+const ssh = (command: string) => onHost(sshConfig, command);
 
 /** A fresh remote directory under the test user's home (where `ssh HOST` starts). */
 function remotePath(): string {
-  const root = ssh('mktemp -d "$HOME/bilevel-e2e-XXXXXX"');
+  const root = hostTempDir(sshConfig);
   remoteRoots.push(root);
   return `${root}/repo`;
 }
@@ -65,9 +62,7 @@ function remotePath(): string {
 /** A remote working copy: a clone of the local fixture, made by the test user as a user would. */
 function remoteClone(): string {
   const dir = remotePath();
-  // The fixture is root's; git refuses to read another user's repository unless told it is safe, and
-  // a plain-path clone reads it in-process, where only the -u upload-pack of a file:// URL takes that.
-  ssh(`git -c safe.directory='*' clone -q -u 'git -c safe.directory=* upload-pack' ${shellQuote(`file://${local}`)} ${shellQuote(dir)}`);
+  cloneOnHost(sshConfig, local, dir);
   return dir;
 }
 
@@ -157,16 +152,10 @@ test('describeSshFailure says what went wrong and what to do', () => {
 describe('SshExecutor over a real sshd on loopback', () => {
   before(
     () => {
-      if (process.getuid?.() !== 0) {
-        throw new Error('test/e2e/sshExecutor.test.ts must run as root: scripts/test-hosts/sshd.sh installs openssh-server, creates the user arssh and runs sshd');
-      }
-      const out = execFileSync('bash', [SSHD_SCRIPT, 'start'], { encoding: 'utf8', timeout: 600_000, stdio: ['ignore', 'pipe', 'inherit'] });
-      sshConfig = out.trim().split('\n').pop()!;
-      assert.ok(existsSync(sshConfig), `sshd.sh printed ${JSON.stringify(out)}, not a config file`);
+      sshConfig = startSshTestHost();
 
       // The local training repo: two commits, so that training the first proves the exact commit is synced.
       local = mkdtempSync(join(tmpdir(), 'bilevel-ssh-repo-'));
-      chmodSync(local, 0o755); // the test user clones it
       writeFileSync(join(local, 'train.sh'), TRAIN_SH);
       writeFileSync(join(local, '.gitignore'), '*.pid\n');
       git(local, 'init', '-q', '-b', 'main');

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   isFinalSlurmState,
   isQueuedSlurmState,
@@ -163,6 +164,13 @@ test('slurmBatchScript: our directives, then the user\'s, the environment quoted
     ].join('\n'),
   );
   assert.throws(() => slurmBatchScript('true', { 'BAD-NAME': 'x' }), /BAD-NAME/);
+});
+
+test('slurmBatchScript with an end marker: printed after the command, whose exit status the job keeps', () => {
+  const script = slurmBatchScript('printf "no newline"; (exit 3)', {}, [], "@@end'x@@");
+  const run = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+  assert.equal(run.stdout, "no newline@@end'x@@\n");
+  assert.equal(run.status, 3);
 });
 
 test('slurmJobFiles sit next to the log', () => {

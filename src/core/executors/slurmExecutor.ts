@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, openSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
@@ -205,9 +206,12 @@ function shellQuote(text: string): string {
 /**
  * The batch script: our directives, the user's after them (a later #SBATCH line wins), then the
  * request's environment and the command. `--no-requeue`: the loop, not Slurm, decides whether an
- * experiment runs again; a requeued job would start over in the middle of being read.
+ * experiment runs again; a requeued job would start over in the middle of being read. With an
+ * `endMarker`, the script prints it on a line of its own when the command is done (keeping the
+ * command's exit status), so that the job's end is seen in its output at once, not at the next poll
+ * of the controller.
  */
-export function slurmBatchScript(command: string, env: Record<string, string> | undefined, directives: string[] = []): string {
+export function slurmBatchScript(command: string, env: Record<string, string> | undefined, directives: string[] = [], endMarker?: string): string {
   const lines = ['#!/bin/bash', '#SBATCH --no-requeue'];
   for (const d of directives) lines.push(`#SBATCH ${d.replace(/^#SBATCH\s+/, '').trim()}`);
   lines.push('export PYTHONUNBUFFERED=1');
@@ -215,7 +219,9 @@ export function slurmBatchScript(command: string, env: Record<string, string> | 
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`environment variable name ${JSON.stringify(name)} is not valid in a shell`);
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
-  lines.push(command, '');
+  lines.push(command);
+  if (endMarker !== undefined) lines.push('status=$?', `printf '%s\\n' ${shellQuote(endMarker)}`, 'exit "$status"');
+  lines.push('');
   return lines.join('\n');
 }
 
@@ -263,6 +269,8 @@ const COMMAND_TIMEOUT_MS = 60_000;
 const TAIL_MS = 500;
 /** After scancel: ask for the state this often, repeat scancel this often, give up waiting after this long. */
 const CANCEL_POLL_MS = 1000;
+/** Once the command is done, how often to ask until Slurm says the job has ended (usually within a second). */
+const ENDING_POLL_MS = 200;
 const SCANCEL_RETRY_MS = 10_000;
 const CANCEL_WAIT_MS = 120_000;
 /** The controller may be restarted or fail over mid-run; after this long without an answer, stop waiting. */
@@ -315,6 +323,8 @@ function drained(log: WriteStream): Promise<void> {
 class OutputFollower {
   readonly scanner: MetricScanner;
   lastLine: string | undefined;
+  /** The batch script printed its end marker: the command is done. */
+  endSeen = false;
   private offset = 0;
   private readonly decoder = new StringDecoder('utf8');
   private readonly splitter: LineSplitter;
@@ -324,6 +334,7 @@ class OutputFollower {
     private readonly path: string,
     private readonly log: WriteStream,
     private readonly req: TrainingRequest,
+    private readonly endMarker: string,
     maxLineLength?: number,
   ) {
     this.scanner = new MetricScanner(req.metric);
@@ -370,7 +381,14 @@ class OutputFollower {
 
   private async handle(lines: string[]): Promise<void> {
     let full = false;
-    for (const line of lines) {
+    for (let line of lines) {
+      // The marker may follow a last line the command wrote without a newline.
+      const at = line.indexOf(this.endMarker);
+      if (at >= 0) {
+        this.endSeen = true;
+        line = line.slice(0, at);
+        if (line === '') continue;
+      }
       this.scanner.push(line);
       if (line.trim() !== '') this.lastLine = line;
       if (!this.logBroken && !this.log.write(`${line}\n`)) full = true;
@@ -442,6 +460,7 @@ export class SlurmExecutor implements Executor {
     if (badDirectory) return notStarted(req, started, badDirectory);
 
     const files = slurmJobFiles(req.logPath);
+    const endMarker = `@@bilevel-slurm-end-${randomBytes(8).toString('hex')}@@`;
     let log: WriteStream;
     try {
       mkdirSync(dirname(req.logPath), { recursive: true });
@@ -455,7 +474,7 @@ export class SlurmExecutor implements Executor {
     try {
       // A stale output file from an earlier attempt would be read as this job's output until Slurm truncates it.
       rmSync(files.output, { force: true });
-      writeFileSync(files.script, slurmBatchScript(req.command, req.env, this.directives));
+      writeFileSync(files.script, slurmBatchScript(req.command, req.env, this.directives, endMarker));
       jobId = await this.submit(
         sbatchArguments({
           n: req.n,
@@ -474,7 +493,7 @@ export class SlurmExecutor implements Executor {
     }
     if (req.onStart) callSafely(() => req.onStart!(jobId));
 
-    const output = new OutputFollower(files.output, log, req, this.options.maxLineLength);
+    const output = new OutputFollower(files.output, log, req, endMarker, this.options.maxLineLength);
     const watch = await this.watch(jobId, req, output);
     await output.poll();
     await pause(OUTPUT_SETTLE_MS);
@@ -598,11 +617,14 @@ export class SlurmExecutor implements Executor {
     };
 
     for (;;) {
+      const endSeenBefore = output.endSeen;
       if (await output.poll()) w.runningSince ??= Date.now();
+      // The command is done: ask for the final state now and then often, not at the next poll.
+      if (output.endSeen && !endSeenBefore) lastPoll = -Infinity;
       if (req.signal?.aborted && w.cancelledBy === undefined) await cancel('stop');
       else if (w.cancelledBy !== undefined && Date.now() - lastCancel >= SCANCEL_RETRY_MS) await cancel(w.cancelledBy);
 
-      const interval = cancelSince !== undefined ? Math.min(pollMs, CANCEL_POLL_MS) : pollMs;
+      const interval = Math.min(pollMs, output.endSeen ? ENDING_POLL_MS : cancelSince !== undefined ? CANCEL_POLL_MS : Infinity);
       if (Date.now() - lastPoll >= interval) {
         lastPoll = Date.now();
         const q = await this.query(jobId);
@@ -642,7 +664,7 @@ export class SlurmExecutor implements Executor {
         break;
       }
       // Woken by Stop until we have cancelled; after that the signal stays aborted and would not let it sleep.
-      await pause(Math.min(TAIL_MS, pollMs), w.cancelledBy === undefined ? req.signal : undefined);
+      await pause(Math.min(output.endSeen ? ENDING_POLL_MS : TAIL_MS, pollMs), w.cancelledBy === undefined ? req.signal : undefined);
     }
     return { ...w, ended: Date.now() };
   }
