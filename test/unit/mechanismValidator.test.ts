@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MECHANISM_INTERFACE_TEXT } from '../../src/core/mechanisms/mechanism';
 import { proposedCandidateProblem, syntheticSteps, validateMechanism } from '../../src/core/mechanisms/validateMechanism';
 import { TraceBuilder } from '../support/dashboardTraces';
 
@@ -116,4 +117,16 @@ test('proposedCandidateProblem and the synthetic contexts (pure)', () => {
   assert.equal(proposedCandidateProblem(ctx, { description: 'd', hypothesis: 'h', params: { A: 1 } }), 'changes nothing: every value equals the best');
   assert.equal(proposedCandidateProblem(ctx, { description: 'd', hypothesis: 'h', params: { B: 1 } }), 'changes frozen parameter(s) B');
   assert.equal(proposedCandidateProblem({ ...ctx, frozen: ['A'] }, { description: 'd', hypothesis: 'h', params: { A: 2 } }), 'changes frozen parameter(s) A');
+});
+
+test('the example module in the interface text the LLM sees passes validation, replay included', async () => {
+  const example = MECHANISM_INTERFACE_TEXT.split('Example (a whole module):')[1];
+  assert.ok(example.includes('export function reviewCandidate'));
+  const r = await validateMechanism(example, { trace: runTrace() });
+  assert.deepEqual(summary(r), [
+    'parses:ok an ES module with no imports',
+    'exports-hooks:ok reviewCandidate, afterResult',
+    'contract:ok 2 hook(s) on 3 synthetic contexts',
+    'replay:ok 4 experiment(s) replayed',
+  ]);
 });
