@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { checkHookOutput } from './hookOutput';
-import type { ContextWithoutState, HookArgs, HookName, HookOutputs } from './mechanism';
+import { isHookName, type ContextWithoutState, type HookArgs, type HookName, type HookOutputs } from './mechanism';
 import { parseMechanismModule } from './mechanismModule';
 import { SANDBOX_CHILD_SOURCE } from './sandboxChildSource';
 
@@ -101,7 +101,11 @@ export class MechanismSandbox {
     const loaded = await box.exchange({ op: 'load', script: parsed.script, timeoutMs: box.limits.callMs + 1000 }, box.limits.callMs, 'evaluating the module');
     if (!loaded.ok) return box.fail(loaded.failure, loaded.detail);
     if (loaded.status !== 'ok') return box.fail(loaded.status as SandboxFailure, loaded.output);
-    box.hooks = JSON.parse(loaded.output) as HookName[];
+    try {
+      box.hooks = (JSON.parse(loaded.output) as string[]).filter(isHookName);
+    } catch {
+      return box.fail('garbage', 'the module\'s exports could not be read');
+    }
     return box;
   }
 
@@ -128,7 +132,13 @@ export class MechanismSandbox {
       if (failure === 'timeout') this.kill('timeout', r.output);
       return { ok: false, failure, detail: r.output, ms: ms() };
     }
-    const checked = checkHookOutput(hook, JSON.parse(r.output));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(r.output);
+    } catch {
+      return { ok: false, failure: 'garbage', detail: `${hook} returned text that is not JSON`, ms: ms() };
+    }
+    const checked = checkHookOutput(hook, parsed);
     if (!checked.ok) return { ok: false, failure: 'garbage', detail: checked.detail, ms: ms() };
     if (checked.hasState) this.currentState = checked.state ?? null;
     return { ok: true, output: checked.output as HookOutputs[H], ms: ms() };
