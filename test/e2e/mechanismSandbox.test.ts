@@ -260,7 +260,8 @@ test('throwing: reported with the line, the sandbox stays usable and the state i
   return { state: { seen: ((ctx.state && ctx.state.seen) || 0) + 1 } };
 }`;
   await withBox(source, async (box) => {
-    assert.equal((await box.call('afterResult', ctx, result)).ok, true);
+    const first = await box.call('afterResult', ctx, result);
+    assert.deepEqual(first.ok && [first.output, first.state], [{}, { seen: 1 }]);
     const r = await box.call('afterResult', ctx, { ...result, status: 'crash', metric: null, delta: null });
     assert.deepEqual(r.ok ? null : [r.failure, r.detail], ['throw', 'Error: cannot handle a crash (line 2)']);
     assert.deepEqual(box.state, { seen: 1 });

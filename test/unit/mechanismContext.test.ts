@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HISTORY_LIMIT } from '../../src/core/mechanisms/mechanism';
-import { bestParamsOf, mechanismContext, replayContexts, strategyAt } from '../../src/core/mechanisms/replayContexts';
+import { bestParamsOf, mechanismContext, replayContexts } from '../../src/core/mechanisms/replayContexts';
 import { deriveRunState } from '../../src/core/store/runState';
 import { TraceBuilder } from '../support/dashboardTraces';
 
@@ -72,12 +72,6 @@ test('history is the last HISTORY_LIMIT experiments, oldest first', () => {
   assert.equal(h.length, HISTORY_LIMIT);
   assert.equal(h[0].n, 26);
   assert.equal(h[h.length - 1].n, HISTORY_LIMIT + 25);
-});
-
-test('the strategy in force at n: the last review before n, the config frozen on top', () => {
-  const events = trace();
-  assert.deepEqual(strategyAt(events, 2, ['BIAS']), { frozen: ['BIAS'], focus: [] });
-  assert.deepEqual(strategyAt(events, 3, ['BIAS']), { frozen: ['BIAS', 'LR'], focus: ['DEPTH'] });
 });
 
 test('replay: one step per finished experiment, each with the context before it, its candidate and result', () => {

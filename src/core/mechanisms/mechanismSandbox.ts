@@ -20,7 +20,8 @@ const STARTUP_MS = 30_000;
 export type SandboxFailure = 'throw' | 'timeout' | 'exit' | 'memory' | 'garbage' | 'missing-hook';
 
 export type CallResult<H extends HookName = HookName> =
-  | { ok: true; output: HookOutputs[H]; ms: number }
+  /** `output` without its state; `state` the mechanism's state after the call (unchanged if it returned none). */
+  | { ok: true; output: HookOutputs[H]; state: unknown; ms: number }
   | { ok: false; failure: SandboxFailure; detail: string; ms: number };
 
 export interface SandboxOptions {
@@ -141,7 +142,7 @@ export class MechanismSandbox {
     const checked = checkHookOutput(hook, parsed);
     if (!checked.ok) return { ok: false, failure: 'garbage', detail: checked.detail, ms: ms() };
     if (checked.hasState) this.currentState = checked.state ?? null;
-    return { ok: true, output: checked.output as HookOutputs[H], ms: ms() };
+    return { ok: true, output: checked.output as HookOutputs[H], state: this.currentState, ms: ms() };
   }
 
   async close(): Promise<void> {

@@ -85,19 +85,6 @@ export function bestParamsOf(run: RunState): Record<string, ParamValue> {
   return best;
 }
 
-/** The strategy in force for iteration n: the last strategy.updated before it, the config's frozen on top. */
-export function strategyAt(events: readonly RunEvent[], n: number, configFrozen: string[] = []): { frozen: string[]; focus: string[] } {
-  let frozen: string[] = [];
-  let focus: string[] = [];
-  for (const e of events) {
-    if (e.type === 'strategy.updated' && e.n < n) {
-      frozen = e.frozen;
-      focus = e.focus;
-    }
-  }
-  return { frozen: [...new Set([...configFrozen, ...frozen])], focus: [...focus] };
-}
-
 /** One finished experiment of a recorded run, with what the hooks would have seen around it. */
 export interface ReplayStep {
   n: number;
@@ -114,18 +101,18 @@ export function replayContexts(events: readonly RunEvent[], opts: { space?: Para
   const steps: ReplayStep[] = [];
   const before = new Map<number, ContextWithoutState>();
   let state: RunState | null = null;
-  const seen: RunEvent[] = [];
   // Before the first candidate is applied the trace has not told the parameters yet; that candidate's
   // `from` values are the baseline's.
   const first = events.find((e) => e.type === 'candidate.applied');
   const baseline = first?.type === 'candidate.applied' ? { ...first.params, ...Object.fromEntries(Object.entries(first.changed).map(([k, c]) => [k, c.from])) } : {};
   for (const e of events) {
-    seen.push(e);
     state = applyEvent(state, e);
     if (e.type === 'iteration.started' && !e.baseline) {
       const known = bestParamsOf(state);
       const bestParams = Object.keys(known).length ? known : baseline;
-      before.set(e.n, mechanismContext(state, { iteration: e.n, space: opts.space, bestParams, ...strategyAt(seen, e.n, opts.configFrozen) }));
+      // The strategy in force: the latest review so far, the config's frozen on top.
+      const frozen = [...new Set([...(opts.configFrozen ?? []), ...state.strategy.frozen])];
+      before.set(e.n, mechanismContext(state, { iteration: e.n, space: opts.space, bestParams, frozen, focus: state.strategy.focus }));
     }
     if (e.type === 'iteration.finished' && before.has(e.n)) {
       const x = state.experiments.find((y) => y.n === e.n)!;
