@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loopOverheadBench } from './loopOverhead';
 import { scaleBench } from './scale';
+import { METHODS, searchQualityBench, type Method } from './searchQuality';
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +16,11 @@ const { values } = parseArgs({
     iterations: { type: 'string' },
     experiments: { type: 'string' },
     runs: { type: 'string' },
+    seeds: { type: 'string' },
+    trials: { type: 'string' },
+    'time-budget': { type: 'string' },
+    methods: { type: 'string' },
+    fresh: { type: 'boolean' },
   },
 });
 const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10));
@@ -22,6 +28,18 @@ const int = (v: string | undefined, fallback: number) => (v === undefined ? fall
 const parts: Record<string, () => Promise<unknown>> = {
   overhead: () => loopOverheadBench({ iterations: int(values.iterations, 200) }),
   scale: () => scaleBench({ experiments: int(values.experiments, 10_000), runs: int(values.runs, 5), moreIterations: int(values.iterations, 20) }),
+  search: () =>
+    searchQualityBench({
+      seeds: int(values.seeds, 5),
+      trials: int(values.trials, 12),
+      timeBudget: int(values['time-budget'], 5),
+      methods: (values.methods?.split(',') ?? [...METHODS]).map((m) => {
+        if (!(METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method ${m} (${METHODS.join(', ')})`);
+        return m as Method;
+      }),
+      fresh: values.fresh ?? false,
+      log: (line) => console.error(line),
+    }),
 };
 
 async function main() {
