@@ -272,6 +272,11 @@ test('throwing: reported with the line, the sandbox stays usable and the state i
     const r = await box.call('decide', ctx, result);
     assert.deepEqual(r.ok ? null : [r.failure, r.detail], ['throw', 'threw 42']);
   });
+  await withBox('const deep = (n) => deep(n + 1) + 1;\nexport function decide() { return { reason: String(deep(0)) }; }', async (box) => {
+    const r = await box.call('decide', ctx, result);
+    assert.deepEqual(r.ok ? null : [r.failure, r.detail], ['throw', 'RangeError: Maximum call stack size exceeded (line 1)']);
+    assert.equal(box.alive, true);
+  });
 });
 
 test('wrong shapes and non-JSON results are garbage, each named', async () => {
