@@ -22,7 +22,8 @@ function resultOf(h: HistoryEntry): MechanismResult {
 }
 
 async function sandbox(name: string): Promise<MechanismSandbox> {
-  const box = await MechanismSandbox.start({ name, source: libraryMechanism(name).source });
+  // A generous call limit, so a loaded machine never turns a quick hook into a timeout.
+  const box = await MechanismSandbox.start({ name, source: libraryMechanism(name).source, limits: { callMs: 10_000 } });
   assert.equal(box.failure, null);
   return box;
 }
@@ -38,7 +39,7 @@ test('the library lists its mechanisms, each with its description, and each pass
   assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'orthogonal-exploration', 'tabu-search']);
   for (const m of all) {
     assert.ok(m.description.length > 40, `${m.name} describes itself`);
-    const r = await validateMechanism(m.source, { trace: t.events, space: [{ name: 'ACT', kind: 'string', choices: ['gelu', 'relu', 'silu'] }] });
+    const r = await validateMechanism(m.source, { limits: { callMs: 10_000 }, trace: t.events, space: [{ name: 'ACT', kind: 'string', choices: ['gelu', 'relu', 'silu'] }] });
     assert.equal(r.ok, true, `${m.name}: ${JSON.stringify(r.checks)}`);
   }
   assert.throws(() => libraryMechanism('gp-regressor'), /no built-in mechanism named "gp-regressor"; the library has annealing-acceptance, multi-scale-bandit/);
@@ -208,7 +209,7 @@ test('annealing acceptance: small regressions kept early and not late, large one
         assert.ok(r.ok);
         assert.equal(r.output.status, undefined, `${status} ${delta} is never overridden`);
       }
-      const early = await MechanismSandbox.start({ name: 'early', source: libraryMechanism('annealing-acceptance').source });
+      const early = await sandbox('annealing-acceptance');
       const first = await early.call('decide', context([]), { n: 1, status: 'discard', metric: 1.003, delta: 0.003, changed: {}, description: 'd' });
       await early.close();
       assert.ok(first.ok);

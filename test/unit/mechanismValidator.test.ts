@@ -4,6 +4,9 @@ import { MECHANISM_INTERFACE_TEXT } from '../../src/core/mechanisms/mechanism';
 import { proposedCandidateProblem, syntheticSteps, validateMechanism } from '../../src/core/mechanisms/validateMechanism';
 import { TraceBuilder } from '../support/dashboardTraces';
 
+// Generous, so a loaded machine never turns a quick hook into a timeout (the slow-hook case sets its own).
+const limits = { callMs: 10_000 };
+
 const summary = (r: { checks: { name: string; ok: boolean; detail: string }[] }) => r.checks.map((c) => `${c.name}:${c.ok ? 'ok' : 'FAIL'} ${c.detail}`);
 
 function runTrace() {
@@ -20,7 +23,7 @@ test('a good mechanism passes all four checks, replayed over the run', async () 
   const source = `export function reviewCandidate(ctx, cand) { return { verdict: 'accept', state: ctx.state }; }
 export function afterResult(ctx, r) { return { state: { seen: ((ctx.state && ctx.state.seen) || 0) + 1 } }; }
 export const note = 'helpers and constants may be exported too';`;
-  const r = await validateMechanism(source, { trace: runTrace() });
+  const r = await validateMechanism(source, { trace: runTrace(), limits });
   assert.deepEqual(summary(r), [
     'parses:ok an ES module with no imports',
     'exports-hooks:ok reviewCandidate, afterResult; other exports ignored: note',
@@ -32,7 +35,7 @@ export const note = 'helpers and constants may be exported too';`;
 });
 
 test("the paper's sklearn case: an import of a missing package fails `parses`, the rest is not run", async () => {
-  const r = await validateMechanism(`import { GaussianProcessRegressor } from 'sklearn';\nexport function propose(ctx) { return { candidate: null }; }`);
+  const r = await validateMechanism(`import { GaussianProcessRegressor } from 'sklearn';\nexport function propose(ctx) { return { candidate: null }; }`, { limits });
   assert.equal(r.ok, false);
   assert.deepEqual(summary(r), [
     'parses:FAIL mechanisms run without any imports (no packages, files or Node APIs), found: import from "sklearn" at line 1',
@@ -43,34 +46,34 @@ test("the paper's sklearn case: an import of a missing package fails `parses`, t
 });
 
 test('a syntax error fails `parses` with its line', async () => {
-  const r = await validateMechanism('export function propose(ctx) {\n  return { candidate: null ;\n}');
+  const r = await validateMechanism('export function propose(ctx) {\n  return { candidate: null ;\n}', { limits });
   assert.match(r.checks[0].detail, /^syntax error at line 2: Unexpected token/);
   assert.equal(r.ok, false);
 });
 
 test('exports: none, or names that look like misspelt hooks, are named', async () => {
-  const none = await validateMechanism('export function helper() {}');
+  const none = await validateMechanism('export function helper() {}', { limits });
   assert.equal(none.checks[1].ok, false);
   assert.match(none.checks[1].detail, /exports no hook \(exports: helper\); export one of beforePropose, propose, reviewCandidate, decide, afterResult/);
-  const typos = await validateMechanism('export function afterResult() { return {}; }\nexport function reviewCandidates() {}\nexport function Decide() {}');
+  const typos = await validateMechanism('export function afterResult() { return {}; }\nexport function reviewCandidates() {}\nexport function Decide() {}', { limits });
   assert.equal(typos.checks[1].ok, false);
   assert.equal(typos.checks[1].detail, 'exports that look like misspelt hooks: reviewCandidates (did you mean reviewCandidate?), Decide (did you mean decide?)');
 });
 
 test('a default-exported object of hooks is found at load', async () => {
-  const r = await validateMechanism('export default { decide(ctx, r) { return {}; } };');
+  const r = await validateMechanism('export default { decide(ctx, r) { return {}; } };', { limits });
   assert.deepEqual(summary(r).slice(1, 3), ['exports-hooks:ok decide', 'contract:ok 1 hook(s) on 3 synthetic contexts']);
 });
 
 test('contract: a throw at load, a wrong shape, a null-unsafe hook, a slow hook each fail with the hook and iteration', async () => {
-  const load = await validateMechanism('throw new Error("no config");\nexport function propose() { return {}; }');
+  const load = await validateMechanism('throw new Error("no config");\nexport function propose() { return {}; }', { limits });
   assert.deepEqual(summary(load).slice(1, 3), ['exports-hooks:FAIL the module failed to load: loading the module: Error: no config (line 1)', 'contract:FAIL not run: the module does not load']);
 
-  const shape = await validateMechanism(`export function reviewCandidate() { return { verdict: true }; }`);
+  const shape = await validateMechanism(`export function reviewCandidate() { return { verdict: true }; }`, { limits });
   assert.equal(shape.checks[2].detail, 'reviewCandidate at iteration 1: garbage: reviewCandidate: verdict must be "accept" or "reject", got true');
 
   // Fine on an empty history and a keep, but a crash has a null metric: the third synthetic context.
-  const nullUnsafe = await validateMechanism(`export function afterResult(ctx, r) { return { state: { last: r.metric.toFixed(3) } }; }`);
+  const nullUnsafe = await validateMechanism(`export function afterResult(ctx, r) { return { state: { last: r.metric.toFixed(3) } }; }`, { limits });
   assert.equal(nullUnsafe.checks[2].ok, false);
   assert.match(nullUnsafe.checks[2].detail, /^afterResult at iteration 31: throw: TypeError: Cannot read properties of null \(reading 'toFixed'\) \(line 1\)$/);
   assert.equal(nullUnsafe.checks[3].detail, 'not run: the contract check failed');
@@ -83,9 +86,9 @@ test('contract: a proposed candidate must name known, unfrozen parameters and ch
   const frozen = await validateMechanism(`export function propose(ctx) {
   const p = ctx.params[ctx.params.length - 1];
   return { candidate: { description: 'bump ' + p.name, hypothesis: 'h', params: { [p.name]: 1 } } };
-}`);
+}`, { limits });
   assert.equal(frozen.checks[2].detail, 'propose at iteration 1: its candidate changes frozen parameter(s) WARMUP_STEPS');
-  const unknown = await validateMechanism(`export function propose() { return { candidate: { description: 'd', hypothesis: 'h', params: { NOPE: 1 } } }; }`);
+  const unknown = await validateMechanism(`export function propose() { return { candidate: { description: 'd', hypothesis: 'h', params: { NOPE: 1 } } }; }`, { limits });
   assert.equal(unknown.checks[2].detail, 'propose at iteration 1: its candidate names unknown parameter(s) NOPE');
 });
 
@@ -95,12 +98,12 @@ test('replay: a mechanism that breaks on the run\'s own history fails replay wit
   if (r.changed.DEPTH && r.changed.DEPTH.to === 6 && ctx.iteration === 2) throw new Error('DEPTH 6 at 2');
   return {};
 }`;
-  const r = await validateMechanism(source, { trace: runTrace() });
+  const r = await validateMechanism(source, { trace: runTrace(), limits });
   assert.deepEqual(summary(r).slice(2), ['contract:ok 1 hook(s) on 3 synthetic contexts', 'replay:FAIL afterResult at iteration 2: throw: Error: DEPTH 6 at 2 (line 2)']);
 });
 
 test('without a trace, replay has nothing to do and says so', async () => {
-  const r = await validateMechanism('export function afterResult() { return {}; }');
+  const r = await validateMechanism('export function afterResult() { return {}; }', { limits });
   assert.equal(r.checks[3].detail, 'the trace has no finished experiments yet: nothing to replay');
   assert.equal(r.ok, true);
 });
@@ -122,7 +125,7 @@ test('proposedCandidateProblem and the synthetic contexts (pure)', () => {
 test('the example module in the interface text the LLM sees passes validation, replay included', async () => {
   const example = MECHANISM_INTERFACE_TEXT.split('Example (a whole module):')[1];
   assert.ok(example.includes('export function reviewCandidate'));
-  const r = await validateMechanism(example, { trace: runTrace() });
+  const r = await validateMechanism(example, { trace: runTrace(), limits });
   assert.deepEqual(summary(r), [
     'parses:ok an ES module with no imports',
     'exports-hooks:ok reviewCandidate, afterResult',
