@@ -50,8 +50,9 @@ program
   .option('--tag <tag>', 'run tag (branch autoresearch/<tag>)')
   .option('--new', 'start a fresh run instead of resuming')
   .option('--levels <list>', 'which levels run: 1 (inner loop only), 1,1.5 (+ strategy review), 1,2 (+ mechanism research), 1,1.5,2 (all; the config default)')
+  .option('--no-overlap', 'propose only after each training run ends (default: the next candidate is proposed while one trains)')
   .option('-v, --verbose', 'show training output, LLM calls and mechanism hooks')
-  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; levels?: string; verbose?: boolean }) => {
+  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; levels?: string; overlap: boolean; verbose?: boolean }) => {
     const dir = resolve(program.opts().dir);
     const config = loadTargetConfig(dir);
     if (o.proposer) config.proposer.kind = o.proposer;
@@ -88,6 +89,7 @@ program
       ...createLevels(config, onLlmCall),
       workers: createWorkers(config.workers),
       iterations: o.iterations,
+      overlap: o.overlap,
       tag: o.tag,
       fresh: o.new,
       signal: controller.signal,

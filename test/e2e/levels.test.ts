@@ -105,7 +105,8 @@ test('group C offline: strategy reviews every cycle, a library mechanism is rese
 test('a parameter the strategy review froze is rejected before training, and the proposer is told why', { timeout: 120_000 }, async () => {
   const { dir, config } = fastRepo({ strategy: { every: 3, freezeAfter: 3 }, mechanisms: { enabled: false } });
   const proposer = new ListProposer([c({ A: 16 }), c({ A: 32 }), c({ A: 12 }), c({ A: 10 }), c({ B: 0.5 })]);
-  const { events } = await run(dir, config, proposer, 4);
+  // Without overlap, so that the proposal after the review is made (and rejected) after it.
+  const { events } = await run(dir, config, proposer, 4, { overlap: false });
   const review = ofType(events, 'strategy.updated')[0];
   assert.deepEqual(review.frozen, ['A']);
   assert.deepEqual(review.focus.slice(0, 2), ['B', 'C'], 'never-tried parameters come into focus');

@@ -44,6 +44,12 @@ export type RunEventBody =
       level?: 1 | 2;
       /** The mechanism that proposed it (level 2). */
       mechanism?: string;
+      /**
+       * Overlap: the proposal was made while experiment `during` trained. `used`: on the same best;
+       * `reapplied`: the best moved and it still applies to the new one; `reproposed`: it did not
+       * (reason), and this candidate was proposed afresh.
+       */
+      prepared?: { during: number; how: 'used' | 'reapplied' | 'reproposed'; reason?: string };
     }
   | {
       type: 'candidate.applied';

@@ -42,6 +42,10 @@ export class MechanismRuntime {
     return [...this.running.keys()];
   }
 
+  hasHook(hook: HookName): boolean {
+    return this.with(hook).length > 0;
+  }
+
   async activate(name: string, source: string, state: unknown): Promise<void> {
     if (this.running.has(name)) return;
     const sandbox = await this.start({ name, source, state: state ?? null });

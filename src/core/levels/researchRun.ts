@@ -16,7 +16,7 @@ import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
 import { judge } from './judge';
 import { OfflineMechanismResearcher, type MechanismResearcher } from './mechanismResearch';
-import { sandboxStarter, type StartSandbox } from './mechanismRuntime';
+import { sandboxStarter, type MechanismRuntime, type StartSandbox } from './mechanismRuntime';
 import { Aborted, OuterLevels, type Level } from './outerLevels';
 import { RuleBasedReviewer, type StrategyReviewer } from './strategyReview';
 import { listLibrary } from '../mechanisms/library';
@@ -54,7 +54,24 @@ export interface ResearchRunOptions {
   beforeTraining?: (gate: TrainingGate) => Promise<'run' | 'skip'>;
   /** Levels to run right away, before the next inner iteration (Run Strategy Review Now, …). */
   levelsNow?: Level[];
+  /**
+   * Propose the next candidate while an experiment trains (on the current best), so the GPU does not
+   * wait for the LLM. Default on. See `usePrepared` for what happens when the best moves meanwhile.
+   */
+  overlap?: boolean;
 }
+
+/** A proposal made while experiment `during` trained, on the best of that moment. */
+interface PreparedProposal {
+  during: number;
+  base: string;
+  /** What the mechanisms' beforePropose said for this iteration (run at preparation time). */
+  steer: Promise<Steer>;
+  result: Promise<{ candidate: Candidate } | { error: unknown }>;
+}
+
+type Steer = Awaited<ReturnType<MechanismRuntime['beforePropose']>>;
+const NO_STEER: Steer = { guidance: [], freeze: [], focus: [] };
 
 export interface TrainingGate {
   n: number;
@@ -153,6 +170,7 @@ export class ResearchRun {
   /** Work for the next boundary: levels asked for now, and people's verdicts on mechanisms. */
   private readonly atBoundary: ({ kind: 'level'; level: Level } | { kind: 'review'; name: string; verdict: 'accept' | 'reject'; reason: string; done: (e?: Error) => void })[] = [];
   private pauseRequested = false;
+  private prepared: PreparedProposal | null = null;
 
   constructor(private readonly opts: ResearchRunOptions) {
     this.workers = opts.workers?.length ? opts.workers : [{ executor: opts.executor ?? new LocalExecutor() }];
@@ -300,6 +318,7 @@ export class ResearchRun {
           continue;
         }
         if (!inFlight.size) break;
+        if (this.state.iterationsDone + inFlight.size < this.opts.iterations) this.prepareWhileTraining(Math.max(...inFlight.keys()));
         await Promise.race(inFlight.values());
         if (failure) throw failure;
       }
@@ -310,6 +329,65 @@ export class ResearchRun {
     if (failure) throw failure;
     this.checkAbort();
     return stop;
+  }
+
+  /**
+   * Overlap: asks the proposer for the next candidate now, on the current best, while experiments
+   * train. Not when a mechanism proposes (its hook runs at the iteration itself).
+   */
+  private prepareWhileTraining(during: number): void {
+    const runtime = this.levels.runtime;
+    if (this.opts.overlap === false || this.prepared || runtime.hasHook('propose')) return;
+    const base = this.bestCommit();
+    const n = this.state.nextN;
+    let steered!: (s: Steer) => void;
+    const steer = new Promise<Steer>((resolve) => (steered = resolve));
+    const result = (async () => {
+      const files = await this.filesAt(base);
+      const params = this.currentParams(files);
+      const s = runtime.names().length ? await runtime.beforePropose(n, this.levels.context(this.contextParams(params), n)) : NO_STEER;
+      steered(s);
+      const rules = this.rules(params, [...this.state.strategy.frozen, ...s.freeze.map((f) => f.name)]);
+      const ctx = this.context(n, rules, files, [...this.strategyGuidance(s.focus), ...s.guidance], [...this.state.strategy.focus, ...s.focus]);
+      return { candidate: await this.opts.proposer.propose(ctx, this.opts.signal) };
+    })().catch((error: unknown) => {
+      steered(NO_STEER);
+      return { error };
+    });
+    this.prepared = { during, base, steer, result };
+  }
+
+  /**
+   * The candidate prepared while training, if it still holds: on the same best it is used as is; on a
+   * new best it must still apply (edits still match, values still change something), or it is dropped
+   * and the iteration proposes afresh. It is never applied where it does not apply.
+   */
+  private async usePrepared(
+    p: PreparedProposal,
+    base: string,
+    params: ReturnType<typeof parseParams>,
+    rules: CandidateRules,
+    files: Record<string, string>,
+  ): Promise<{ candidate?: Candidate; prepared: NonNullable<Extract<RunEventBody, { type: 'candidate.proposed' }>['prepared']> }> {
+    const r = await p.result;
+    if ('error' in r) {
+      if (r.error instanceof ProposalError) throw r.error;
+      this.checkAbort();
+      throw r.error;
+    }
+    if (p.base === base) return { candidate: r.candidate, prepared: { during: p.during, how: 'used' } };
+    // What fails on the new best but did not on the old one is what no longer applies. Anything wrong
+    // on both goes through the normal validation below and is recorded as a rejection like any other.
+    const before = new Set(validateCandidate(r.candidate, rules, await this.filesAt(p.base)));
+    const stale = validateCandidate(r.candidate, rules, files).filter((x) => !before.has(x));
+    if (!stale.length && !r.candidate.edits?.length && r.candidate.params && !Object.keys(proposedChanges(params, r.candidate)).length) stale.push('it changes nothing on the new best');
+    if (stale.length) return { prepared: { during: p.during, how: 'reproposed', reason: `the candidate prepared during #${p.during} ("${r.candidate.description}") no longer applies: ${stale.join('; ')}` } };
+    return { candidate: r.candidate, prepared: { during: p.during, how: 'reapplied' } };
+  }
+
+  private async filesAt(commit: string): Promise<Record<string, string>> {
+    const entries = await Promise.all(this.opts.config.editable.map(async (f) => [f, (await this.repo.readFileAt(commit, f)) ?? ''] as const));
+    return Object.fromEntries(entries);
   }
 
   /** One piece of boundary work (a verdict, a level asked for, a level due); false when there was none. */
@@ -463,7 +541,7 @@ export class ResearchRun {
     const maxAttempts = this.opts.maxAttempts ?? 3;
     const feedback: string[] = [];
     const runtime = this.levels.runtime;
-    let steer: Awaited<ReturnType<typeof runtime.beforePropose>> = { guidance: [], freeze: [], focus: [] };
+    let steer: Steer = NO_STEER;
     // Once a mechanism's own proposal is rejected, the proposer gets the remaining attempts.
     let mechanismMayPropose = true;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -472,13 +550,17 @@ export class ResearchRun {
       const params = this.currentParams(files);
       const strategyFrozen = this.state.strategy.frozen;
       const ctxParams = this.contextParams(params);
-      if (attempt === 1 && runtime.names().length) steer = await runtime.beforePropose(n, this.levels.context(ctxParams, n));
+      const early = attempt === 1 ? this.prepared : null;
+      if (attempt === 1) this.prepared = null;
+      if (early) steer = await early.steer;
+      else if (attempt === 1 && runtime.names().length) steer = await runtime.beforePropose(n, this.levels.context(ctxParams, n));
       const mechanismFrozen = steer.freeze.map((f) => f.name);
       const rules = this.rules(params, [...strategyFrozen, ...mechanismFrozen]);
       const hookContext = () => this.levels.context(ctxParams, n, mechanismFrozen, steer.focus);
       let candidate: Candidate;
       let proposer = this.opts.proposer.name;
       let byMechanism: string | undefined;
+      let preparedInfo: Extract<RunEventBody, { type: 'candidate.proposed' }>['prepared'];
       const rerun = attempt === 1 ? this.requeue.shift() : undefined;
       try {
         const proposed = !rerun && mechanismMayPropose && runtime.names().length ? await runtime.propose(n, hookContext()) : null;
@@ -490,8 +572,15 @@ export class ResearchRun {
           proposer = `mechanism:${proposed.name}`;
           byMechanism = proposed.name;
         } else {
-          const guidance = [...this.strategyGuidance(steer.focus), ...steer.guidance, ...feedback];
-          candidate = await this.opts.proposer.propose(this.context(n, rules, files, guidance, [...this.state.strategy.focus, ...steer.focus]), this.opts.signal);
+          const ready = early ? await this.usePrepared(early, base, params, rules, files) : null;
+          preparedInfo = ready?.prepared;
+          if (preparedInfo?.reason) feedback.push(preparedInfo.reason);
+          if (ready?.candidate) {
+            candidate = ready.candidate;
+          } else {
+            const guidance = [...this.strategyGuidance(steer.focus), ...steer.guidance, ...feedback];
+            candidate = await this.opts.proposer.propose(this.context(n, rules, files, guidance, [...this.state.strategy.focus, ...steer.focus]), this.opts.signal);
+          }
         }
       } catch (e) {
         this.checkAbort();
@@ -500,7 +589,7 @@ export class ResearchRun {
         this.emit({ type: 'proposal.failed', n, reason: e.message });
         return finish('proposal-failed');
       }
-      this.emit({ type: 'candidate.proposed', n, candidate, proposer, level: byMechanism ? 2 : 1, ...(byMechanism ? { mechanism: byMechanism } : {}) });
+      this.emit({ type: 'candidate.proposed', n, candidate, proposer, level: byMechanism ? 2 : 1, ...(byMechanism ? { mechanism: byMechanism } : {}), ...(preparedInfo ? { prepared: preparedInfo } : {}) });
       const reject = (by: RejectedBy, reason: string) => {
         this.emit({ type: 'candidate.rejected', n, by, reason, candidate });
         feedback.push(`Your proposal "${candidate.description}" was rejected before training: ${reason}`);

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Candidate } from '../../src/core/candidates/candidate';
+import type { RunEvent } from '../../src/core/events/events';
+import { ResearchRun } from '../../src/core/levels/researchRun';
+import { parseTargetConfig, type TargetConfig } from '../../src/core/target/targetConfig';
+import { candidate as c, ListProposer } from '../support/listProposer';
+import { git } from '../support/tinyGptRepo';
+
+/**
+ * Overlap (on by default): the next candidate is proposed while an experiment trains. A kept result
+ * is never lost, and a prepared candidate is never applied onto a base where it does not apply.
+ * Real Python training processes (each takes ~0.6 s), real git.
+ */
+const TRAIN = `import time
+A = 8            # best at 4
+B = 1.0          # best at 0.25
+TIME_BUDGET = 1
+time.sleep(0.6)
+print(f"val_bpb:          {1.0 + abs(A - 4) / 10 + abs(B - 0.25):.6f}")
+`;
+
+function fastRepo(): { dir: string; config: TargetConfig } {
+  const dir = mkdtempSync(join(tmpdir(), 'overlap-'));
+  writeFileSync(join(dir, 'train.py'), TRAIN);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+  const config = parseTargetConfig({
+    editable: ['train.py'],
+    parameters: { file: 'train.py', frozen: ['TIME_BUDGET'] },
+    run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 10 },
+    metric: { name: 'val_bpb' },
+    levels: { strategy: { enabled: false }, mechanisms: { enabled: false } },
+  });
+  return { dir, config };
+}
+
+/** Answers in turn, noting when each was asked for. */
+function timedProposer(answers: Candidate[]) {
+  const askedAt: number[] = [];
+  const proposer = new ListProposer(
+    answers.map((a) => async () => {
+      askedAt.push(Date.now());
+      return a;
+    }),
+  );
+  return { proposer, askedAt };
+}
+
+async function run(dir: string, config: TargetConfig, proposer: ListProposer, iterations: number) {
+  const events: RunEvent[] = [];
+  const summary = await new ResearchRun({ repoDir: dir, config, proposer, iterations, tag: 't', onEvent: (e) => events.push(e) }).run();
+  return { events, summary };
+}
+
+const ofType = <T extends RunEvent['type']>(events: RunEvent[], t: T) => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === t);
+const at = (e: RunEvent) => Date.parse(e.at);
+
+test('the next candidate is proposed while the current one trains, and used as is when the best did not move', { timeout: 120_000 }, async () => {
+  const { dir, config } = fastRepo();
+  const { proposer, askedAt } = timedProposer([c({ A: 16 }), c({ A: 32 }), c({ B: 2 })]);
+  const { events } = await run(dir, config, proposer, 3);
+  const started = ofType(events, 'training.started');
+  const finished = ofType(events, 'training.finished');
+  // #2 and #3 were asked for while #1 and #2 trained.
+  for (const k of [1, 2]) {
+    const during = k;
+    const s = at(started.find((e) => e.n === during)!);
+    const f = at(finished.find((e) => e.n === during)!);
+    assert.ok(askedAt[k] >= s && askedAt[k] <= f, `proposal ${k + 1} asked at ${askedAt[k]}, training #${during} ran ${s}..${f}`);
+  }
+  const proposed = ofType(events, 'candidate.proposed');
+  assert.deepEqual(
+    proposed.map((p) => p.prepared),
+    [undefined, { during: 1, how: 'used' }, { during: 2, how: 'used' }],
+  );
+  assert.deepEqual(
+    ofType(events, 'experiment.decided').map((d) => d.status),
+    ['keep', 'discard', 'discard', 'discard'],
+  );
+});
+
+test('a kept result is never lost: the candidate prepared meanwhile is re-applied onto the new best', { timeout: 120_000 }, async () => {
+  const { dir, config } = fastRepo();
+  const { proposer } = timedProposer([c({ A: 4 }), c({ B: 0.5 })]);
+  const { events, summary } = await run(dir, config, proposer, 2);
+  const decided = ofType(events, 'experiment.decided');
+  assert.deepEqual(decided.map((d) => d.status), ['keep', 'keep', 'keep']);
+  const second = ofType(events, 'candidate.proposed').find((p) => p.n === 2)!;
+  assert.deepEqual(second.prepared, { during: 1, how: 'reapplied' });
+  const first = decided.find((d) => d.n === 1)!;
+  const trained = decided.find((d) => d.n === 2)!;
+  assert.equal(git(dir, 'rev-parse', `${trained.commit}^`), first.commit, '#2 ran on #1, the new best');
+  assert.match(git(dir, 'show', `${trained.commit}:train.py`), /^A = 4 .*\nB = 0\.5 /m);
+  assert.equal(summary.state.best!.n, 2);
+  assert.equal(git(dir, 'log', '--format=%s', 'autoresearch/t').split('\n').length, 3, 'linear: init, #1, #2');
+});
+
+test('a prepared candidate that no longer applies on the new best is dropped, and the iteration proposes afresh', { timeout: 120_000 }, async () => {
+  const { dir, config } = fastRepo();
+  const edit = (from: string, to: string, description: string): Candidate => ({ description, hypothesis: 'h', edits: [{ file: 'train.py', search: from, replace: to }] });
+  const { proposer } = timedProposer([edit('A = 8 ', 'A = 4 ', 'A to 4 by hand'), edit('A = 8 ', 'A = 6 ', 'A to 6 by hand'), c({ B: 0.5 }, 'B to 0.5')]);
+  const { events } = await run(dir, config, proposer, 2);
+  const second = ofType(events, 'candidate.proposed').filter((p) => p.n === 2);
+  assert.equal(second.length, 1, 'the stale one was never proposed as #2');
+  assert.equal(second[0].candidate.description, 'B to 0.5');
+  assert.equal(second[0].prepared!.how, 'reproposed');
+  assert.match(second[0].prepared!.reason!, /"A to 6 by hand".*no longer applies.*A = 8/);
+  assert.ok(proposer.seen[2].guidance.some((g) => /no longer applies/.test(g)), 'the proposer is told why');
+  const trained = ofType(events, 'experiment.decided').find((d) => d.n === 2)!;
+  assert.match(git(dir, 'show', `${trained.commit}:train.py`), /^A = 4 .*\nB = 0\.5 /m);
+  assert.equal(ofType(events, 'training.started').length, 3);
+});
