@@ -77,3 +77,10 @@ test('the same seed gives the same proposals', async () => {
   const b = await new HeuristicProposer(11).propose(ctx(params));
   assert.deepEqual(a, b);
 });
+
+test('parameters in focus come first', () => {
+  const base = ctx([p('A', 4, 'int'), p('B', 8, 'int'), p('C', 2, 'int')]);
+  const first = rankMoves(base, seededRandom(1))[0].name;
+  const other = ['A', 'B', 'C'].find((n) => n !== first)!;
+  assert.equal(rankMoves({ ...base, focus: [other] }, seededRandom(1))[0].name, other);
+});

@@ -100,7 +100,8 @@ function singleMove(h: HistoryEntry): { name: string; direction: number } | null
 /**
  * Scores every untried single-parameter move (pure). Pattern search with memory: repeat a move
  * that just paid off, prefer the least-tried parameters, and after a failed move prefer the
- * opposite direction over abandoning the parameter — the move the paper's inner loop never made.
+ * opposite direction over abandoning the parameter — the move the paper's inner loop never made —
+ * and the parameters in focus.
  */
 export function rankMoves(ctx: ProposalContext, random: () => number): Move[] {
   const current: Record<string, ParamValue> = Object.fromEntries(ctx.params.map((p) => [p.name, p.value]));
@@ -123,6 +124,7 @@ export function rankMoves(ctx: ProposalContext, random: () => number): Move[] {
   const last = ctx.history[ctx.history.length - 1];
   if (last && last.status !== 'keep') momentum = momentum && singleMove(last)?.name === momentum.name ? null : momentum;
 
+  const focus = new Set(ctx.focus);
   const scored: { move: Move; score: number }[] = [];
   for (const p of ctx.params) {
     if (p.frozen) continue;
@@ -136,6 +138,8 @@ export function rankMoves(ctx: ProposalContext, random: () => number): Move[] {
       if (momentum && momentum.name === p.name && momentum.direction === move.direction && move.direction !== 0) score += 10;
       const failed = failedDirection.get(p.name);
       if (failed !== undefined && failed !== 0 && move.direction === -failed) score += 3;
+      // The strategy review's (or a mechanism's) focus: explore these before more of the same.
+      if (focus.has(p.name)) score += 4;
       scored.push({ move, score });
     }
   }
