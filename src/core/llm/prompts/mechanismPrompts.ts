@@ -118,9 +118,20 @@ export function buildGenerateMessages(input: ResearchInput, spec: SpecifyAnswer)
   ];
 }
 
-/** The module in an answer: the last fenced block (javascript/js/mjs or bare). Null when there is none. */
+/** The module in an answer: the last fenced block that exports something (any language tag). Null when there is none. */
 export function extractModuleCode(text: string): string | null {
-  const blocks = [...text.matchAll(/```[ \t]*(?:javascript|js|mjs|ecmascript)?[ \t]*\r?\n([\s\S]*?)```/gi)].map((m) => m[1]);
+  const blocks: string[] = [];
+  let open: string[] | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    if (open === null) {
+      if (/^\s*```[\w-]*\s*$/.test(line)) open = [];
+    } else if (/^\s*```\s*$/.test(line)) {
+      blocks.push(open.join('\n'));
+      open = null;
+    } else {
+      open.push(line);
+    }
+  }
   const code = blocks.reverse().find((b) => /\bexport\b/.test(b));
   return code ? code.trimEnd() + '\n' : null;
 }
