@@ -12,6 +12,8 @@ if [ ! -d "$target/.git" ]; then
   cp -r examples/tiny-gpt "$target"
   git -C "$target" init -q -b main
   node dist/cli.js -C "$target" init
+  # A strategy review every 3 iterations, so that 10 iterations show every level (defaults: 5 and 2).
+  node -e 'const f=process.argv[1],fs=require("fs"),c=JSON.parse(fs.readFileSync(f));c.levels={strategy:{every:3},mechanisms:{every:2}};fs.writeFileSync(f,JSON.stringify(c,null,2)+"\n")' "$target/autoresearch.config.json"
   git -C "$target" add -A
   git -C "$target" -c user.name=demo -c user.email=demo@localhost commit -q -m "tiny-gpt baseline"
 fi
