@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dutyCycleBench } from './dutyCycle';
 import { loopOverheadBench } from './loopOverhead';
 import { scaleBench } from './scale';
 import { METHODS, searchQualityBench, type Method } from './searchQuality';
@@ -21,12 +22,30 @@ const { values } = parseArgs({
     'time-budget': { type: 'string' },
     methods: { type: 'string' },
     fresh: { type: 'boolean' },
+    pairs: { type: 'string' },
+    overlap: { type: 'string' },
+    levels: { type: 'string' },
   },
 });
 const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10));
 
+/** `10:2,10:8` → [[10, 2], [10, 8]]: (training budget, LLM latency) in seconds. */
+const pairs = (v: string) =>
+  v.split(',').map((p) => {
+    const [budget, latency] = p.split(':').map(Number);
+    if (!(budget > 0 && latency >= 0)) throw new Error(`--pairs: expected budget:latency in seconds, e.g. 10:2,10:8; got "${p}"`);
+    return [budget, latency] as [number, number];
+  });
+
+const overlapModes = (v: string) =>
+  v.split(',').map((m) => {
+    if (m !== 'on' && m !== 'off') throw new Error(`--overlap: expected on, off or on,off; got "${m}"`);
+    return m;
+  });
+
 const parts: Record<string, () => Promise<unknown>> = {
-  overhead: () => loopOverheadBench({ iterations: int(values.iterations, 200) }),
+  duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6) }),
+  overhead: () => loopOverheadBench({ iterations: int(values.iterations, 200), levels: values.levels ?? '1' }),
   scale: () => scaleBench({ experiments: int(values.experiments, 10_000), runs: int(values.runs, 5), moreIterations: int(values.iterations, 20) }),
   search: () =>
     searchQualityBench({

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { HeuristicProposer } from '../src/core/proposers/heuristicProposer';
-import { parseTargetConfig } from '../src/core/target/targetConfig';
+import { applyLevelsFlag, parseTargetConfig } from '../src/core/target/targetConfig';
 import { countSpawns, median, quantile, round, scratchRepo, timeLoop } from './loopTiming';
 
 // Enough parameters that the heuristic never runs out of untried neighbours.
@@ -19,13 +19,16 @@ const config = parseTargetConfig({
   metric: { name: 'val_bpb' },
 });
 
-export async function loopOverheadBench(opts: { iterations: number }) {
+/** `levels`: `1` is the inner loop the issue's figure is about; `1,1.5,2` adds the outer levels' cost. */
+export async function loopOverheadBench(opts: { iterations: number; levels: string }) {
+  applyLevelsFlag(config, opts.levels);
   const dir = scratchRepo('bench-loop-', { 'train.py': `${PARAMS}\nLR = 3e-4\n` });
   const { result, spawns } = await countSpawns(() => timeLoop({ repoDir: dir, config, proposer: new HeuristicProposer(1), iterations: opts.iterations, tag: 'bench' }));
   const { overheadMs, trainingMs, wallMs, cpuMs, state } = result;
   rmSync(dir, { recursive: true, force: true });
   const results = ['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed'] as const;
   return {
+    levels: opts.levels,
     iterations: overheadMs.length,
     stopped: state.stopped,
     results: Object.fromEntries(results.map((r) => [r, state.experiments.filter((x) => x.result === r).length])),

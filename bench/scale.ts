@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HeuristicProposer } from '../src/core/proposers/heuristicProposer';
-import { parseTargetConfig } from '../src/core/target/targetConfig';
+import { applyLevelsFlag, parseTargetConfig } from '../src/core/target/targetConfig';
 import { median, quantile, round, scratchRepo, timeLoop } from './loopTiming';
 import { syntheticTrace } from './syntheticTrace';
 
@@ -59,6 +59,8 @@ const config = parseTargetConfig({
   run: { command: 'echo "val_bpb: 1.$(od -An -N2 -tu2 /dev/urandom | tr -d \' \')"', timeBudgetSeconds: 1 },
   metric: { name: 'val_bpb' },
 });
+// The inner loop's cost at scale; the outer levels would add their own reviews to the few iterations measured.
+applyLevelsFlag(config, '1');
 
 export async function scaleBench(opts: { experiments: number; runs: number; moreIterations: number }) {
   const { dir, trace } = repoWithRun(opts.experiments);

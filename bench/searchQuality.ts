@@ -10,7 +10,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ParamValue } from '../src/core/candidates/candidate';
 import type { RunEvent } from '../src/core/events/events';
 import { deriveRunState } from '../src/core/store/runState';
@@ -21,13 +21,14 @@ const ROOT = resolve(__dirname, '..');
 const SPACE_PATH = join(__dirname, 'searchSpace.json');
 const PYTHON = '/usr/bin/python3';
 
-export const METHODS = ['random', 'tpe', 'heuristic', 'levels'] as const;
+export const METHODS = ['random', 'tpe', 'heuristic', 'heuristic-sequential', 'levels'] as const;
 export type Method = (typeof METHODS)[number];
 
 export const METHOD_LABELS: Record<Method, string> = {
   random: 'random search',
   tpe: 'Optuna TPE',
   heuristic: 'group A: heuristic (level 1)',
+  'heuristic-sequential': 'group A, --no-overlap',
   levels: 'group C: levels 1 + 1.5 + 2, offline',
 };
 
@@ -96,7 +97,21 @@ export function trialsFromTrace(events: readonly RunEvent[]): Trial[] {
     .map((x) => ({ metric: x.metric, params: x.params }));
 }
 
-async function project(method: 'heuristic' | 'levels', seed: number, trials: number, timeBudget: number, space: SearchSpace): Promise<{ trials: Trial[]; notes: string[] }> {
+/**
+ * The CLI bundled from the current source into a private folder: the shared dist/ is rebuilt by
+ * whoever runs the tests, and a benchmark that runs for half an hour must use one version throughout.
+ */
+async function privateCli(): Promise<string> {
+  const { build } = await import('esbuild');
+  const out = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+  await build({ entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile: join(out, 'cli.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+  cpSync(join(ROOT, 'src/core/mechanisms/library'), join(out, 'mechanisms'), { recursive: true });
+  return join(out, 'cli.js');
+}
+
+type ProjectMethod = 'heuristic' | 'heuristic-sequential' | 'levels';
+
+async function project(cli: string, method: ProjectMethod, seed: number, trials: number, timeBudget: number, space: SearchSpace): Promise<{ trials: Trial[]; notes: string[] }> {
   const dir = tinyGptCopy(timeBudget);
   try {
     const config = {
@@ -113,8 +128,9 @@ async function project(method: 'heuristic' | 'levels', seed: number, trials: num
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '-m', 'tiny-gpt');
-    const levels = method === 'heuristic' ? '1' : '1,1.5,2';
-    await run(process.execPath, [join(ROOT, 'dist/cli.js'), '-C', dir, 'run', '--new', '--tag', 'bench', '--proposer', 'heuristic', '--levels', levels, '-n', String(trials)], dir);
+    const levels = method === 'levels' ? '1,1.5,2' : '1';
+    const overlap = method === 'heuristic-sequential' ? ['--no-overlap'] : [];
+    await run(process.execPath, [cli, '-C', dir, 'run', '--new', '--tag', 'bench', '--proposer', 'heuristic', '--levels', levels, ...overlap, '-n', String(trials)], dir);
     const { events } = readTrace(readFileSync(join(dir, '.autoresearch/runs/bench/trace.jsonl')));
     const notes = events.flatMap((e) =>
       e.type === 'strategy.updated'
@@ -174,7 +190,7 @@ export async function searchQualityBench(opts: { seeds: number; trials: number; 
   const space = JSON.parse(readFileSync(SPACE_PATH, 'utf8')) as SearchSpace;
   const runsPath = join(__dirname, 'results/search-runs.jsonl');
   if (opts.fresh) rmSync(runsPath, { force: true });
-  if (opts.methods.some((m) => m === 'heuristic' || m === 'levels')) execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'ignore' });
+  const cli = await privateCli();
   const done = (): MethodRun[] => (existsSync(runsPath) ? readFileSync(runsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as MethodRun) : []);
   // Seed by seed, every method in turn: drift in the machine's load then hits every method alike.
   for (let seed = 1; seed <= opts.seeds; seed++) {
@@ -183,12 +199,13 @@ export async function searchQualityBench(opts: { seeds: number; trials: number; 
       const t0 = Date.now();
       let result: { trials: Trial[]; notes?: string[] };
       if (method === 'random' || method === 'tpe') result = { trials: await classic(method, seed, opts.trials, opts.timeBudget) };
-      else result = await project(method, seed, opts.trials, opts.timeBudget, space);
+      else result = await project(cli, method, seed, opts.trials, opts.timeBudget, space);
       const record: MethodRun = { method, seed, timeBudget: opts.timeBudget, requested: opts.trials, trials: result.trials, wallSeconds: round((Date.now() - t0) / 1000), ...(result.notes?.length ? { notes: result.notes } : {}) };
       appendFileSync(runsPath, JSON.stringify(record) + '\n');
       opts.log(`${method} seed ${seed}: best ${bestSoFar(record.trials).at(-1)} from baseline ${record.trials[0]?.metric} in ${record.wallSeconds} s`);
     }
   }
+  rmSync(dirname(cli), { recursive: true, force: true });
   const runs = done().filter((r) => r.timeBudget === opts.timeBudget && r.requested === opts.trials && r.seed <= opts.seeds && opts.methods.includes(r.method));
   const plot = join(ROOT, 'docs/benchmarks/search-quality.png');
   await run(PYTHON, [join(__dirname, 'search/plot.py'), runsPath, plot, String(opts.timeBudget)], ROOT);

@@ -18,6 +18,7 @@ labels = {
     "random": "random search",
     "tpe": "Optuna TPE",
     "heuristic": "group A: heuristic (level 1)",
+    "heuristic-sequential": "group A, --no-overlap",
     "levels": "group C: levels 1+1.5+2, offline",
 }
 runs = [json.loads(l) for l in open(runs_path) if l.strip()]

@@ -1,0 +1,103 @@
+/**
+ * Part 1, GPU duty cycle: the share of a run's wall time spent training, with the LLM proposer
+ * answering from the scripted OpenAI-compatible server after a set latency and a training command
+ * that takes a fixed time. Overlap off is the plain loop (propose, then train); overlap on proposes
+ * the next candidate while the current one trains.
+ *
+ * Measured between the end of the baseline and the end of the last training: training time of
+ * experiments 1..N over that window (the baseline needs no proposal, so it is left out).
+ */
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { RunEvent } from '../src/core/events/events';
+import { ResearchRun } from '../src/core/levels/researchRun';
+import { createProposer } from '../src/core/proposers/createProposer';
+import { applyLevelsFlag, parseTargetConfig } from '../src/core/target/targetConfig';
+import { startScriptedLlmServer } from '../test/support/scriptedLlmServer';
+import { median, round, scratchRepo } from './loopTiming';
+
+const KNOBS = 40;
+const TRAIN_PY = Array.from({ length: KNOBS }, (_, i) => `P${i} = ${i + 1}`).join('\n') + '\n';
+
+export interface DutyCycle {
+  budgetSeconds: number;
+  llmLatencySeconds: number;
+  overlap: boolean;
+  iterations: number;
+  /** Training time / wall time over experiments 1..N. */
+  dutyCycle: number;
+  /** Median time between one training's end and the next one's start. */
+  gapSeconds: number;
+  /** With overlap: how each prepared candidate was used (used, reapplied, reproposed). */
+  prepared: Record<string, number>;
+  results: Record<string, number>;
+}
+
+async function measure(budget: number, latency: number, overlap: boolean, iterations: number): Promise<DutyCycle> {
+  // Every answer changes a different knob to a new value, so no proposal repeats an evaluated one.
+  const server = await startScriptedLlmServer((_, i) => ({
+    delayMs: latency * 1000,
+    content: JSON.stringify({ description: `set P${i % KNOBS} to ${1000 + i}`, hypothesis: 'bench', params: { [`P${i % KNOBS}`]: 1000 + i } }),
+  }));
+  const dir = scratchRepo('bench-duty-', { 'train.py': TRAIN_PY });
+  try {
+    const config = parseTargetConfig({
+      editable: ['train.py'],
+      parameters: { file: 'train.py' },
+      // A fixed-time "training" with a metric that varies, so that both keeps and discards happen.
+      run: { command: `sleep ${budget}; echo "val_bpb: 1.$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"`, timeBudgetSeconds: budget },
+      metric: { name: 'val_bpb' },
+      proposer: { kind: 'llm' },
+      llm: { baseURL: server.url, model: 'scripted-model', maxRetries: 0 },
+    });
+    applyLevelsFlag(config, '1');
+    const trainStart = new Map<number, number>();
+    const trainEnd = new Map<number, number>();
+    const prepared: Record<string, number> = {};
+    const onEvent = (e: RunEvent) => {
+      const now = performance.now() / 1000;
+      if (e.type === 'training.started') trainStart.set(e.n, now);
+      if (e.type === 'training.finished') trainEnd.set(e.n, now);
+      const how = e.type === 'candidate.proposed' ? (e as { prepared?: { how: string } }).prepared?.how : undefined;
+      if (how) prepared[how] = (prepared[how] ?? 0) + 1;
+    };
+    const run = new ResearchRun({ repoDir: dir, config, proposer: createProposer(config, undefined, 'sk-bench-not-a-secret'), iterations, tag: 'duty', overlap, onEvent });
+    const { state } = await run.run();
+    const ns = [...trainEnd.keys()].filter((n) => n > 0).sort((a, b) => a - b);
+    const training = ns.reduce((a, n) => a + trainEnd.get(n)! - trainStart.get(n)!, 0);
+    const window = trainEnd.get(ns[ns.length - 1])! - trainEnd.get(0)!;
+    const gaps = ns.map((n, i) => trainStart.get(n)! - trainEnd.get(i === 0 ? 0 : ns[i - 1])!);
+    const results = Object.fromEntries(['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed'].map((r) => [r, state.experiments.filter((x) => !x.baseline && x.result === r).length]));
+    return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, iterations: ns.length, dutyCycle: round(training / window, 3), gapSeconds: round(median(gaps), 2), prepared, results };
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a duty cycle means at another scale, from the measured loop overhead per iteration `o`:
+ * off, each iteration waits for the LLM (B / (B + L + o)); on, the LLM call hides behind training
+ * unless it is longer than training, and a kept result whose prepared candidate no longer applies
+ * pays one call in full (share `r` of iterations). A model, not a measurement.
+ */
+export function projectedDutyCycle(budget: number, latency: number, overheadSeconds: number, reproposedShare: number) {
+  const off = budget / (budget + latency + overheadSeconds);
+  const hidden = Math.max(0, latency - budget);
+  const on = budget / (budget + overheadSeconds + hidden + reproposedShare * latency);
+  return { off: round(off, 3), on: round(on, 3) };
+}
+
+export async function dutyCycleBench(opts: { pairs: [number, number][]; overlap: ('on' | 'off')[]; iterations: number }) {
+  const measured: DutyCycle[] = [];
+  for (const [budget, latency] of opts.pairs) {
+    for (const o of opts.overlap) measured.push(await measure(budget, latency, o === 'on', opts.iterations));
+  }
+  // The overhead left outside training and LLM time, measured with overlap off: gap minus latency.
+  const off = measured.filter((m) => !m.overlap);
+  const overhead = off.length ? median(off.map((m) => Math.max(0, m.gapSeconds - m.llmLatencySeconds))) : 0.1;
+  return {
+    measured,
+    projected300s30s: { overheadSeconds: round(overhead, 2), ...projectedDutyCycle(300, 30, overhead, 0), worstCaseEveryIterationReproposed: projectedDutyCycle(300, 30, overhead, 1).on },
+  };
+}
