@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
 import { createLevels } from '../core/levels/createLevels';
 import { reviewMechanism } from '../core/levels/mechanismReview';
+import { ABLATION_GROUPS, ablationMarkdown, runAblation, type AblationGroup } from '../core/levels/ablation';
 import { activeMechanisms } from '../core/store/runState';
 import { proposeConfig } from '../core/target/initTarget';
 import { ResearchRun, latestRunTag, runsDir } from '../core/levels/researchRun';
@@ -99,6 +100,44 @@ program
     console.log(`\n${summaryLines(state, runDir, branch).join('\n')}`);
     if (state.stopped === 'error') process.exitCode = 1;
     if (state.stopped === 'interrupted') process.exitCode = 130;
+  });
+
+program
+  .command('ablate')
+  .description("the paper's ablation: groups A (level 1), B (1+1.5), C (1+1.5+2), D (1+2), each repeated from the current commit on its own branch; writes a table of Δ = best − baseline")
+  .option('--groups <list>', 'groups to run', 'A,B,C,D')
+  .option('--repeats <n>', 'repeats per group', positiveInt, 3)
+  .option('-n, --iterations <n>', 'iterations per run', positiveInt, 10)
+  .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
+  .action(async (o: { groups: string; repeats: number; iterations: number; proposer?: 'heuristic' | 'llm' }) => {
+    const dir = resolve(program.opts().dir);
+    const config = loadTargetConfig(dir);
+    if (o.proposer) config.proposer.kind = o.proposer;
+    const groups = o.groups.split(',').map((g) => g.trim().toUpperCase());
+    const bad = groups.filter((g) => !(g in ABLATION_GROUPS));
+    if (bad.length || !groups.length) fail(`--groups: unknown group ${bad.join(', ')} (A, B, C, D)`);
+    const controller = new AbortController();
+    process.on('SIGINT', () => controller.abort());
+    let current: ResearchRun | undefined;
+    const onLlmCall = (usage: Parameters<ResearchRun['recordLlmCall']>[0], ok: boolean, error?: string) => current?.recordLlmCall(usage, ok, error);
+    const { report, files } = await runAblation({
+      repoDir: dir,
+      config,
+      groups: groups as AblationGroup[],
+      repeats: o.repeats,
+      iterations: o.iterations,
+      proposer: (seed) => createProposer({ ...config, proposer: { ...config.proposer, seed } }, onLlmCall),
+      runOptions: () => ({ ...createLevels(config, onLlmCall), workers: createWorkers(config.workers) }),
+      onEvent: (group, repeat, e) => {
+        if (e.type === 'run.started') console.log(`\n── group ${group}, repeat ${repeat}: ${e.tag}`);
+        if (e.type === 'experiment.decided' || e.type === 'strategy.updated' || e.type === 'mechanism.activated' || e.type === 'run.stopped') {
+          const line = renderEvent(e);
+          if (line) console.log(`  ${line}`);
+        }
+      },
+      signal: controller.signal,
+    });
+    console.log(`\n${ablationMarkdown(report)}\nwritten to ${files.md} and ${files.json}`);
   });
 
 const mechanisms = program.command('mechanisms').description('Level 2: the mechanisms of a run (list, accept, reject)');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { RunEvent } from '../../src/core/events/events';
 import { ResearchRun, type ResearchRunOptions } from '../../src/core/levels/researchRun';
 import { reviewMechanism } from '../../src/core/levels/mechanismReview';
+import { meanSd, runAblation, summarizeAblation } from '../../src/core/levels/ablation';
 import { LlmMechanismResearcher, ResearchFailed, type MechanismResearcher } from '../../src/core/levels/mechanismResearch';
 import { LlmStrategyReviewer } from '../../src/core/levels/llmStrategyReviewer';
 import { LlmClient } from '../../src/core/llm/llmClient';
@@ -270,3 +271,31 @@ test('LLM levels: the strategy review and the four research steps go to the mode
     await server.close();
   }
 });
+
+test('ablation: every group × repeat from the same commit on its own branch, back on the start branch, a table of Δ', { timeout: 180_000 }, async () => {
+  const { dir, config } = fastRepo({ strategy: { every: 1 }, mechanisms: { every: 1 } });
+  const { report, files } = await runAblation({ repoDir: dir, config, groups: ['A', 'C'], repeats: 2, iterations: 3, proposer: (seed) => new HeuristicProposer(seed) });
+  assert.equal(git(dir, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
+  assert.deepEqual(report.runs.map((r) => `${r.group}${r.repeat}`), ['A1', 'C1', 'A2', 'C2']);
+  for (const r of report.runs) {
+    assert.equal(git(dir, 'merge-base', `autoresearch/${r.tag}`, 'main'), report.startCommit, `${r.tag} starts from the same commit`);
+    assert.equal(r.stopped, 'completed');
+    assert.ok(r.delta !== null && r.delta <= 0, 'a kept result never makes a minimized metric worse');
+  }
+  const a = traceOf2(dir, report.runs[0].tag);
+  const cRun = traceOf2(dir, report.runs[1].tag);
+  assert.equal(a.filter((e) => e.type === 'strategy.updated').length, 0, 'group A: level 1 only');
+  assert.ok(cRun.some((e) => e.type === 'strategy.updated') && cRun.some((e) => e.type === 'mechanism.proposed'), 'group C: all levels');
+  assert.deepEqual(report.rows.map((r) => [r.group, r.n]), [['A', 2], ['C', 2]]);
+  assert.match(readFileSync(files.md, 'utf8'), /\| C \| 1,1\.5,2 \| 2 \|/);
+  assert.deepEqual(JSON.parse(readFileSync(files.json, 'utf8')).rows.length, 2);
+});
+
+test('ablation statistics: mean and sample sd over the repeats that produced a value', () => {
+  assert.deepEqual(meanSd([1, 2, 3, null]), { n: 3, mean: 2, sd: 1 });
+  assert.deepEqual(meanSd([null]), { n: 0, mean: null, sd: null });
+  const rows = summarizeAblation([{ group: 'B', repeat: 1, tag: 'x', baseline: 1, best: 0.9, delta: -0.1, stopped: 'completed' }], ['A', 'B']);
+  assert.deepEqual(rows.map((r) => [r.group, r.levels, r.n, r.mean]), [['A', '1', 0, null], ['B', '1,1.5', 1, -0.1]]);
+});
+
+const traceOf2 = (dir: string, tag: string) => TraceStore.open(join(dir, '.autoresearch/runs', tag, 'trace.jsonl')).store.events();

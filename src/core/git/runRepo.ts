@@ -132,6 +132,11 @@ export class RunRepo {
     await this.git.raw(['checkout', '-q', branch]);
   }
 
+  /** Checks out a branch or commit (the ablation goes back to where it started between runs). */
+  async checkoutRef(ref: string): Promise<void> {
+    await this.quiet(['checkout', '-q', ref]);
+  }
+
   private async assertOnRunBranch(tag: string): Promise<void> {
     const current = await this.currentBranch();
     if (current !== runBranch(tag)) {
