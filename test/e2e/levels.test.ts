@@ -128,7 +128,9 @@ test('a mechanism that hangs at run time is deactivated, recorded, and the loop 
 }
 `;
   const proposer = new ListProposer([c({ A: 6 }), c({ A: 5 }, 'poison pill'), c({ B: 0.5 }), c({ C: 4 }), c({ C: 2 })]);
-  const { events, summary } = await run(dir, config, proposer, 5, { mechanismResearcher: new ScriptedResearcher([{ name: 'poisoned', source: poisoned }, { name: 'again', source: poisoned }]) });
+  // Without overlap: the list's order is the order of proposals (with overlap, a proposal prepared before a
+  // mechanism changed is dropped and asked again).
+  const { events, summary } = await run(dir, config, proposer, 5, { overlap: false, mechanismResearcher: new ScriptedResearcher([{ name: 'poisoned', source: poisoned }, { name: 'again', source: poisoned }]) });
   assert.equal(summary.state.stopped, 'completed');
   assert.equal(summary.state.iterationsDone, 5);
   const activated = ofType(events, 'mechanism.activated').find((a) => a.name === 'poisoned')!;
@@ -253,6 +255,7 @@ test('LLM levels: the strategy review and the four research steps go to the mode
     const { events } = await run(dir, config, new ListProposer([c({ A: 6 }), c({ A: 5 }), c({ C: 4 }), c({ B: 0.5 })]), 3, {
       strategyReviewer: new LlmStrategyReviewer(client, config.parameters.frozen),
       mechanismResearcher: new LlmMechanismResearcher(client),
+      overlap: false,
     });
     const review = ofType(events, 'strategy.updated')[0];
     assert.equal(review.reviewer, 'llm');

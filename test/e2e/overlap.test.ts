@@ -115,3 +115,18 @@ test('a prepared candidate that no longer applies on the new best is dropped, an
   assert.match(git(dir, 'show', `${trained.commit}:train.py`), /^A = 4 .*\nB = 0\.5 /m);
   assert.equal(ofType(events, 'training.started').length, 3);
 });
+
+test('a candidate prepared before a strategy review is proposed again after it, so the review shapes it', { timeout: 120_000 }, async () => {
+  const { dir, config } = fastRepo();
+  config.levels.strategy = { enabled: true, every: 2, reviewer: 'rules', freezeAfter: 2 };
+  const { proposer } = timedProposer([c({ A: 16 }), c({ A: 32 }), c({ A: 64 }), c({ B: 0.5 }, 'B to 0.5')]);
+  const { events } = await run(dir, config, proposer, 3);
+  const review = ofType(events, 'strategy.updated')[0];
+  assert.deepEqual(review.frozen, ['A']);
+  const third = ofType(events, 'candidate.proposed').filter((p) => p.n === 3);
+  assert.equal(third.length, 1);
+  assert.equal(third[0].candidate.description, 'B to 0.5', 'A = 64 was prepared before the review froze A, and dropped');
+  assert.equal(third[0].prepared!.how, 'reproposed');
+  assert.match(third[0].prepared!.reason!, /strategy or the active mechanisms changed/);
+  assert.ok(proposer.seen[3].params.find((p) => p.name === 'A')!.frozen, 'asked again with A frozen');
+});

@@ -65,6 +65,8 @@ export interface ResearchRunOptions {
 interface PreparedProposal {
   during: number;
   base: string;
+  /** The levels in force when it was prepared (see levelsStamp). */
+  levels: string;
   /** What the mechanisms' beforePropose said for this iteration (run at preparation time). */
   steer: Promise<Steer>;
   result: Promise<{ candidate: Candidate } | { error: unknown }>;
@@ -354,7 +356,7 @@ export class ResearchRun {
       steered(NO_STEER);
       return { error };
     });
-    this.prepared = { during, base, steer, result };
+    this.prepared = { during, base, levels: this.levelsStamp(), steer, result };
   }
 
   /**
@@ -368,21 +370,30 @@ export class ResearchRun {
     params: ReturnType<typeof parseParams>,
     rules: CandidateRules,
     files: Record<string, string>,
-  ): Promise<{ candidate?: Candidate; prepared: NonNullable<Extract<RunEventBody, { type: 'candidate.proposed' }>['prepared']> }> {
+  ): Promise<{ candidate?: Candidate; prepared: NonNullable<Extract<RunEventBody, { type: 'candidate.proposed' }>['prepared']>; feedback?: string }> {
     const r = await p.result;
     if ('error' in r) {
       if (r.error instanceof ProposalError) throw r.error;
       this.checkAbort();
       throw r.error;
     }
+    // A review or a mechanism that changed meanwhile must shape the next proposal, as without overlap.
+    if (p.levels !== this.levelsStamp()) return { prepared: { during: p.during, how: 'reproposed', reason: `the strategy or the active mechanisms changed since the candidate prepared during #${p.during} ("${r.candidate.description}")` } };
     if (p.base === base) return { candidate: r.candidate, prepared: { during: p.during, how: 'used' } };
     // What fails on the new best but did not on the old one is what no longer applies. Anything wrong
     // on both goes through the normal validation below and is recorded as a rejection like any other.
     const before = new Set(validateCandidate(r.candidate, rules, await this.filesAt(p.base)));
     const stale = validateCandidate(r.candidate, rules, files).filter((x) => !before.has(x));
     if (!stale.length && !r.candidate.edits?.length && r.candidate.params && !Object.keys(proposedChanges(params, r.candidate)).length) stale.push('it changes nothing on the new best');
-    if (stale.length) return { prepared: { during: p.during, how: 'reproposed', reason: `the candidate prepared during #${p.during} ("${r.candidate.description}") no longer applies: ${stale.join('; ')}` } };
+    if (stale.length) {
+      const reason = `the candidate prepared during #${p.during} ("${r.candidate.description}") no longer applies: ${stale.join('; ')}`;
+      return { prepared: { during: p.during, how: 'reproposed', reason }, feedback: reason };
+    }
     return { candidate: r.candidate, prepared: { during: p.during, how: 'reapplied' } };
+  }
+
+  private levelsStamp(): string {
+    return `${this.state.strategyReviews}:${this.levels.runtime.names().join(',')}`;
   }
 
   private async filesAt(commit: string): Promise<Record<string, string>> {
@@ -574,7 +585,7 @@ export class ResearchRun {
         } else {
           const ready = early ? await this.usePrepared(early, base, params, rules, files) : null;
           preparedInfo = ready?.prepared;
-          if (preparedInfo?.reason) feedback.push(preparedInfo.reason);
+          if (ready?.feedback) feedback.push(ready.feedback);
           if (ready?.candidate) {
             candidate = ready.candidate;
           } else {
