@@ -63,7 +63,8 @@ start_munge() {
   chmod 700 /etc/munge && chmod 600 /etc/munge/munge.key
   mkdir -p /run/munge && chown munge:munge /run/munge && chmod 755 /run/munge
   if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then return 0; fi
-  runuser -u munge -- /usr/sbin/munged
+  # 9>&-: a daemon must not keep start's lock.
+  runuser -u munge -- /usr/sbin/munged 9>&-
   for _ in $(seq 50); do
     if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
       cp /run/munge/munged.pid "$DIR/munged.pid" 2>/dev/null || true
@@ -141,6 +142,9 @@ stop() {
 
 start() {
   [ "$(id -u)" = 0 ] || die "needs root (installs packages, runs slurmctld and slurmd as root)"
+  # Test files may run at once, each calling start: one at a time, the later ones find it running.
+  exec 9>"$DIR.lock"
+  flock -w 900 9 || die "another start holds $DIR.lock"
   if pid_alive "$DIR/slurmctld.pid" && pid_alive "$DIR/slurmd.pid" && node_idle; then
     echo "SLURM_CONF=$CONF"
     return 0
@@ -154,8 +158,8 @@ start() {
   # A fresh state each start (-c): no jobs recovered from an earlier cluster with another config.
   rm -rf "$DIR/state" "$DIR/spool" && mkdir -p "$DIR/state" "$DIR/spool"
   # Both daemonize; their output goes to their log files, not to the caller's pipes.
-  setsid slurmctld -c -f "$CONF" </dev/null >>"$DIR/daemons.out" 2>&1
-  setsid slurmd -f "$CONF" -N "$NODE" </dev/null >>"$DIR/daemons.out" 2>&1
+  setsid slurmctld -c -f "$CONF" </dev/null >>"$DIR/daemons.out" 2>&1 9>&-
+  setsid slurmd -f "$CONF" -N "$NODE" </dev/null >>"$DIR/daemons.out" 2>&1 9>&-
   for _ in $(seq 300); do
     if node_idle; then
       echo "SLURM_CONF=$CONF"

@@ -40,11 +40,13 @@ install_packages() {
   fi
   say "installing Debian's openssh-server"
   local packages="openssh-server openssh-client git"
+  # Other test setups install packages too: wait for dpkg's lock instead of failing.
+  local apt=(apt-get -o DPkg::Lock::Timeout=300)
   # shellcheck disable=SC2086 # a word list on purpose
-  if ! apt-get install -y -qq --no-install-recommends $packages >/dev/null; then
-    apt-get update -qq
+  if ! "${apt[@]}" install -y -qq --no-install-recommends $packages >/dev/null; then
+    "${apt[@]}" update -qq
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $packages >/dev/null
+    "${apt[@]}" install -y -qq --no-install-recommends $packages >/dev/null
   fi
   [ -z "$added_policy" ] || rm -f $policy
   [ -x /usr/sbin/sshd ] || die "openssh-server installed but /usr/sbin/sshd is missing"
@@ -125,6 +127,9 @@ stop() {
 
 start() {
   [ "$(id -u)" = 0 ] || die "needs root (installs openssh-server, creates the user $TEST_USER, runs sshd)"
+  # Test files may run at once, each calling start: one at a time, the later ones find it running.
+  exec 9>"$DIR.lock"
+  flock -w 900 9 || die "another start holds $DIR.lock"
   if pid_alive "$DIR/sshd.pid" && login_works; then
     echo "$CLIENT_CONF"
     return 0
@@ -137,7 +142,8 @@ start() {
   mkdir -p /run/sshd && chmod 755 /run/sshd
   /usr/sbin/sshd -t -f "$CONF" || die "sshd rejects $CONF"
   # Daemonizes once listening; its messages go to the log, not to the caller's pipes.
-  /usr/sbin/sshd -f "$CONF" -E "$DIR/sshd.log" </dev/null
+  # 9>&-: the daemon must not keep start's lock.
+  /usr/sbin/sshd -f "$CONF" -E "$DIR/sshd.log" </dev/null 9>&-
   for _ in $(seq 100); do
     if login_works; then
       echo "$CLIENT_CONF"
