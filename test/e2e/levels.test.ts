@@ -18,6 +18,7 @@ import { parseTargetConfig, type TargetConfig } from '../../src/core/target/targ
 import { candidate as c, ListProposer } from '../support/listProposer';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
 import { git } from '../support/tinyGptRepo';
+import { libraryMechanism } from '../../src/core/mechanisms/library';
 
 /**
  * Levels 1.5 and 2 in the loop, on a fast torch-free training script (real Python processes, real
@@ -302,3 +303,50 @@ test('ablation statistics: mean and sample sd over the repeats that produced a v
 });
 
 const traceOf2 = (dir: string, tag: string) => TraceStore.open(join(dir, '.autoresearch/runs', tag, 'trace.jsonl')).store.events();
+
+test('noise-aware acceptance: repeated baselines give the noise floor; a gain inside it is re-run to confirm before it is kept', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'noise-'));
+  const metrics = join(mkdtempSync(join(tmpdir(), 'noise-metrics-')), 'metrics.txt');
+  // The metric each run prints, in order: 3 baselines (spread 0.03), #1 (gain 0.02 < 0.03), its
+  // confirmation (mean 0.975: kept), #2 (gain 0.075: kept at once), #3 (gain 0.01), its confirmation (mean 0.91: not kept).
+  writeFileSync(metrics, ['1.00', '1.02', '0.99', '0.98', '0.97', '0.90', '0.89', '0.93'].join('\n') + '\n');
+  writeFileSync(join(dir, 'train.py'), `import os
+A = 8
+B = 1.0
+lines = open(os.environ["METRICS_FILE"]).read().split()
+open(os.environ["METRICS_FILE"], "w").write("\\n".join(lines[1:]) + "\\n")
+print(f"val_bpb: {lines[0]}")
+`);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+  const config = parseTargetConfig({
+    editable: ['train.py'],
+    parameters: { file: 'train.py' },
+    run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 5, env: { METRICS_FILE: metrics } },
+    metric: { name: 'val_bpb', baselineRepeats: 3 },
+    levels: { strategy: { enabled: false }, mechanisms: { every: 100 } },
+  });
+  const noiseModule = libraryMechanism('noise-aware-acceptance');
+  const { events, summary } = await run(dir, config, new ListProposer([c({ A: 6 }), c({ B: 0.5 }), c({ A: 5 })]), 5, {
+    overlap: false,
+    levelsNow: ['mechanism'],
+    mechanismResearcher: new ScriptedResearcher([{ name: noiseModule.name, source: noiseModule.source }]),
+  });
+  const decided = ofType(events, 'experiment.decided');
+  assert.deepEqual(decided.filter((d) => d.description === 'baseline').map((d) => d.status), ['keep', 'discard', 'discard']);
+  assert.match(decided[1].note!, /noise floor/);
+  const byDesc = (re: RegExp) => decided.filter((d) => re.test(d.description));
+  const first = byDesc(/^\{"A":6\}/);
+  assert.deepEqual(first.map((d) => d.status), ['discard', 'keep'], '#1: not yet, then kept after the confirmation');
+  assert.match(first[0].note!, /re-runs it to confirm: gain 0\.020000 is inside the noise floor 0\.030000/);
+  assert.match(first[1].description, /re-run of #\d+ to confirm/);
+  assert.match(first[1].note!, /mean of 2 runs 0\.975000 beats the best 1\.000000/);
+  assert.equal(git(dir, 'rev-parse', `${first[1].commit}^{tree}`), git(dir, 'rev-parse', `${first[0].commit}^{tree}`), 'the same configuration, trained again');
+  assert.deepEqual(byDesc(/^\{"B":0.5\}/).map((d) => d.status), ['keep'], 'a gain beyond the floor is kept at once');
+  const third = byDesc(/^\{"A":5\}/);
+  assert.deepEqual(third.map((d) => d.status), ['discard', 'discard']);
+  assert.match(third[1].note!, /does not beat/);
+  assert.equal(summary.state.best!.metric, 0.9);
+  assert.equal(summary.state.iterationsDone, 5, 'confirmations count as iterations: they cost a training run');
+});

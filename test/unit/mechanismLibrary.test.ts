@@ -10,7 +10,7 @@ import { TraceBuilder } from '../support/dashboardTraces';
 // Each built-in mechanism runs through the real sandbox, exactly as a generated one would.
 
 function context(params: ContextParam[], history: HistoryEntry[] = [], extra: Partial<ContextWithoutState> = {}): ContextWithoutState {
-  return { iteration: history.length + 1, metric: 'val_bpb', goal: 'minimize', best: { n: 0, metric: 1.0 }, params, frozen: [], focus: [], history, ...extra };
+  return { iteration: history.length + 1, metric: 'val_bpb', goal: 'minimize', best: { n: 0, metric: 1.0 }, params, frozen: [], focus: [], history, noise: { floor: null, samples: 0 }, ...extra };
 }
 
 function entry(n: number, name: string, from: ParamValue, to: ParamValue, status: HistoryEntry['status'], delta: number | null = 0.01): HistoryEntry {
@@ -36,7 +36,7 @@ test('the library lists its mechanisms, each with its description, and each pass
   t.experiment(3, { LR: 0.03 }, null);
   t.experiment(4, { ACT: 'relu' }, 0.97);
   const all = listLibrary();
-  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'orthogonal-exploration', 'tabu-search']);
+  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'noise-aware-acceptance', 'orthogonal-exploration', 'tabu-search']);
   for (const m of all) {
     assert.ok(m.description.length > 40, `${m.name} describes itself`);
     const r = await validateMechanism(m.source, { limits: { callMs: 10_000 }, trace: t.events, space: [{ name: 'ACT', kind: 'string', choices: ['gelu', 'relu', 'silu'] }] });
@@ -226,4 +226,25 @@ test('annealing acceptance: small regressions kept early and not late, large one
   const kept = (xs: string[]) => xs.filter((x) => x === 'keep').length;
   assert.ok(kept(a.slice(0, 8)) >= 3, `early: ${a.slice(0, 8).join(' ')}`);
   assert.equal(kept(a.slice(-20)), 0, `late: ${a.slice(-20).join(' ')}`);
+});
+
+test('noise-aware acceptance: a keep inside the noise floor is re-run; the confirmation decides by the mean; no floor, no say', async () => {
+  const box = await sandbox('noise-aware-acceptance');
+  try {
+    const params: ContextParam[] = [{ name: 'LR', value: 0.01, kind: 'float', frozen: false }];
+    const noisy = context(params, [], { noise: { floor: 0.03, samples: 3 } });
+    const result = (metric: number, reruns?: number[]) => ({ n: 1, status: metric < 1 ? ('keep' as const) : ('discard' as const), metric, delta: metric - 1, changed: { LR: { from: 0.01, to: 0.02 } }, description: 'LR up', ...(reruns ? { reruns } : {}) });
+    const small = await box.call('decide', noisy, result(0.98));
+    assert.ok(small.ok && small.output.status === 'rerun', JSON.stringify(small));
+    const confirmed = await box.call('decide', noisy, result(0.97, [0.98]));
+    assert.ok(confirmed.ok && confirmed.output.status === 'keep' && /mean of 2 runs 0\.975000/.test(confirmed.output.reason ?? ''));
+    const refuted = await box.call('decide', noisy, result(1.03, [0.98]));
+    assert.ok(refuted.ok && refuted.output.status === 'discard');
+    const clear = await box.call('decide', noisy, result(0.9));
+    assert.ok(clear.ok && clear.output.status === undefined, 'a gain beyond the floor is left alone');
+    const unknown = await box.call('decide', context(params), result(0.99));
+    assert.ok(unknown.ok && unknown.output.status === undefined, 'without a floor it does nothing');
+  } finally {
+    await box.close();
+  }
 });

@@ -105,5 +105,5 @@ test('hook outputs: each malformed field is named', () => {
   assert.equal(detail('propose', { candidate: { description: 'd', hypothesis: 'h', params: {} } }), 'propose: candidate.params must be an object naming at least one parameter, got {}');
   assert.equal(detail('reviewCandidate', {}), 'reviewCandidate: verdict must be "accept" or "reject", got nothing');
   assert.equal(detail('reviewCandidate', { verdict: 'accept', reason: 1 }), 'reviewCandidate: reason must be a string, got 1');
-  assert.equal(detail('decide', { status: 'crash' }), 'decide: status must be "keep", "discard" or absent, got "crash"');
+  assert.equal(detail('decide', { status: 'crash' }), 'decide: status must be "keep", "discard", "rerun" or absent, got "crash"');
 });

@@ -65,7 +65,7 @@ export class ResearchFailed extends Error {
   }
 }
 
-export type FailureMode = 'circling' | 'under-explored' | 'plateau' | 'noisy-acceptance';
+export type FailureMode = 'circling' | 'under-explored' | 'noisy-acceptance' | 'plateau' | 'step-size';
 
 export interface Diagnosis {
   mode: FailureMode;
@@ -84,20 +84,24 @@ export function diagnose(summary: TraceSummary): Diagnosis {
   const oneSided = summary.parameters.filter((p) => p.failedDirections.length === 1 && p.failedDirections[0] !== 'other' && p.directions[p.failedDirections[0] === 'up' ? 'down' : 'up'] === 0);
   if (summary.discardsInARow >= 4 || repeats >= 2) {
     evidence.push(`${summary.discardsInARow} experiments in a row not kept`, `${repeats} repeated or cached proposals`);
-    return { mode: 'circling', evidence, remedies: ['tabu-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance'] };
+    return { mode: 'circling', evidence, remedies: ['tabu-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance', 'noise-aware-acceptance'] };
   }
   if (summary.neverTried.length || oneSided.length) {
     if (summary.neverTried.length) evidence.push(`never tried: ${summary.neverTried.join(', ')}`);
     if (oneSided.length) evidence.push(`only one direction tried: ${oneSided.map((p) => `${p.name} (${p.failedDirections[0]})`).join(', ')}`);
-    return { mode: 'under-explored', evidence, remedies: ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'annealing-acceptance'] };
+    return { mode: 'under-explored', evidence, remedies: ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'annealing-acceptance', 'noise-aware-acceptance'] };
+  }
+  if (summary.noise.floor !== null && summary.smallKeeps > 0) {
+    evidence.push(`${summary.smallKeeps} kept result(s) gained less than the noise floor ${summary.noise.floor.toPrecision(3)}`);
+    return { mode: 'noisy-acceptance', evidence, remedies: ['noise-aware-acceptance', 'tabu-search', 'multi-scale-bandit', 'orthogonal-exploration', 'annealing-acceptance'] };
   }
   const kept = summary.parameters.reduce((n, p) => n + p.kept, 0);
   if (kept > 0 && summary.discardsInARow >= 2) {
     evidence.push(`${kept} improvements so far, then ${summary.discardsInARow} without`);
-    return { mode: 'plateau', evidence, remedies: ['multi-scale-bandit', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search'] };
+    return { mode: 'plateau', evidence, remedies: ['multi-scale-bandit', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search', 'noise-aware-acceptance'] };
   }
   evidence.push('no clear failure yet: improve the step sizes that pay off');
-  return { mode: 'noisy-acceptance', evidence, remedies: ['multi-scale-bandit', 'tabu-search', 'orthogonal-exploration', 'annealing-acceptance'] };
+  return { mode: 'step-size', evidence, remedies: ['multi-scale-bandit', 'tabu-search', 'orthogonal-exploration', 'annealing-acceptance', 'noise-aware-acceptance'] };
 }
 
 /**

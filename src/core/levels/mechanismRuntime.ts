@@ -100,11 +100,12 @@ export class MechanismRuntime {
   }
 
   /** The first mechanism that overrides keep/discard decides. */
-  async decide(n: number, ctx: ContextWithoutState, result: MechanismResult): Promise<{ name: string; status: 'keep' | 'discard'; reason: string } | null> {
-    let override: { name: string; status: 'keep' | 'discard'; reason: string } | null = null;
+  async decide(n: number, ctx: ContextWithoutState, result: MechanismResult): Promise<{ name: string; status: 'keep' | 'discard' | 'rerun'; reason: string } | null> {
+    let override: { name: string; status: 'keep' | 'discard' | 'rerun'; reason: string } | null = null;
     for (const m of this.with('decide')) {
       const r = await this.call(m, 'decide', n, ctx, result, (o) => (o.status && o.status !== result.status ? `overrode:${String(o.status)}` : 'agreed'));
-      if (!override && r && (r.status === 'keep' || r.status === 'discard') && r.status !== result.status) {
+      // On a confirmation run the mechanism's word is the decision even when it agrees with the metric.
+      if (!override && r && (r.status === 'keep' || r.status === 'discard' || r.status === 'rerun') && (r.status !== result.status || result.reruns?.length)) {
         override = { name: m.name, status: r.status, reason: typeof r.reason === 'string' ? r.reason : '' };
       }
     }

@@ -98,8 +98,15 @@ interface Slot {
   checkout: string;
 }
 
+/** A re-run asked for by a mechanism's decide ('rerun'): the earlier run's metric(s). */
+interface Confirmation {
+  of: number;
+  metrics: number[];
+}
+
 /** A committed candidate (or the baseline) ready to train. */
 interface Prepared {
+  confirm?: Confirmation;
   n: number;
   commit: string;
   /** The best commit it was built on. */
@@ -167,7 +174,7 @@ export class ResearchRun {
   private lastProposalFailure: string | undefined;
   private gitQueue: Promise<unknown> = Promise.resolve();
   /** Candidates that beat the best on a stale base, to be re-applied onto the current best and re-run. */
-  private readonly requeue: { candidate: Candidate; from: number }[] = [];
+  private readonly requeue: { candidate: Candidate; from: number; confirm?: Confirmation }[] = [];
   private levels!: OuterLevels;
   /** Work for the next boundary: levels asked for now, and people's verdicts on mechanisms. */
   private readonly atBoundary: ({ kind: 'level'; level: Level } | { kind: 'review'; name: string; verdict: 'accept' | 'reject'; reason: string; done: (e?: Error) => void })[] = [];
@@ -281,6 +288,14 @@ export class ResearchRun {
             const x = this.state.experiments[this.state.experiments.length - 1];
             stop = { type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` };
           }
+          continue;
+        }
+        if (this.baselineRuns() < this.opts.config.metric.baselineRepeats) {
+          if (inFlight.size) {
+            await drain();
+            continue;
+          }
+          await this.runExperiment(slots[0], await this.prepareBaseline(slots[0]));
           continue;
         }
         // Level boundaries: nothing in flight, so every level sees every result and git is quiet.
@@ -399,6 +414,11 @@ export class ResearchRun {
   private async filesAt(commit: string): Promise<Record<string, string>> {
     const entries = await Promise.all(this.opts.config.editable.map(async (f) => [f, (await this.repo.readFileAt(commit, f)) ?? ''] as const));
     return Object.fromEntries(entries);
+  }
+
+  /** Baseline runs that ended (the first sets the best; repeats measure the noise floor). */
+  private baselineRuns(): number {
+    return this.state.experiments.filter((x) => x.baseline && x.result && x.result !== 'interrupted').length;
   }
 
   /** One piece of boundary work (a verdict, a level asked for, a level due); false when there was none. */
@@ -576,7 +596,8 @@ export class ResearchRun {
       try {
         const proposed = !rerun && mechanismMayPropose && runtime.names().length ? await runtime.propose(n, hookContext()) : null;
         if (rerun) {
-          candidate = { ...rerun.candidate, description: `${rerun.candidate.description} (re-run of #${rerun.from} on the new best)` };
+          const why = rerun.confirm ? 'to confirm' : 'on the new best';
+          candidate = { ...rerun.candidate, description: `${rerun.candidate.description.replace(/ \(re-run of #\d+ [^)]*\)$/, '')} (re-run of #${rerun.from} ${why})` };
           proposer = 'rerun';
         } else if (proposed) {
           candidate = { description: proposed.candidate.description, hypothesis: proposed.candidate.hypothesis, params: proposed.candidate.params };
@@ -636,7 +657,8 @@ export class ResearchRun {
         // Mechanism files ride along on the branch; the cache compares the training code alone.
         const tree = this.state.mechanisms.size ? await this.repo.experimentTree(staged) : staged;
         this.emit({ type: 'candidate.applied', n, params: paramRecord(after), changed: paramChanges(params, after), tree });
-        const sameAs = this.state.evaluatedTrees.get(tree);
+        // A confirmation re-run trains an evaluated configuration again on purpose.
+        const sameAs = rerun?.confirm ? undefined : this.state.evaluatedTrees.get(tree);
         const twin = [...this.state.open.values()].find((x) => x.n !== n && x.tree === tree);
         if (sameAs !== undefined || twin) {
           await resetCheckout();
@@ -656,7 +678,7 @@ export class ResearchRun {
         this.emit({ type: 'candidate.cached', n, sameAs: outcome.sameAs, metric: earlier.metric, status: earlier.status ?? 'crash' });
         return finish('cached');
       }
-      return { n, commit: outcome.commit!, base, description: candidate.description, candidate, baseline: false };
+      return { n, commit: outcome.commit!, base, description: candidate.description, candidate, baseline: false, ...(rerun?.confirm ? { confirm: rerun.confirm } : {}) };
     }
     return finish('rejected');
   }
@@ -714,11 +736,22 @@ export class ResearchRun {
       const hookContext = !baseline && runtime.names().length ? this.levels.context(await this.levels.params(), n) : null;
       let decidedBy: string | undefined;
       if (hookContext && status !== 'crash') {
-        const override = await runtime.decide(n, hookContext, mechanismResult() as MechanismResult);
-        if (override) {
+        const override = await runtime.decide(n, hookContext, { ...mechanismResult(), ...(x.confirm ? { reruns: x.confirm.metrics } : {}) } as MechanismResult);
+        const why = override?.reason ? `: ${override.reason}` : '';
+        if (override?.status === 'rerun' && !x.confirm && x.candidate && result.metric !== null) {
+          status = 'discard';
+          decidedBy = `not yet: the mechanism ${override.name} re-runs it to confirm${why}`;
+          this.requeue.push({ candidate: x.candidate, from: n, confirm: { of: n, metrics: [result.metric] } });
+        } else if (override?.status === 'rerun') {
+          decidedBy = `the mechanism ${override.name} asked for another re-run; one confirmation is the limit${why}`;
+        } else if (override) {
           status = override.status;
-          decidedBy = `${override.status} by the mechanism ${override.name}${override.reason ? `: ${override.reason}` : ''}`;
+          decidedBy = `${override.status} by the mechanism ${override.name}${why}`;
         }
+      }
+      if (baseline && previousBest !== null && status !== 'crash') {
+        status = 'discard';
+        decidedBy = 'a repeat of the baseline: measures the noise floor';
       }
       // A run on a base that is no longer the best is judged against the best, but only kept if it
       // ran on it: its change would otherwise land untested on top of another.

@@ -1,5 +1,6 @@
 import type { ParamValue } from '../candidates/candidate';
 import type { Experiment, RunState, Strategy } from '../store/runState';
+import { noiseFloor } from './noiseFloor';
 
 /**
  * Level 1.5, strategy review: what the trace says about the search so far (a pure summary), and the
@@ -42,6 +43,9 @@ export interface TraceSummary {
   rejected: number;
   cached: number;
   codeEdits: { tried: number; kept: number };
+  /** The metric's noise floor (see noiseFloor) and how many keeps gained less than it. */
+  noise: { floor: number | null; samples: number };
+  smallKeeps: number;
 }
 
 export interface StrategyDecision {
@@ -111,6 +115,7 @@ export function summarizeTrace(state: RunState, params: { name: string; value: P
   }
   const edits = xs.filter((x) => x.candidate?.edits?.length);
   const baseline = state.experiments.find((x) => x.baseline && x.status === 'keep');
+  const noise = noiseFloor(state);
   return {
     metric: state.metricName,
     goal: state.goal,
@@ -125,6 +130,8 @@ export function summarizeTrace(state: RunState, params: { name: string; value: P
     rejected: state.experiments.filter((x) => x.result === 'rejected').length,
     cached: state.experiments.filter((x) => x.result === 'cached').length,
     codeEdits: { tried: edits.length, kept: edits.filter((x) => x.status === 'keep').length },
+    noise,
+    smallKeeps: noise.floor === null ? 0 : xs.filter((x) => x.status === 'keep' && x.delta !== null && Math.abs(x.delta) <= noise.floor!).length,
   };
 }
 

@@ -53,7 +53,7 @@ export function checkHookOutput(hook: HookName, value: unknown): CheckedOutput {
     case 'decide': {
       const out: Record<string, unknown> = {};
       if (has('status')) {
-        if (v.status !== 'keep' && v.status !== 'discard') return problem('status', '"keep", "discard" or absent');
+        if (v.status !== 'keep' && v.status !== 'discard' && v.status !== 'rerun') return problem('status', '"keep", "discard", "rerun" or absent');
         out.status = v.status;
       }
       if (has('reason')) {

@@ -31,6 +31,8 @@ export interface HistoryEntry {
   delta: number | null;
   changed: Record<string, { from: ParamValue; to: ParamValue }>;
   description: string;
+  /** A confirmation run: the metrics of the earlier run(s) of this same configuration. */
+  reruns?: number[];
 }
 
 /** What every hook receives. History is the run's finished experiments, oldest first, at most 200. */
@@ -46,6 +48,8 @@ export interface MechanismContext {
   frozen: string[];
   focus: string[];
   history: HistoryEntry[];
+  /** The metric's noise: the largest spread among repeated runs of one configuration (null until one ran twice). */
+  noise: { floor: number | null; samples: number };
   /** This mechanism's own state from its previous call (null at first). */
   state: unknown;
 }
@@ -78,13 +82,15 @@ export interface MechanismResult {
   delta: number | null;
   changed: Record<string, { from: ParamValue; to: ParamValue }>;
   description: string;
+  /** A confirmation run: the metrics of the earlier run(s) of this same configuration. */
+  reruns?: number[];
 }
 
 // Each hook's output; every field optional except a review's verdict. `state` is the next state.
 export interface BeforeProposeOut { state?: unknown; guidance?: string; freeze?: string[]; focus?: string[] }
 export interface ProposeOut { state?: unknown; candidate?: MechanismCandidate | null }
 export interface ReviewOut { state?: unknown; verdict: 'accept' | 'reject'; reason?: string }
-export interface DecideOut { state?: unknown; status?: 'keep' | 'discard'; reason?: string }
+export interface DecideOut { state?: unknown; status?: 'keep' | 'discard' | 'rerun'; reason?: string }
 export interface AfterResultOut { state?: unknown }
 
 export interface HookOutputs {
@@ -120,11 +126,13 @@ small memory cap. Export each hook you implement as a named function (sync or as
   export function reviewCandidate(ctx, cand)  -> { state?, verdict: "accept" | "reject", reason? }
       veto a candidate before it costs a training run; the reason is shown to the proposer.
       cand = { description, hypothesis, params, changed: { NAME: { from, to } } }
-  export function decide(ctx, result)         -> { state?, status?: "keep" | "discard", reason? }
+  export function decide(ctx, result)         -> { state?, status?: "keep" | "discard" | "rerun", reason? }
       override the keep/discard decision of a finished experiment (status omitted: no override).
+      "rerun": not yet: train the same configuration once more to confirm; decide is then called
+      for the confirmation run with result.reruns = [the earlier run's metric].
   export function afterResult(ctx, result)    -> { state? }
       learn from a finished experiment.
-      result = { n, status: "keep" | "discard" | "crash", metric, delta, changed, description }
+      result = { n, status: "keep" | "discard" | "crash", metric, delta, changed, description, reruns? }
 
 ctx (JSON, read-only) = {
   iteration,                      // the inner iteration this call is about
@@ -134,6 +142,7 @@ ctx (JSON, read-only) = {
   frozen: [names], focus: [names],                    // the strategy in force
   history: [{ n, status, metric, delta, changed: { NAME: { from, to } }, description }],  // oldest first, at most 200;
                                   // status: keep|discard|crash|rejected|cached; delta = metric - best before it
+  noise: { floor, samples },      // the metric's spread when the same configuration runs again (floor null until known)
   state                           // what your previous call returned as state (null on the first call)
 }
 

@@ -1,6 +1,7 @@
 import type { ParamValue } from '../candidates/candidate';
 import type { RunEvent } from '../events/events';
 import { applyEvent, type Experiment, type RunState } from '../store/runState';
+import { noiseFloor } from '../levels/noiseFloor';
 import type { ParamKind } from '../target/pythonParams';
 import {
   HISTORY_LIMIT,
@@ -52,6 +53,7 @@ export function mechanismContext(run: RunState, opts: ContextOptions): ContextWi
     frozen: [...frozen],
     focus: [...(opts.focus ?? [])],
     history: historyOf(run),
+    noise: noiseFloor(run),
   };
 }
 

@@ -195,6 +195,8 @@ export function syntheticSteps(params: ContextParam[]): ReplayStep[] {
       frozen: params.filter((p) => p.frozen).map((p) => p.name),
       focus: i === 2 && numeric[0] ? [numeric[0].name] : [],
       history,
+      // One case with a known noise floor, so noise-aware code paths are exercised too.
+      noise: i === 1 ? { floor: 0.01, samples: 4 } : { floor: null, samples: 0 },
     };
     const p = numeric[0];
     const changed = p ? { [p.name]: { from: p.value, to: scaled(p.value, 2, p.kind) } } : {};

@@ -28,6 +28,7 @@ export interface TargetConfig {
   metric: MetricSpec & {
     goal: 'minimize' | 'maximize';
     minImprovement: number;
+    baselineRepeats: number;
     memory?: { name: string; unit: 'MB' | 'GB' };
   };
   proposer: { kind: 'heuristic' | 'llm'; seed: number; historyLength: number };
@@ -171,6 +172,7 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
       regex: c.metric.regex,
       goal: c.metric.goal ?? 'minimize',
       minImprovement: c.metric.minImprovement ?? 0,
+      baselineRepeats: c.metric.baselineRepeats ?? 1,
       secondary: c.metric.secondary ?? [],
       memory: c.metric.memory ? { name: c.metric.memory.name, unit: c.metric.memory.unit ?? 'MB' } : undefined,
     },
