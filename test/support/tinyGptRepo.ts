@@ -60,7 +60,8 @@ export function readTraceEvents(dir: string, tag: string): RunEvent[] {
 
 export function onlyRunTag(dir: string): string {
   const out = git(dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/autoresearch/');
-  const tags = out.split('\n').filter(Boolean).map((b) => b.replace(/^autoresearch\//, ''));
+  // Mechanism branches (autoresearch/<tag>-mechanisms/…) belong to a run; they are not runs.
+  const tags = out.split('\n').filter((b) => b && !/-mechanisms\//.test(b)).map((b) => b.replace(/^autoresearch\//, ''));
   if (tags.length !== 1) throw new Error(`expected one run branch, found: ${out}`);
   return tags[0];
 }
