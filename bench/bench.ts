@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --part <overhead|scale|search|duty> [options]
+ * npm run bench -- --part <overhead|remote|scale|search|duty> [options]
  * Prints each part's figures as JSON and writes them to bench/results/<part>.json, which
  * docs/BENCHMARKS.md quotes.
  */
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dutyCycleBench } from './dutyCycle';
 import { loopOverheadBench } from './loopOverhead';
+import { remoteOverheadBench } from './remoteOverhead';
 import { scaleBench } from './scale';
 import { METHODS, searchQualityBench, type Method } from './searchQuality';
 
@@ -46,6 +47,7 @@ const overlapModes = (v: string) =>
 const parts: Record<string, () => Promise<unknown>> = {
   duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6) }),
   overhead: () => loopOverheadBench({ iterations: int(values.iterations, 200), levels: values.levels ?? '1' }),
+  remote: () => remoteOverheadBench({ runs: int(values.runs, 7) }),
   scale: () => scaleBench({ experiments: int(values.experiments, 10_000), runs: int(values.runs, 5), moreIterations: int(values.iterations, 20) }),
   search: () =>
     searchQualityBench({

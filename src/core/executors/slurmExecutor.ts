@@ -266,7 +266,7 @@ interface CommandResult {
 
 const COMMAND_TIMEOUT_MS = 60_000;
 /** How often the output file is read; the job's state is asked for every `pollSeconds`. */
-const TAIL_MS = 500;
+const TAIL_MS = 250;
 /** After scancel: ask for the state this often, repeat scancel this often, give up waiting after this long. */
 const CANCEL_POLL_MS = 1000;
 /** Once the command is done, how often to ask until Slurm says the job has ended (usually within a second). */
@@ -496,8 +496,11 @@ export class SlurmExecutor implements Executor {
     const output = new OutputFollower(files.output, log, req, endMarker, this.options.maxLineLength);
     const watch = await this.watch(jobId, req, output);
     await output.poll();
-    await pause(OUTPUT_SETTLE_MS);
-    await output.poll();
+    // Without the end marker (killed, cancelled), the last writes may still be on their way.
+    if (!output.endSeen) {
+      await pause(OUTPUT_SETTLE_MS);
+      await output.poll();
+    }
     await output.finish();
     await closeLog(log);
     // The log now holds everything the job wrote; a job still running may write on, so its file stays.
