@@ -23,7 +23,7 @@ before(() => {
   slurmEnv = startSlurmTestCluster();
   // Slurm enforces --time in whole minutes, on a sweep every ~30 s: this job takes over a minute, so it
   // runs alongside the other tests (the node has a CPU for each) and the last test reads its result.
-  overTimeLimit = executor({ timeLimitMinutes: 1 }).run(request(SLEEPER.replace('sleep 60', 'sleep 600'), { timeoutSeconds: 900, onStart: (id) => (overTimeLimitJob = id) }));
+  overTimeLimit = executor({ timeLimitMinutes: 1 }).run(request(SLEEPER.replace('sleep 60', 'sleep 600'), { timeoutSeconds: 900, onStart: (_, id) => (overTimeLimitJob = id) }));
 });
 
 function executor(options: SlurmExecutorOptions = {}): SlurmExecutor {
@@ -45,9 +45,13 @@ function readPid(path: string): number {
 test('a job that prints the metric: ok, output streamed while it ran, job id reported', async () => {
   const lines: { line: string; at: number }[] = [];
   let jobId: number | undefined;
+  let startedPid: number | undefined = -1;
   const req = request('pwd; echo "seed: $SEED"; echo "step 1"; sleep 2; echo "val_bpb: 0.97"', {
     env: { SEED: "it's 42" },
-    onStart: (id) => (jobId = id),
+    onStart: (pid, id) => {
+      startedPid = pid;
+      jobId = id;
+    },
     onLine: (line) => lines.push({ line, at: Date.now() }),
   });
   const result = await executor().run(req);
@@ -57,6 +61,7 @@ test('a job that prints the metric: ok, output streamed while it ran, job id rep
   assert.equal(result.metric, 0.97);
   assert.equal(result.exitCode, 0);
   assert.ok(jobId !== undefined && jobId > 0, 'onStart got the job id');
+  assert.equal(startedPid, undefined, 'a batch job has no local process to kill');
   const info = job(jobId!);
   assert.equal(info.JobState, 'COMPLETED');
   assert.equal(info.JobName, 'autoresearch-1');
@@ -83,7 +88,7 @@ test('Stop mid-job: scancel, interrupted, the job CANCELLED and its processes go
   let jobId: number | undefined;
   const req = request(SLEEPER, {
     signal: stop.signal,
-    onStart: (id) => (jobId = id),
+    onStart: (_, id) => (jobId = id),
     onLine: (line) => line === 'started' && stop.abort(),
   });
   const t0 = Date.now();
@@ -98,7 +103,7 @@ test('Stop mid-job: scancel, interrupted, the job CANCELLED and its processes go
 
 test('our hard timeout: scancel, outcome timeout, the job CANCELLED and its processes gone', async () => {
   let jobId: number | undefined;
-  const req = request(SLEEPER, { timeoutSeconds: 3, onStart: (id) => (jobId = id) });
+  const req = request(SLEEPER, { timeoutSeconds: 3, onStart: (_, id) => (jobId = id) });
   const t0 = Date.now();
   const result = await executor().run(req);
   assert.equal(result.outcome, 'timeout');
@@ -114,7 +119,7 @@ test('a job cancelled by someone else is interrupted, not a crash', async () => 
     onLine: (line) => {
       if (line === 'started') execFileSync('scancel', [String(jobId)], { env: { ...process.env, ...slurmEnv } });
     },
-    onStart: (id) => (jobId = id),
+    onStart: (_, id) => (jobId = id),
   });
   let jobId: number | undefined;
   const result = await executor().run(req);
@@ -124,14 +129,14 @@ test('a job cancelled by someone else is interrupted, not a crash', async () => 
 test('a job held in the queue past maxQueueMinutes is cancelled: interrupted, with the pending reason', async () => {
   let jobId: number | undefined;
   // --hold: pending until released, which nobody does.
-  const result = await executor({ directives: ['--hold'], maxQueueMinutes: 0.05 }).run(request('echo never', { onStart: (id) => (jobId = id) }));
+  const result = await executor({ directives: ['--hold'], maxQueueMinutes: 0.05 }).run(request('echo never', { onStart: (_, id) => (jobId = id) }));
   assert.deepEqual([result.outcome, result.reason], ['interrupted', 'not started by Slurm within 0.05 min (pending: JobHeldUser)']);
   assert.equal(job(jobId!).JobState, 'CANCELLED');
 });
 
 test('a job Slurm would never start (time limit over the partition MaxTime) is cancelled and a setup error', async () => {
   let jobId: number | undefined;
-  const req = request('echo never', { onStart: (id) => (jobId = id) });
+  const req = request('echo never', { onStart: (_, id) => (jobId = id) });
   await assert.rejects(executor({ partition: 'short', timeLimitMinutes: 5 }).run(req), (e: unknown) => {
     assert.ok(e instanceof ExecutorSetupError);
     assert.match(e.message, /pending with reason PartitionTimeLimit \(the time limit is above the partition's MaxTime\)/);

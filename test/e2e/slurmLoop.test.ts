@@ -43,8 +43,9 @@ test('bilevel run with a slurm worker: each iteration is a Slurm job, its output
   assert.equal(finished[0].outcome, 'ok', finished[0].reason);
   assert.ok(finished.every((f) => f.outcome === 'ok' || f.outcome === 'crash'), JSON.stringify(finished));
   for (const s of started) {
-    // training.started names the job: Slurm ran it under our name, with the partition and directive we gave.
-    const job = slurmJob(slurmEnv, s.pid!);
+    // training.started names the job (and no local process): Slurm ran it under our name, with the partition and directive we gave.
+    assert.equal(s.pid, undefined);
+    const job = slurmJob(slurmEnv, s.slurmJobId!);
     assert.equal(job.JobName, `autoresearch-${s.n}`);
     assert.equal(job.Partition, 'debug');
     assert.equal(job.NumCPUs, '1');
@@ -59,37 +60,60 @@ test('bilevel run with a slurm worker: each iteration is a Slurm job, its output
   }
 });
 
-test('Stop (Ctrl+C) during a Slurm job: scancel, the job CANCELLED and gone from the queue, the experiment interrupted', { timeout: 300_000 }, async () => {
-  // Long enough a run that the stop lands while it trains.
-  const dir = slurmRepo(10);
-  const child = cliAsync(dir, ['run', '-n', '3', '--new'], slurmEnv);
+/** Starts `bilevel run` and waits until experiment `n` runs as a Slurm job and writes output. */
+async function runUntilJobOf(dir: string, n: number, args: string[]) {
+  const child = cliAsync(dir, ['run', ...args], slurmEnv);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  const trace = () => {
-    try {
-      return readTraceEvents(dir, onlyRunTag(dir));
-    } catch {
-      return [];
-    }
-  };
-  const start = await waitFor('Slurm job of #1 producing output', () => {
-    const events = trace();
-    const s = ofType(events, 'training.started').find((e) => e.n === 1);
+  const start = await waitFor(`Slurm job of #${n} producing output`, () => {
+    const events = trace(dir);
+    const s = ofType(events, 'training.started').find((e) => e.n === n);
     // The log fills line by line as the output streams in.
     return s && existsSync(s.log) && readFileSync(s.log, 'utf8').includes('\n') ? s : undefined;
   });
-  assert.equal(slurmJob(slurmEnv, start.pid!).JobState, 'RUNNING');
+  return { child, start, exited, output: () => output };
+}
+
+function trace(dir: string): RunEvent[] {
+  try {
+    return readTraceEvents(dir, onlyRunTag(dir));
+  } catch {
+    return [];
+  }
+}
+
+test('Stop (Ctrl+C) during a Slurm job: scancel, the job CANCELLED and gone from the queue, the experiment interrupted', { timeout: 300_000 }, async () => {
+  // Long enough a run that the stop lands while it trains.
+  const dir = slurmRepo(10);
+  const { child, start, exited, output } = await runUntilJobOf(dir, 1, ['-n', '3', '--new']);
+  assert.equal(slurmJob(slurmEnv, start.slurmJobId!).JobState, 'RUNNING');
   child.kill('SIGINT');
 
-  assert.equal(await exited, 130, output);
-  assert.equal(slurmJob(slurmEnv, start.pid!).JobState, 'CANCELLED');
-  assert.equal(inSlurmQueue(slurmEnv, start.pid!), false);
-  const events = trace();
+  assert.equal(await exited, 130, output());
+  assert.equal(slurmJob(slurmEnv, start.slurmJobId!).JobState, 'CANCELLED');
+  assert.equal(inSlurmQueue(slurmEnv, start.slurmJobId!), false);
+  const events = trace(dir);
   const one = ofType(events, 'training.finished').find((e) => e.n === 1)!;
   assert.deepEqual([one.outcome, one.reason], ['interrupted', 'stopped']);
   assert.ok(ofType(events, 'experiment.interrupted').some((e) => e.n === 1));
   assert.ok(events.some((e) => e.type === 'run.stopped' && e.reason === 'interrupted'));
   assert.equal(ofType(events, 'training.started').length, 2, 'nothing started after the stop');
+});
+
+test('bilevel killed (-9) during a Slurm job: the job runs on, and the resumed run cancels it', { timeout: 300_000 }, async () => {
+  const dir = slurmRepo(10);
+  const { child, start, exited } = await runUntilJobOf(dir, 1, ['-n', '1', '--new']);
+  child.kill('SIGKILL');
+  await exited;
+  assert.equal(slurmJob(slurmEnv, start.slurmJobId!).JobState, 'RUNNING', 'a batch job does not die with its submitter');
+
+  const resumed = await cliRun(dir, ['run', '-n', '1'], slurmEnv);
+  assert.equal(resumed.status, 0, resumed.stdout + resumed.stderr);
+  assert.equal(slurmJob(slurmEnv, start.slurmJobId!).JobState, 'CANCELLED');
+  const events = trace(dir);
+  assert.ok(ofType(events, 'experiment.interrupted').some((e) => e.n === 1 && e.reason === 'the run stopped while training'));
+  // The interrupted experiment did not count: another one ran in its place.
+  assert.ok(ofType(events, 'training.finished').some((e) => e.n === 2));
 });

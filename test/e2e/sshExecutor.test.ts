@@ -282,7 +282,7 @@ describe('SshExecutor over a real sshd on loopback', () => {
     const result = await executor(dir).run(
       request({
         env: { MODE: 'hang' },
-        onStart: (pid) => (sshPid = pid),
+        onStart: (pid) => (sshPid = pid!),
         onLine: (line) => line.startsWith('step 1') && process.kill(sshPid, 'SIGKILL'),
       }),
     );
@@ -300,7 +300,7 @@ describe('SshExecutor over a real sshd on loopback', () => {
     const run = executor(dir, { heartbeatMs: 300, silenceSeconds: 2 }).run(
       request({
         env: { MODE: 'hang' },
-        onStart: (pid) => (sshPid = pid),
+        onStart: (pid) => (sshPid = pid!),
         onLine: (line) => {
           if (!line.startsWith('step 1')) return;
           // A stopped client sends nothing, not even a FIN: to the remote side, a dead network.

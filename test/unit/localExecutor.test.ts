@@ -159,7 +159,7 @@ test('a timeout kills the whole process group, grandchildren included', async ()
   let pgid = 0;
   const started = Date.now();
   const result = await executor.run(
-    request(dir, `sh -c 'sleep 30 & echo $! > child.pid; wait'; echo after`, { timeoutSeconds: 1, onStart: (pid) => (pgid = pid) }),
+    request(dir, `sh -c 'sleep 30 & echo $! > child.pid; wait'; echo after`, { timeoutSeconds: 1, onStart: (pid) => (pgid = pid!) }),
   );
   assert.equal(result.outcome, 'timeout');
   assert.equal(result.reason, 'timed out after 1 s');
@@ -191,7 +191,7 @@ test('abort via the signal interrupts the run and kills its group', async () => 
     request(dir, `sh -c 'sleep 30 & echo $! > child.pid; wait'; echo after`, {
       signal: controller.signal,
       onStart: (pid) => {
-        pgid = pid;
+        pgid = pid!;
         setTimeout(() => controller.abort(), 300);
       },
     }),

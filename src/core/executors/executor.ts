@@ -20,8 +20,11 @@ export interface TrainingRequest {
   /** Stop: kill the run now, outcome 'interrupted'. */
   signal?: AbortSignal;
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  /** Called once the run has started, with an id that `killProcessGroup` can stop (the process group id locally). */
-  onStart?: (pid: number) => void;
+  /**
+   * Called once the run has started. `pid`: a local process group whose end ends the run (the command's
+   * locally, the ssh client's over ssh), for `killProcessGroup`; a Slurm job has none and gives its job id.
+   */
+  onStart?: (pid: number | undefined, slurmJobId?: number) => void;
 }
 
 export interface TrainingResult {

@@ -491,7 +491,7 @@ export class SlurmExecutor implements Executor {
       if (e instanceof ExecutorSetupError) throw e;
       return notStarted(req, started, message(e));
     }
-    if (req.onStart) callSafely(() => req.onStart!(jobId));
+    if (req.onStart) callSafely(() => req.onStart!(undefined, jobId));
 
     const output = new OutputFollower(files.output, log, req, endMarker, this.options.maxLineLength);
     const watch = await this.watch(jobId, req, output);

@@ -6,6 +6,7 @@ import { validateCandidate, type CandidateRules } from '../candidates/validateCa
 import type { IterationResult, LlmUsage, RejectedBy, RunEvent, RunEventBody } from '../events/events';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
+import { SlurmExecutor } from '../executors/slurmExecutor';
 import { isAlive, killProcessGroup, processStartTime } from '../executors/processGroup';
 import { GitError, RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
@@ -501,8 +502,11 @@ export class ResearchRun {
     }
     const pid = x.training?.pid;
     if (pid && !x.training?.outcome && isOurTraining(pid, x.training!.startedAt)) await killProcessGroup(pid, 3000);
+    // A batch job outlives the process that submitted it: nobody would read its result.
+    const job = x.training?.slurmJobId;
+    if (job && !x.training?.outcome) await new SlurmExecutor().cancelJob(job);
     if (x.commit && !x.baseline) await this.repo.recordTried(this.tag, x.n, x.commit);
-    this.emit({ type: 'experiment.interrupted', n: x.n, commit: x.commit, reason: pid ? 'the run stopped while training' : 'the run stopped mid-iteration' });
+    this.emit({ type: 'experiment.interrupted', n: x.n, commit: x.commit, reason: pid || job ? 'the run stopped while training' : 'the run stopped mid-iteration' });
     this.emit({ type: 'iteration.finished', n: x.n, result: 'interrupted' });
   }
 
@@ -714,7 +718,7 @@ export class ResearchRun {
       logPath: log,
       metric,
       signal: this.opts.signal,
-      onStart: (pid) => this.emit({ type: 'training.started', n, commit, command: run.command, log, pid }),
+      onStart: (pid, slurmJobId) => this.emit({ type: 'training.started', n, commit, command: run.command, log, pid, ...(slurmJobId !== undefined ? { slurmJobId } : {}) }),
       onLine: (line, stream) => this.emit({ type: 'training.output', n, line, stream }),
     });
     this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason });

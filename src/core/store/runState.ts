@@ -14,7 +14,7 @@ export interface Experiment {
   tree?: string;
   commit?: string;
   sameAs?: number;
-  training?: { outcome?: Outcome; pid?: number; startedAt?: string; log: string; seconds?: number; reason?: string; secondary?: Record<string, number> };
+  training?: { outcome?: Outcome; pid?: number; slurmJobId?: number; startedAt?: string; log: string; seconds?: number; reason?: string; secondary?: Record<string, number> };
   status?: Status;
   metric: number | null;
   delta: number | null;
@@ -156,7 +156,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
       Object.assign(get(e.n), { commit: e.commit, tree: e.tree, changed: e.changed, params: e.params });
       break;
     case 'training.started':
-      get(e.n).training = { pid: e.pid, startedAt: e.at, log: e.log };
+      get(e.n).training = { pid: e.pid, slurmJobId: e.slurmJobId, startedAt: e.at, log: e.log };
       break;
     case 'training.finished': {
       const x = get(e.n);
