@@ -14,10 +14,11 @@ import { HeuristicProposer } from '../../src/core/proposers/heuristicProposer';
 import type { Proposer } from '../../src/core/proposers/proposer';
 import { deriveRunState } from '../../src/core/store/runState';
 import { TraceStore } from '../../src/core/store/traceStore';
-import { parseTargetConfig, type TargetConfig } from '../../src/core/target/targetConfig';
+import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { candidate as c, ListProposer } from '../support/listProposer';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
 import { git } from '../support/tinyGptRepo';
+import { scriptRepo } from '../support/scriptRepo';
 import { libraryMechanism } from '../../src/core/mechanisms/library';
 
 /**
@@ -33,19 +34,7 @@ print(f"val_bpb:          {1.0 + abs(A - 4) / 10 + abs(B - 0.25) + abs(C - 3) / 
 `;
 
 function fastRepo(levels: object = {}): { dir: string; config: TargetConfig } {
-  const dir = mkdtempSync(join(tmpdir(), 'levels-'));
-  writeFileSync(join(dir, 'train.py'), TRAIN);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
-  const config = parseTargetConfig({
-    editable: ['train.py'],
-    parameters: { file: 'train.py', frozen: ['TIME_BUDGET'] },
-    run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 5 },
-    metric: { name: 'val_bpb' },
-    levels,
-  });
-  return { dir, config };
+  return scriptRepo(TRAIN, { levels }, 'levels-');
 }
 
 async function run(dir: string, config: TargetConfig, proposer: Proposer, iterations: number, extra: Partial<ResearchRunOptions> = {}) {
@@ -305,28 +294,23 @@ test('ablation statistics: mean and sample sd over the repeats that produced a v
 const traceOf2 = (dir: string, tag: string) => TraceStore.open(join(dir, '.autoresearch/runs', tag, 'trace.jsonl')).store.events();
 
 test('noise-aware acceptance: repeated baselines give the noise floor; a gain inside it is re-run to confirm before it is kept', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'noise-'));
   const metrics = join(mkdtempSync(join(tmpdir(), 'noise-metrics-')), 'metrics.txt');
   // The metric each run prints, in order: 3 baselines (spread 0.03), #1 (gain 0.02 < 0.03), its
   // confirmation (mean 0.975: kept), #2 (gain 0.075: kept at once), #3 (gain 0.01), its confirmation (mean 0.91: not kept).
   writeFileSync(metrics, ['1.00', '1.02', '0.99', '0.98', '0.97', '0.90', '0.89', '0.93'].join('\n') + '\n');
-  writeFileSync(join(dir, 'train.py'), `import os
+  const train = `import os
 A = 8
 B = 1.0
 lines = open(os.environ["METRICS_FILE"]).read().split()
 open(os.environ["METRICS_FILE"], "w").write("\\n".join(lines[1:]) + "\\n")
 print(f"val_bpb: {lines[0]}")
-`);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
-  const config = parseTargetConfig({
-    editable: ['train.py'],
+`;
+  const { dir, config } = scriptRepo(train, {
     parameters: { file: 'train.py' },
     run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 5, env: { METRICS_FILE: metrics } },
     metric: { name: 'val_bpb', baselineRepeats: 3 },
     levels: { strategy: { enabled: false }, mechanisms: { every: 100 } },
-  });
+  }, 'noise-');
   const noiseModule = libraryMechanism('noise-aware-acceptance');
   const { events, summary } = await run(dir, config, new ListProposer([c({ A: 6 }), c({ B: 0.5 }), c({ A: 5 })]), 5, {
     overlap: false,

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/core/events/events';
 import { ResearchRun } from '../../src/core/levels/researchRun';
 import type { Proposer } from '../../src/core/proposers/proposer';
 import { ProposalError } from '../../src/core/proposers/proposer';
 import { candidate, ListProposer } from '../support/listProposer';
-import { parseTargetConfig, type TargetConfig } from '../../src/core/target/targetConfig';
+import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { git } from '../support/tinyGptRepo';
+import { scriptRepo } from '../support/scriptRepo';
 
 /**
  * The loop's mechanics on a fast, torch-free training script (a real Python process, real git):
@@ -30,18 +30,7 @@ print("peak_vram_mb:     512.0")
 `;
 
 function fastRepo(): { dir: string; config: TargetConfig } {
-  const dir = mkdtempSync(join(tmpdir(), 'loop-'));
-  writeFileSync(join(dir, 'train.py'), TRAIN);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
-  const config = parseTargetConfig({
-    editable: ['train.py'],
-    parameters: { file: 'train.py', frozen: ['TIME_BUDGET'] },
-    run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 3 },
-    metric: { name: 'val_bpb', secondary: [{ name: 'peak_vram_mb' }], memory: { name: 'peak_vram_mb' } },
-  });
-  return { dir, config };
+  return scriptRepo(TRAIN, { run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 3 }, metric: { name: 'val_bpb', secondary: [{ name: 'peak_vram_mb' }], memory: { name: 'peak_vram_mb' } } });
 }
 
 const c = candidate;

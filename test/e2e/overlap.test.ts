@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Candidate } from '../../src/core/candidates/candidate';
 import type { RunEvent } from '../../src/core/events/events';
 import { ResearchRun } from '../../src/core/levels/researchRun';
-import { parseTargetConfig, type TargetConfig } from '../../src/core/target/targetConfig';
+import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { candidate as c, ListProposer } from '../support/listProposer';
 import { git } from '../support/tinyGptRepo';
+import { scriptRepo } from '../support/scriptRepo';
 
 /**
  * Overlap (on by default): the next candidate is proposed while an experiment trains. A kept result
@@ -24,19 +22,7 @@ print(f"val_bpb:          {1.0 + abs(A - 4) / 10 + abs(B - 0.25):.6f}")
 `;
 
 function fastRepo(): { dir: string; config: TargetConfig } {
-  const dir = mkdtempSync(join(tmpdir(), 'overlap-'));
-  writeFileSync(join(dir, 'train.py'), TRAIN);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
-  const config = parseTargetConfig({
-    editable: ['train.py'],
-    parameters: { file: 'train.py', frozen: ['TIME_BUDGET'] },
-    run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 10 },
-    metric: { name: 'val_bpb' },
-    levels: { strategy: { enabled: false }, mechanisms: { enabled: false } },
-  });
-  return { dir, config };
+  return scriptRepo(TRAIN, { run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 10 }, levels: { strategy: { enabled: false }, mechanisms: { enabled: false } } }, 'overlap-');
 }
 
 /** Answers in turn, noting when each was asked for. */
