@@ -73,36 +73,40 @@ test('bilevel run with an ssh worker: 3 iterations trained on the host, each on 
   assert.deepEqual(hostProcesses('train.py'), [], 'no training left running on the host');
 });
 
-test('a killed ssh connection mid-run: the remote training dies, the experiment is interrupted and the loop goes on', { timeout: 300_000 }, async () => {
-  // Long enough a run that the kill lands while it trains.
-  const { dir } = sshRepo(10);
-  const child = cliAsync(dir, ['run', '-n', '1', '--new']);
+function trace(dir: string): RunEvent[] {
+  try {
+    return readTraceEvents(dir, onlyRunTag(dir));
+  } catch {
+    return [];
+  }
+}
+
+/** Starts `bilevel run` and waits until experiment `n` trains on the host and its output comes back. */
+async function runUntilTraining(dir: string, n: number, args: string[]) {
+  const child = cliAsync(dir, ['run', ...args]);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-
-  const trace = () => {
-    try {
-      return readTraceEvents(dir, onlyRunTag(dir));
-    } catch {
-      return [];
-    }
-  };
-  // Experiment 1 is training on the host: its output is coming back.
-  const start = await waitFor('training of #1 on the host', () => {
-    const events = trace();
-    const s = ofType(events, 'training.started').find((e) => e.n === 1);
+  const start = await waitFor(`training of #${n} on the host`, () => {
+    const s = ofType(trace(dir), 'training.started').find((e) => e.n === n);
     // The log fills line by line as the output streams in.
     return s && existsSync(s.log) && readFileSync(s.log, 'utf8').includes('\n') ? s : undefined;
   });
+  return { child, start, exited, output: () => output };
+}
+
+test('a killed ssh connection mid-run: the remote training dies, the experiment is interrupted and the loop goes on', { timeout: 300_000 }, async () => {
+  // Long enough a run that the kill lands while it trains.
+  const { dir } = sshRepo(10);
+  const { start, exited, output } = await runUntilTraining(dir, 1, ['-n', '1', '--new']);
   const remote = hostProcesses('train.py');
   assert.ok(remote.length > 0, 'the training runs on the host as arssh');
   assert.ok(start.pid !== undefined && isAlive(start.pid), 'training.started names the local ssh client');
   process.kill(start.pid!, 'SIGKILL');
 
-  assert.equal(await exited, 0, output);
-  const events = trace();
+  assert.equal(await exited, 0, output());
+  const events = trace(dir);
   const one = ofType(events, 'training.finished').find((e) => e.n === 1)!;
   assert.deepEqual([one.outcome, one.reason], ['interrupted', 'connection lost']);
   assert.ok(ofType(events, 'experiment.interrupted').some((e) => e.n === 1 && e.reason === 'connection lost'));
@@ -115,6 +119,17 @@ test('a killed ssh connection mid-run: the remote training dies, the experiment 
   const later = ofType(events, 'training.finished').filter((e) => e.n > 1);
   assert.equal(later.length, 1);
   assert.ok(events.some((e) => e.type === 'run.stopped' && e.reason === 'completed'));
+});
+
+test('bilevel itself killed (-9) mid-run: the remote training does not outlive it', { timeout: 300_000 }, async () => {
+  const { dir } = sshRepo(10);
+  const { child, exited } = await runUntilTraining(dir, 1, ['-n', '1', '--new']);
+  const remote = hostProcesses('train.py');
+  assert.ok(remote.length > 0, 'the training runs on the host as arssh');
+  child.kill('SIGKILL');
+  await exited;
+  // Its ssh client sees its stdin close and ends the session; the remote wrapper then kills the run.
+  await waitFor('the remote training to die', () => remote.every((pid) => !isAlive(pid)), 30_000);
 });
 
 test('an unreachable host and a dirty remote copy stop bilevel run with a clear error before any experiment', { timeout: 120_000 }, async () => {
