@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dutyCycleBench } from './dutyCycle';
 import { loopOverheadBench } from './loopOverhead';
+import { median } from './loopTiming';
 import { remoteOverheadBench } from './remoteOverhead';
 import { scaleBench } from './scale';
 import { METHODS, searchQualityBench, type Method } from './searchQuality';
@@ -46,7 +47,13 @@ const overlapModes = (v: string) =>
 
 const parts: Record<string, () => Promise<unknown>> = {
   duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6) }),
-  overhead: () => loopOverheadBench({ iterations: int(values.iterations, 200), levels: values.levels ?? '1' }),
+  overhead: async () => {
+    // Several runs, one after the other: the spread between them is the machine's, not the loop's.
+    const runs = [];
+    for (let i = 0; i < int(values.runs, 3); i++) runs.push(await loopOverheadBench({ iterations: int(values.iterations, 200), levels: values.levels ?? '1' }));
+    const medians = runs.map((r) => r.overheadMs.median);
+    return { medianOfRunMedians: median(medians), runs };
+  },
   remote: () => remoteOverheadBench({ runs: int(values.runs, 7) }),
   scale: () => scaleBench({ experiments: int(values.experiments, 10_000), runs: int(values.runs, 5), moreIterations: int(values.iterations, 20) }),
   search: () =>

@@ -5,7 +5,9 @@
  * the next candidate while the current one trains.
  *
  * Measured between the end of the baseline and the end of the last training: training time of
- * experiments 1..N over that window (the baseline needs no proposal, so it is left out).
+ * experiments 1..N over that window (the baseline needs no proposal, so it is left out). Steady
+ * state leaves out experiment 1 as well: nothing is prepared while the baseline trains, so its
+ * proposal is waited for in full, once per run.
  */
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +28,8 @@ export interface DutyCycle {
   iterations: number;
   /** Training time / wall time over experiments 1..N. */
   dutyCycle: number;
+  /** The same over experiments 2..N: what a long run approaches. */
+  steadyDutyCycle: number;
   /** Median time between one training's end and the next one's start. */
   gapSeconds: number;
   /** With overlap: how each prepared candidate was used (used, reapplied, reproposed). */
@@ -66,9 +70,10 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
     const ns = [...trainEnd.keys()].filter((n) => n > 0).sort((a, b) => a - b);
     const training = ns.reduce((a, n) => a + trainEnd.get(n)! - trainStart.get(n)!, 0);
     const window = trainEnd.get(ns[ns.length - 1])! - trainEnd.get(0)!;
+    const steady = (training - (trainEnd.get(ns[0])! - trainStart.get(ns[0])!)) / (trainEnd.get(ns[ns.length - 1])! - trainEnd.get(ns[0])!);
     const gaps = ns.map((n, i) => trainStart.get(n)! - trainEnd.get(i === 0 ? 0 : ns[i - 1])!);
     const results = Object.fromEntries(['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed'].map((r) => [r, state.experiments.filter((x) => !x.baseline && x.result === r).length]));
-    return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, iterations: ns.length, dutyCycle: round(training / window, 3), gapSeconds: round(median(gaps), 2), prepared, results };
+    return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, iterations: ns.length, dutyCycle: round(training / window, 3), steadyDutyCycle: round(steady, 3), gapSeconds: round(median(gaps), 2), prepared, results };
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -76,17 +81,24 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
 }
 
 /**
- * What a duty cycle means at another scale, from the measured loop overhead per iteration `o`:
- * off, each iteration waits for the LLM (B / (B + L + o)); on, the LLM call hides behind training
- * unless it is longer than training, and a kept result whose prepared candidate no longer applies
- * pays one call in full (share `r` of iterations). A model, not a measurement.
+ * What a duty cycle means at another scale, from the measured loop overhead per iteration `o`
+ * (a model, not a measurement). Off, each iteration waits for the LLM: B / (B + L + o). On, the
+ * LLM call hides behind training unless it is longer (max(0, L - B) shows), and a prepared
+ * candidate that no longer applies on a new best costs one call in full (share `r` of iterations).
+ * `idlePerIteration` adds work done with nothing training, e.g. the outer levels at boundaries.
  */
-export function projectedDutyCycle(budget: number, latency: number, overheadSeconds: number, reproposedShare: number) {
-  const off = budget / (budget + latency + overheadSeconds);
-  const hidden = Math.max(0, latency - budget);
-  const on = budget / (budget + overheadSeconds + hidden + reproposedShare * latency);
-  return { off: round(off, 3), on: round(on, 3) };
+export function projectedDutyCycle(budget: number, latency: number, overheadSeconds: number, reproposedShare: number, idlePerIteration = 0) {
+  const off = budget / (budget + latency + overheadSeconds + idlePerIteration);
+  const on = budget / (budget + overheadSeconds + Math.max(0, latency - budget) + reproposedShare * latency + idlePerIteration);
+  return { off: round(off, 4), on: round(on, 4) };
 }
+
+/**
+ * Outer levels with the config's defaults and LLM reviewers: a strategy review (one call) every 5
+ * iterations, a mechanism research session (four calls) every 2 reviews. They run at a boundary,
+ * where the loop lets the experiments in flight finish first: the GPU waits for all of it.
+ */
+export const levelsIdlePerIteration = (latency: number) => (2 * latency + 4 * latency) / 10;
 
 export async function dutyCycleBench(opts: { pairs: [number, number][]; overlap: ('on' | 'off')[]; iterations: number }) {
   const measured: DutyCycle[] = [];
@@ -98,6 +110,11 @@ export async function dutyCycleBench(opts: { pairs: [number, number][]; overlap:
   const overhead = off.length ? median(off.map((m) => Math.max(0, m.gapSeconds - m.llmLatencySeconds))) : 0.1;
   return {
     measured,
-    projected300s30s: { overheadSeconds: round(overhead, 2), ...projectedDutyCycle(300, 30, overhead, 0), worstCaseEveryIterationReproposed: projectedDutyCycle(300, 30, overhead, 1).on },
+    projected300s30s: {
+      overheadSeconds: round(overhead, 2),
+      ...projectedDutyCycle(300, 30, overhead, 0),
+      worstCaseEveryIterationReproposed: projectedDutyCycle(300, 30, overhead, 1).on,
+      withLlmLevelsAtBoundaries: projectedDutyCycle(300, 30, overhead, 0, levelsIdlePerIteration(30)),
+    },
   };
 }
