@@ -86,7 +86,7 @@ function trace(dir: string): RunEvent[] {
 
 test('Stop (Ctrl+C) during a Slurm job: scancel, the job CANCELLED and gone from the queue, the experiment interrupted', { timeout: 300_000 }, async () => {
   // Long enough a run that the stop lands while it trains.
-  const dir = slurmRepo(10);
+  const dir = slurmRepo(5);
   const { child, start, exited, output } = await runUntilJobOf(dir, 1, ['-n', '3', '--new']);
   assert.equal(slurmJob(slurmEnv, start.slurmJobId!).JobState, 'RUNNING');
   child.kill('SIGINT');
@@ -103,7 +103,7 @@ test('Stop (Ctrl+C) during a Slurm job: scancel, the job CANCELLED and gone from
 });
 
 test('bilevel killed (-9) during a Slurm job: the job runs on, and the resumed run cancels it', { timeout: 300_000 }, async () => {
-  const dir = slurmRepo(10);
+  const dir = slurmRepo(5);
   const { child, start, exited } = await runUntilJobOf(dir, 1, ['-n', '1', '--new']);
   child.kill('SIGKILL');
   await exited;

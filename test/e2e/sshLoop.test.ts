@@ -98,7 +98,7 @@ async function runUntilTraining(dir: string, n: number, args: string[]) {
 
 test('a killed ssh connection mid-run: the remote training dies, the experiment is interrupted and the loop goes on', { timeout: 300_000 }, async () => {
   // Long enough a run that the kill lands while it trains.
-  const { dir } = sshRepo(10);
+  const { dir } = sshRepo(5);
   const { start, exited, output } = await runUntilTraining(dir, 1, ['-n', '1', '--new']);
   const remote = hostProcesses('train.py');
   assert.ok(remote.length > 0, 'the training runs on the host as arssh');
@@ -122,7 +122,7 @@ test('a killed ssh connection mid-run: the remote training dies, the experiment 
 });
 
 test('bilevel itself killed (-9) mid-run: the remote training does not outlive it', { timeout: 300_000 }, async () => {
-  const { dir } = sshRepo(10);
+  const { dir } = sshRepo(5);
   const { child, exited } = await runUntilTraining(dir, 1, ['-n', '1', '--new']);
   const remote = hostProcesses('train.py');
   assert.ok(remote.length > 0, 'the training runs on the host as arssh');
