@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { shellQuote } from '../../src/core/executors/sshExecutor';
 
@@ -43,11 +43,19 @@ export function cloneOnHost(sshConfig: string, localRepo: string, remoteDir: str
   onHost(sshConfig, `git -c safe.directory='*' clone -q -u 'git -c safe.directory=* upload-pack' ${shellQuote(`file://${localRepo}`)} ${shellQuote(remoteDir)}`);
 }
 
-/** Pids of arssh's processes whose command line contains `pattern`. */
+/** Pids of arssh's live processes whose command line contains `pattern` (read from /proc: no procps needed). */
 export function hostProcesses(pattern: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-u', SSH_USER, '-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
+  const uid = Number(execFileSync('id', ['-u', SSH_USER], { encoding: 'utf8' }).trim());
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid || /^State:\s+Z/m.test(status)) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(pattern)) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
   }
+  return pids;
 }
