@@ -334,3 +334,22 @@ print(f"val_bpb: {lines[0]}")
   assert.equal(summary.state.best!.metric, 0.9);
   assert.equal(summary.state.iterationsDone, 5, 'confirmations count as iterations: they cost a training run');
 });
+
+test('a mechanism that proposes an already evaluated configuration does not burn the iteration: the proposer gets the next attempt', { timeout: 120_000 }, async () => {
+  const { dir, config } = fastRepo({ strategy: { enabled: false, every: 1 }, mechanisms: { every: 100 } });
+  const stuck = `export function propose(ctx) {
+  if (!ctx.params.some((p) => p.name === 'A')) return { state: ctx.state, candidate: null };
+  return { state: ctx.state, candidate: { description: 'A to 16 again', hypothesis: 'stuck', params: { A: 16 } } };
+}
+`;
+  const { events } = await run(dir, config, new ListProposer([c({ B: 0.5 }), c({ C: 4 })]), 3, {
+    overlap: false,
+    levelsNow: ['mechanism'],
+    mechanismResearcher: new ScriptedResearcher([{ name: 'stuck', source: stuck }]),
+  });
+  assert.equal(ofType(events, 'candidate.cached').length, 0);
+  const repeats = ofType(events, 'candidate.rejected').filter((r) => r.by === 'mechanism');
+  assert.deepEqual(repeats.map((r) => r.n), [2]);
+  assert.match(repeats[0].reason, /stuck proposed a configuration already evaluated as #1/);
+  assert.deepEqual(ofType(events, 'experiment.decided').map((d) => d.description), ['baseline', 'A to 16 again', '{"B":0.5}', 'A to 16 again'], 'on the new best the same move is a new configuration');
+});

@@ -677,6 +677,11 @@ export class ResearchRun {
         reject('validation', `identical to #${outcome.twin.n}, which is training now`);
         continue;
       }
+      if (outcome.sameAs !== undefined && byMechanism) {
+        // A mechanism that repeats itself must not burn the iteration: the proposer gets the next attempt.
+        reject('mechanism', `${byMechanism} proposed a configuration already evaluated as #${outcome.sameAs}`);
+        continue;
+      }
       if (outcome.sameAs !== undefined) {
         const earlier = this.state.experiments.find((x) => x.n === outcome.sameAs)!;
         this.emit({ type: 'candidate.cached', n, sameAs: outcome.sameAs, metric: earlier.metric, status: earlier.status ?? 'crash' });
