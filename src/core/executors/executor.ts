@@ -94,6 +94,12 @@ export function classifyOutcome(facts: OutcomeFacts): Pick<TrainingResult, 'outc
   return { outcome: 'ok' };
 }
 
+/** The result of a run that never started (stopped first, or it could not be launched). */
+export function notStarted(req: TrainingRequest, started: number, startError: string, interrupted = false): TrainingResult {
+  const { outcome, reason } = classifyOutcome({ exitCode: null, signal: null, timedOut: false, interrupted, metric: null, metricName: req.metric.name, startError });
+  return { outcome, reason, exitCode: null, signal: null, metric: null, secondary: {}, seconds: (Date.now() - started) / 1000 };
+}
+
 /**
  * The executor cannot run anything as configured (a missing tool, an unreachable host or controller, a
  * setting the cluster rejects). Thrown, not an outcome: no experiment is to blame, and the next would fail too.

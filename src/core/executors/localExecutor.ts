@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { MetricScanner } from '../target/metric';
-import { classifyOutcome, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 
 export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
@@ -161,35 +161,23 @@ export class LocalExecutor implements Executor {
     try {
       return await this.execute(req, started);
     } catch (e) {
-      return this.notStarted(req, started, message(e));
+      return notStarted(req, started, message(e));
     }
   }
 
-  private notStarted(req: TrainingRequest, started: number, startError: string, interrupted = false): TrainingResult {
-    const { outcome, reason } = classifyOutcome({
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      interrupted,
-      metric: null,
-      metricName: req.metric.name,
-      startError,
-    });
-    return { outcome, reason, exitCode: null, signal: null, metric: null, secondary: {}, seconds: (Date.now() - started) / 1000 };
-  }
 
   private async execute(req: TrainingRequest, started: number): Promise<TrainingResult> {
     const scanner = new MetricScanner(req.metric);
-    if (req.signal?.aborted) return this.notStarted(req, started, 'stopped before it started', true);
+    if (req.signal?.aborted) return notStarted(req, started, 'stopped before it started', true);
     const badDirectory = directoryProblem(req.cwd);
-    if (badDirectory) return this.notStarted(req, started, badDirectory);
+    if (badDirectory) return notStarted(req, started, badDirectory);
 
     let log: WriteStream;
     try {
       mkdirSync(dirname(req.logPath), { recursive: true });
       log = createWriteStream(req.logPath, { fd: openSync(req.logPath, 'w') });
     } catch (e) {
-      return this.notStarted(req, started, `cannot write the log ${req.logPath}: ${message(e)}`);
+      return notStarted(req, started, `cannot write the log ${req.logPath}: ${message(e)}`);
     }
 
     const graceMs = this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -209,7 +197,7 @@ export class LocalExecutor implements Executor {
       });
     } catch (e) {
       await closeLog(log);
-      return this.notStarted(req, started, message(e));
+      return notStarted(req, started, message(e));
     }
 
     const pauseOutput = () => {

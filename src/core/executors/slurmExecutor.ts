@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { MetricScanner } from '../target/metric';
-import { classifyOutcome, ExecutorSetupError, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, ExecutorSetupError, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { callSafely, closeLog, directoryProblem, LineSplitter } from './localExecutor';
 
 /**
@@ -673,15 +673,3 @@ export class SlurmExecutor implements Executor {
   }
 }
 
-function notStarted(req: TrainingRequest, started: number, startError: string, interrupted = false): TrainingResult {
-  const { outcome, reason } = classifyOutcome({
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    interrupted,
-    metric: null,
-    metricName: req.metric.name,
-    startError,
-  });
-  return { outcome, reason, exitCode: null, signal: null, metric: null, secondary: {}, seconds: (Date.now() - started) / 1000 };
-}

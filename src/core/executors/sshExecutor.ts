@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { MetricScanner } from '../target/metric';
-import { classifyOutcome, ExecutorSetupError, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, ExecutorSetupError, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { callSafely, closeLog, LineSplitter, settlesWithin } from './localExecutor';
 import { killProcessGroup } from './processGroup';
 
@@ -368,10 +368,6 @@ function capture(file: string, args: string[], opts: { cwd?: string; env?: NodeJ
   });
 }
 
-function notStarted(req: TrainingRequest, started: number, startError: string, interrupted = false): TrainingResult {
-  const { outcome, reason } = classifyOutcome({ exitCode: null, signal: null, timedOut: false, interrupted, metric: null, metricName: req.metric.name, startError });
-  return { outcome, reason, exitCode: null, signal: null, metric: null, secondary: {}, seconds: (Date.now() - started) / 1000 };
-}
 
 function interruptedBeforeTraining(req: TrainingRequest, started: number): TrainingResult {
   return notStarted(req, started, 'stopped before it started', true);
