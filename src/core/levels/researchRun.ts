@@ -355,7 +355,7 @@ export class ResearchRun {
    */
   private prepareWhileTraining(during: number): void {
     const runtime = this.levels.runtime;
-    if (this.opts.overlap === false || this.prepared || runtime.hasHook('propose')) return;
+    if (this.opts.overlap === false || this.opts.proposer.instant || this.prepared || runtime.hasHook('propose')) return;
     const base = this.bestCommit();
     const n = this.state.nextN;
     let steered!: (s: Steer) => void;

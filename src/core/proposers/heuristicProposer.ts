@@ -155,6 +155,7 @@ function describe(move: Move, p: ParamView | undefined): string {
 /** The offline proposer: one parameter at a time, never a configuration already evaluated. */
 export class HeuristicProposer implements Proposer {
   readonly name = 'heuristic';
+  readonly instant = true;
   private readonly random: () => number;
 
   constructor(seed = 1) {

@@ -59,6 +59,11 @@ export class ProposalError extends Error {
 
 export interface Proposer {
   readonly name: string;
+  /**
+   * Answers in milliseconds (no LLM). Overlap skips such a proposer: preparing early would only make it
+   * propose without the result in flight, and there is no wait to hide.
+   */
+  readonly instant?: boolean;
   propose(ctx: ProposalContext, signal?: AbortSignal): Promise<Candidate>;
 }
 
