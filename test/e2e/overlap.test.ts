@@ -6,6 +6,10 @@ import { ResearchRun } from '../../src/core/levels/researchRun';
 import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { candidate as c, ListProposer } from '../support/listProposer';
 import { git } from '../support/tinyGptRepo';
+import { startScriptedLlmServer } from '../support/scriptedLlmServer';
+import { LlmStrategyReviewer } from '../../src/core/levels/llmStrategyReviewer';
+import { LlmClient } from '../../src/core/llm/llmClient';
+import { LlmMechanismResearcher } from '../../src/core/levels/mechanismResearch';
 import { scriptRepo } from '../support/scriptRepo';
 
 /**
@@ -115,4 +119,75 @@ test('a candidate prepared before a strategy review is proposed again after it, 
   assert.equal(third[0].prepared!.how, 'reproposed');
   assert.match(third[0].prepared!.reason!, /strategy or the active mechanisms changed/);
   assert.ok(proposer.seen[3].params.find((p) => p.name === 'A')!.frozen, 'asked again with A frozen');
+});
+
+test('a strategy review that waits on the LLM runs while an experiment trains, and shapes the proposal after it', { timeout: 120_000 }, async () => {
+  const server = await startScriptedLlmServer(() => ({ content: JSON.stringify({ freeze: ['A'], focus: ['B'], guidance: 'leave A' }), delayMs: 300 }));
+  try {
+    const { dir, config } = fastRepo();
+    config.levels.strategy = { enabled: true, every: 2, reviewer: 'llm', freezeAfter: 3 };
+    const { proposer } = timedProposer([c({ A: 16 }), c({ A: 32 }), c({ B: 2 }), c({ B: 0.5 }), c({ B: 0.25 })]);
+    const events: RunEvent[] = [];
+    await new ResearchRun({
+      repoDir: dir,
+      config,
+      proposer,
+      iterations: 4,
+      tag: 't',
+      strategyReviewer: new LlmStrategyReviewer(new LlmClient({ baseURL: server.url, model: 'scripted', maxRetries: 0 }), []),
+      onEvent: (e) => events.push(e),
+    }).run();
+    assert.equal(ofType(events, 'strategy.updated').length, 1);
+    const review = ofType(events, 'strategy.updated')[0];
+    assert.deepEqual(review.frozen, ['A']);
+    const during = ofType(events, 'training.started').find((t) => t.seq < review.seq && ofType(events, 'training.finished').some((f) => f.n === t.n && f.seq > review.seq));
+    assert.ok(during, 'the review was recorded while an experiment trained');
+    const after = proposer.seen.find((ctx) => ctx.params.find((p) => p.name === 'A')!.frozen);
+    assert.ok(after, 'a later proposal saw A frozen');
+    assert.ok(ofType(events, 'candidate.proposed').filter((p) => p.seq > review.seq).every((p) => !('A' in (p.candidate.params ?? {}))));
+  } finally {
+    await server.close();
+  }
+});
+
+test('mechanism research that waits on the LLM runs while an experiment trains; its activation waits for a boundary', { timeout: 120_000 }, async () => {
+  const module = 'export function afterResult(ctx, result) { return { state: { seen: ((ctx.state && ctx.state.seen) || 0) + 1 } }; }\n';
+  const server = await startScriptedLlmServer((req) => {
+    const text = req.messages.map((m) => m.content).join('\n');
+    const step = /Step (\d) of 4/.exec(text)?.[1];
+    const answers: Record<string, object | string> = {
+      '1': { diagnosis: 'd', candidates: [{ name: 'counter', field: 'f', idea: 'i' }] },
+      '2': { choice: 'counter', why: 'w' },
+      '3': { name: 'counter', description: 'counts results', hooks: ['afterResult'], state: 'seen', behaviour: 'b' },
+      '4': '```javascript\n' + module + '```',
+    };
+    const a = answers[step ?? '1'];
+    return { content: typeof a === 'string' ? a : JSON.stringify(a), delayMs: 100 };
+  });
+  try {
+    const { dir, config } = fastRepo();
+    config.levels.strategy = { enabled: false, every: 2, reviewer: 'rules', freezeAfter: 3 };
+    config.levels.mechanisms = { ...config.levels.mechanisms, enabled: true, every: 1 };
+    const { proposer } = timedProposer([c({ A: 16 }), c({ A: 32 }), c({ B: 2 }), c({ B: 0.5 }), c({ B: 0.25 })]);
+    const events: RunEvent[] = [];
+    await new ResearchRun({
+      repoDir: dir,
+      config,
+      proposer,
+      iterations: 5,
+      tag: 't',
+      mechanismResearcher: new LlmMechanismResearcher(new LlmClient({ baseURL: server.url, model: 'scripted', maxRetries: 0 })),
+      onEvent: (e) => events.push(e),
+    }).run();
+    const windows = ofType(events, 'training.started').map((t) => [t.seq, ofType(events, 'training.finished').find((f) => f.n === t.n)!.seq]);
+    const inside = (seq: number) => windows.some(([a, b]) => a < seq && seq < b);
+    const proposed = ofType(events, 'mechanism.proposed')[0];
+    assert.ok(inside(proposed.seq), 'researched and validated while an experiment trained');
+    const activated = ofType(events, 'mechanism.activated')[0];
+    assert.ok(activated && !inside(activated.seq), 'activated at a boundary, never under a running training');
+    assert.ok(ofType(events, 'mechanism.hooks').some((h) => h.seq > activated.seq && h.ran.some((r) => r.mechanism === 'counter')));
+    assert.equal(git(dir, 'status', '--porcelain'), '');
+  } finally {
+    await server.close();
+  }
 });

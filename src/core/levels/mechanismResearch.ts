@@ -54,6 +54,8 @@ export interface ResearchedMechanism {
 
 export interface MechanismResearcher {
   readonly name: string;
+  /** Answers at once (no LLM): the loop runs it at a boundary instead of while an experiment trains. */
+  readonly instant?: boolean;
   research(input: ResearchInput, onStep: (s: StepRecord) => void, signal?: AbortSignal): Promise<ResearchedMechanism>;
 }
 
@@ -110,6 +112,7 @@ export function diagnose(summary: TraceSummary): Diagnosis {
  */
 export class OfflineMechanismResearcher implements MechanismResearcher {
   readonly name = 'offline';
+  readonly instant = true;
 
   constructor(private readonly library: LibraryEntry[]) {}
 

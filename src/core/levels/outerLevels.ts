@@ -70,6 +70,20 @@ export class OuterLevels {
     else await this.researchMechanism();
   }
 
+  /** Levels that wait on an LLM run while an experiment trains (with overlap); instant ones at a boundary. */
+  takesTime(level: Level): boolean {
+    return !(level === 'strategy' ? this.reviewer.instant : this.researcher.instant);
+  }
+
+  /**
+   * The same level, run while experiments train: its results are recorded as they come and take
+   * effect at the next proposal; a mechanism's activation waits for the next boundary.
+   */
+  async runWhileTraining(level: Level, queueActivation: (name: string) => void): Promise<void> {
+    if (level === 'strategy') return this.reviewStrategy();
+    return this.researchMechanism(queueActivation);
+  }
+
   /** The run's parameters at the best commit, marked frozen by config or strategy. */
   async params(): Promise<ContextParam[]> {
     const { parameters } = this.host.config;
@@ -122,7 +136,11 @@ export class OuterLevels {
     });
   }
 
-  async researchMechanism(): Promise<void> {
+  /**
+   * `queueActivation`: when the session runs while an experiment trains, activation (which moves the
+   * run branch and the working tree) is handed to the caller for the next boundary.
+   */
+  async researchMechanism(queueActivation?: (name: string) => void): Promise<void> {
     const { host } = this;
     const state = host.state();
     const session = state.mechanismSessions + 1;
@@ -170,7 +188,9 @@ export class OuterLevels {
       host.emit({ type: 'mechanism.reverted', n, name, by: 'validation', reason: failed.join('; ') });
       return;
     }
-    if (host.config.levels.mechanisms.policy === 'auto') await this.activate(name, 'policy');
+    if (host.config.levels.mechanisms.policy !== 'auto') return;
+    if (queueActivation) queueActivation(name);
+    else await this.activate(name, 'policy');
   }
 
   /**

@@ -178,8 +178,10 @@ export class ResearchRun {
   private readonly requeue: { candidate: Candidate; from: number; confirm?: Confirmation }[] = [];
   private levels!: OuterLevels;
   /** Work for the next boundary: levels asked for now, and people's verdicts on mechanisms. */
-  private readonly atBoundary: ({ kind: 'level'; level: Level } | { kind: 'review'; name: string; verdict: 'accept' | 'reject'; reason: string; done: (e?: Error) => void })[] = [];
+  private readonly atBoundary: ({ kind: 'level'; level: Level } | { kind: 'activate'; name: string } | { kind: 'review'; name: string; verdict: 'accept' | 'reject'; reason: string; done: (e?: Error) => void })[] = [];
   private pauseRequested = false;
+  /** A level that waits on an LLM, running while experiments train (overlap). */
+  private levelTask: Promise<void> | null = null;
   private prepared: PreparedProposal | null = null;
 
   constructor(private readonly opts: ResearchRunOptions) {
@@ -275,6 +277,7 @@ export class ResearchRun {
     let failure: unknown;
     const drain = async () => {
       while (inFlight.size) await Promise.race(inFlight.values());
+      await this.levelTask;
     };
     try {
       while (!stop) {
@@ -299,14 +302,23 @@ export class ResearchRun {
           await this.runExperiment(slots[0], await this.prepareBaseline(slots[0]));
           continue;
         }
-        // Level boundaries: nothing in flight, so every level sees every result and git is quiet.
-        const boundary = this.atBoundary.length > 0 || this.pauseRequested || this.levels.due(this.opts.iterations) !== null;
-        if (boundary && inFlight.size) {
+        // A level that waits on an LLM runs beside the training (overlap); its results take effect at
+        // the next proposal. Other levels, verdicts and pauses wait for a boundary with nothing in flight.
+        const due = this.levelTask ? null : this.levels.due(this.opts.iterations);
+        if (due && this.opts.overlap !== false && this.levels.takesTime(due)) {
+          this.levelTask = this.levels
+            .runWhileTraining(due, (name) => this.atBoundary.push({ kind: 'activate', name }))
+            .catch((e: unknown) => void (failure ??= e))
+            .finally(() => (this.levelTask = null));
+          continue;
+        }
+        const boundary = this.atBoundary.length > 0 || this.pauseRequested || due !== null;
+        if (boundary && (inFlight.size || this.levelTask)) {
           await drain();
           if (failure) throw failure;
           continue;
         }
-        if (await this.runBoundaryWork()) continue;
+        if (await this.runBoundaryWork(due)) continue;
         if (this.pauseRequested) {
           stop = { type: 'run.paused', reason: 'paused at a boundary, as asked' };
           break;
@@ -423,8 +435,12 @@ export class ResearchRun {
   }
 
   /** One piece of boundary work (a verdict, a level asked for, a level due); false when there was none. */
-  private async runBoundaryWork(): Promise<boolean> {
+  private async runBoundaryWork(due: Level | null): Promise<boolean> {
     const item = this.atBoundary.shift();
+    if (item?.kind === 'activate') {
+      await this.levels.activate(item.name, 'policy');
+      return true;
+    }
     if (item?.kind === 'review') {
       try {
         if (item.verdict === 'accept') await this.levels.activate(item.name, 'user');
@@ -435,7 +451,7 @@ export class ResearchRun {
       }
       return true;
     }
-    const level = item?.level ?? this.levels.due(this.opts.iterations);
+    const level = item?.level ?? due;
     if (!level) return false;
     await this.levels.run(level);
     return true;

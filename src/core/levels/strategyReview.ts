@@ -57,6 +57,8 @@ export interface StrategyDecision {
 
 export interface StrategyReviewer {
   readonly name: string;
+  /** Answers at once (no LLM): the loop runs it at a boundary instead of while an experiment trains. */
+  readonly instant?: boolean;
   review(summary: TraceSummary, current: Strategy, signal?: AbortSignal): Promise<StrategyDecision>;
 }
 
@@ -173,6 +175,7 @@ export function ruleBasedReview(summary: TraceSummary, current: Strategy, opts: 
 
 export class RuleBasedReviewer implements StrategyReviewer {
   readonly name = 'rules';
+  readonly instant = true;
   constructor(private readonly opts: RuleOptions = DEFAULT_RULES) {}
   async review(summary: TraceSummary, current: Strategy): Promise<StrategyDecision> {
     return ruleBasedReview(summary, current, this.opts);
