@@ -27,6 +27,8 @@ const { values } = parseArgs({
     pairs: { type: 'string' },
     overlap: { type: 'string' },
     levels: { type: 'string' },
+    // Results file name under bench/results/ (default: the part's name), to keep a variant beside the main figures.
+    out: { type: 'string' },
   },
 });
 const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10));
@@ -46,7 +48,7 @@ const overlapModes = (v: string) =>
   });
 
 const parts: Record<string, () => Promise<unknown>> = {
-  duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6) }),
+  duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6), levels: values.levels ?? '1' }),
   overhead: async () => {
     // Several runs, one after the other: the spread between them is the machine's, not the loop's.
     const runs = [];
@@ -81,7 +83,7 @@ async function main() {
   const out = join(__dirname, 'results');
   mkdirSync(out, { recursive: true });
   const json = JSON.stringify({ part, at: new Date().toISOString(), ...(result as object) }, null, 2);
-  writeFileSync(join(out, `${part}.json`), json + '\n');
+  writeFileSync(join(out, `${values.out ?? part}.json`), json + '\n');
   console.log(json);
 }
 

@@ -25,6 +25,7 @@ export interface DutyCycle {
   budgetSeconds: number;
   llmLatencySeconds: number;
   overlap: boolean;
+  levels: string;
   iterations: number;
   /** Training time / wall time over experiments 1..N. */
   dutyCycle: number;
@@ -37,7 +38,7 @@ export interface DutyCycle {
   results: Record<string, number>;
 }
 
-async function measure(budget: number, latency: number, overlap: boolean, iterations: number): Promise<DutyCycle> {
+async function measure(budget: number, latency: number, overlap: boolean, iterations: number, levels: string): Promise<DutyCycle> {
   // Every answer changes a different knob to a new value, so no proposal repeats an evaluated one.
   const server = await startScriptedLlmServer((_, i) => ({
     delayMs: latency * 1000,
@@ -54,7 +55,10 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
       proposer: { kind: 'llm' },
       llm: { baseURL: server.url, model: 'scripted-model', maxRetries: 0 },
     });
-    applyLevelsFlag(config, '1');
+    applyLevelsFlag(config, levels);
+    // The outer levels offline (rules, the built-in library): what is measured is where they run, not an LLM's answers to them.
+    config.levels.strategy.reviewer = 'rules';
+    config.levels.mechanisms.research = 'offline';
     const trainStart = new Map<number, number>();
     const trainEnd = new Map<number, number>();
     const prepared: Record<string, number> = {};
@@ -73,7 +77,7 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
     const steady = (training - (trainEnd.get(ns[0])! - trainStart.get(ns[0])!)) / (trainEnd.get(ns[ns.length - 1])! - trainEnd.get(ns[0])!);
     const gaps = ns.map((n, i) => trainStart.get(n)! - trainEnd.get(i === 0 ? 0 : ns[i - 1])!);
     const results = Object.fromEntries(['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed'].map((r) => [r, state.experiments.filter((x) => !x.baseline && x.result === r).length]));
-    return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, iterations: ns.length, dutyCycle: round(training / window, 3), steadyDutyCycle: round(steady, 3), gapSeconds: round(median(gaps), 2), prepared, results };
+    return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, levels, iterations: ns.length, dutyCycle: round(training / window, 3), steadyDutyCycle: round(steady, 3), gapSeconds: round(median(gaps), 2), prepared, results };
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -100,10 +104,10 @@ export function projectedDutyCycle(budget: number, latency: number, overheadSeco
  */
 export const levelsIdlePerIteration = (latency: number) => (2 * latency + 4 * latency) / 10;
 
-export async function dutyCycleBench(opts: { pairs: [number, number][]; overlap: ('on' | 'off')[]; iterations: number }) {
+export async function dutyCycleBench(opts: { pairs: [number, number][]; overlap: ('on' | 'off')[]; iterations: number; levels: string }) {
   const measured: DutyCycle[] = [];
   for (const [budget, latency] of opts.pairs) {
-    for (const o of opts.overlap) measured.push(await measure(budget, latency, o === 'on', opts.iterations));
+    for (const o of opts.overlap) measured.push(await measure(budget, latency, o === 'on', opts.iterations, opts.levels));
   }
   // The overhead left outside training and LLM time, measured with overlap off: gap minus latency.
   const off = measured.filter((m) => !m.overlap);
