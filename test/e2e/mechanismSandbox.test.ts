@@ -293,7 +293,7 @@ test('wrong shapes and non-JSON results are garbage, each named', async () => {
     ['beforePropose', `return { state: 10n };`, /not JSON/],
     ['beforePropose', `return;`, /returned nothing/],
     ['beforePropose', `return { state: 'x'.repeat(2000000) };`, /more than 1000000/],
-    ['decide', `return { status: 'crash' };`, /status must be "keep", "discard" or absent/],
+    ['decide', `return { status: 'crash' };`, /status must be "keep", "discard", "rerun" or absent/],
   ];
   for (const [hook, body, want] of cases) {
     await withBox(`export function ${hook}() { ${body} }`, async (box) => {
