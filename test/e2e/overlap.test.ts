@@ -56,8 +56,8 @@ test('the next candidate is proposed while the current one trains, and used as i
   const { events } = await run(dir, config, proposer, 3);
   const started = ofType(events, 'training.started');
   const finished = ofType(events, 'training.finished');
-  // #2 and #3 were asked for while #1 and #2 trained.
-  for (const k of [1, 2]) {
+  // #1, #2 and #3 were asked for while the baseline, #1 and #2 trained.
+  for (const k of [0, 1, 2]) {
     const during = k;
     const s = at(started.find((e) => e.n === during)!);
     const f = at(finished.find((e) => e.n === during)!);
@@ -66,7 +66,7 @@ test('the next candidate is proposed while the current one trains, and used as i
   const proposed = ofType(events, 'candidate.proposed');
   assert.deepEqual(
     proposed.map((p) => p.prepared),
-    [undefined, { during: 1, how: 'used' }, { during: 2, how: 'used' }],
+    [{ during: 0, how: 'used' }, { during: 1, how: 'used' }, { during: 2, how: 'used' }],
   );
   assert.deepEqual(
     ofType(events, 'experiment.decided').map((d) => d.status),

@@ -287,7 +287,10 @@ export class ResearchRun {
             await drain();
             continue;
           }
-          const result = await this.runExperiment(slots[0], await this.prepareBaseline(slots[0]));
+          const baseline = await this.prepareBaseline(slots[0]);
+          // The first proposal, too, is prepared while something trains: the baseline.
+          if (this.state.iterationsDone < this.opts.iterations) this.prepareWhileTraining(baseline.n);
+          const result = await this.runExperiment(slots[0], baseline);
           if (result === 'crash') {
             const x = this.state.experiments[this.state.experiments.length - 1];
             stop = { type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` };
