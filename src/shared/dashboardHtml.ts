@@ -34,7 +34,9 @@ export function dashboardCsp(cspSource: string, nonce: string): string {
 
 export function dashboardHtml(o: DashboardHtmlOptions): string {
   if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) throw new Error('dashboardHtml: the nonce must be at least 16 base64/hex characters');
-  if (/[;'"\s]/.test(o.cspSource)) throw new Error(`dashboardHtml: not a CSP source: ${o.cspSource}`);
+  // webview.cspSource may be several sources, e.g. code-server's `'self' https://*.vscode-cdn.net`;
+  // each must be a host source or 'self', so nothing can add a directive or a keyword like 'unsafe-inline'.
+  if (!o.cspSource.split(' ').every((t) => t === "'self'" || /^[A-Za-z0-9*+.:/_-]+$/.test(t))) throw new Error(`dashboardHtml: not a CSP source: ${o.cspSource}`);
   const a = escapeAttr;
   return `<!DOCTYPE html>
 <html lang="en">

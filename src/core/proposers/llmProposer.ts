@@ -1,5 +1,6 @@
 import type { Candidate } from '../candidates/candidate';
-import { LlmError, type ChatMessage, type ChatResult, type LlmClient } from '../llm/llmClient';
+import type { ChatModel } from '../llm/chatModel';
+import { LlmError, type ChatMessage, type ChatResult } from '../llm/llmClient';
 import { buildProposalMessages, candidateFromShape, candidateSchema, repairRequest, validateCandidateShape } from '../llm/prompts/proposalPrompt';
 import { parseStructured } from '../llm/structuredOutput';
 import { ProposalError, type ProposalContext, type Proposer } from './proposer';
@@ -22,7 +23,7 @@ export function parseProposal(answer: Pick<ChatResult, 'text' | 'finishReason'>)
 export class LlmProposer implements Proposer {
   readonly name = 'llm';
 
-  constructor(private readonly client: Pick<LlmClient, 'chat'>) {}
+  constructor(private readonly client: ChatModel) {}
 
   async propose(ctx: ProposalContext, signal?: AbortSignal): Promise<Candidate> {
     const messages = buildProposalMessages(ctx);

@@ -1,0 +1,47 @@
+/** Command, view and context-key ids, as contributed in package.json. */
+export const COMMANDS = {
+  startRun: 'bilevelAutoresearch.startRun',
+  startRunStepping: 'bilevelAutoresearch.startRunStepping',
+  resumeRun: 'bilevelAutoresearch.resumeRun',
+  stopRun: 'bilevelAutoresearch.stopRun',
+  pauseRun: 'bilevelAutoresearch.pauseRun',
+  continueRun: 'bilevelAutoresearch.continueRun',
+  step: 'bilevelAutoresearch.step',
+  runStrategyReviewNow: 'bilevelAutoresearch.runStrategyReviewNow',
+  runMechanismResearchNow: 'bilevelAutoresearch.runMechanismResearchNow',
+  gateRun: 'bilevelAutoresearch.gateRun',
+  gateEdit: 'bilevelAutoresearch.gateEdit',
+  gateSkip: 'bilevelAutoresearch.gateSkip',
+  showExperimentDiff: 'bilevelAutoresearch.showExperimentDiff',
+  openLog: 'bilevelAutoresearch.openLog',
+  reviewMechanism: 'bilevelAutoresearch.reviewMechanism',
+  acceptMechanism: 'bilevelAutoresearch.acceptMechanism',
+  rejectMechanism: 'bilevelAutoresearch.rejectMechanism',
+  openDashboard: 'bilevelAutoresearch.openDashboard',
+  setApiKey: 'bilevelAutoresearch.setApiKey',
+  selectModel: 'bilevelAutoresearch.selectModel',
+  initConfig: 'bilevelAutoresearch.initConfig',
+  refresh: 'bilevelAutoresearch.refresh',
+} as const;
+
+export const EXPERIMENTS_VIEW = 'bilevelAutoresearch.experiments';
+export const MECHANISMS_VIEW = 'bilevelAutoresearch.mechanisms';
+export const STRATEGY_VIEW = 'bilevelAutoresearch.strategy';
+
+/** Context keys for `when` clauses. */
+export const CONTEXT = {
+  hasConfig: 'bilevelAutoresearch.hasConfig',
+  hasRuns: 'bilevelAutoresearch.hasRuns',
+  running: 'bilevelAutoresearch.running',
+  /** A stepping run waits for Run / Edit / Skip on a candidate. */
+  awaitingGate: 'bilevelAutoresearch.awaitingGate',
+  /** The active editor shows a mechanism's change (Accept / Reject in its title bar). */
+  mechanismDiff: 'bilevelAutoresearch.mechanismDiff',
+  /** Some mechanism awaits a person's review. */
+  mechanismsAwaitingReview: 'bilevelAutoresearch.mechanismsAwaitingReview',
+} as const;
+
+/** The section of the contributed settings. */
+export const SETTINGS_SECTION = 'bilevelAutoresearch';
+
+export const OUTPUT_CHANNEL_NAME = 'Bilevel Autoresearch';

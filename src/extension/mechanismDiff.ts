@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import { gitShowUri } from './gitShowContentProvider';
+import type { MechanismRef } from './mechanismsTreeProvider';
+import type { ResearchRunController } from './researchRunController';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Review: a mechanism's branch against the run branch, from where the two parted (so only what
+ * the mechanism adds shows, not what the run did since). The module opens in `vscode.diff`, with
+ * Accept / Reject on it while the mechanism awaits review.
+ */
+export async function showMechanismDiff(ref: MechanismRef, controller: ResearchRunController): Promise<void> {
+  const state = controller.stateOf(ref.tag);
+  const m = state?.mechanisms.get(ref.name);
+  if (!state || !m) {
+    void vscode.window.showWarningMessage(`Autoresearch: no mechanism ${ref.name} in run ${ref.tag}.`);
+    return;
+  }
+  const repo = controller.repoDir;
+  const git = async (...args: string[]) => (await execFileAsync('git', ['-C', repo, ...args])).stdout.trim();
+  const base = await git('merge-base', state.branch, m.commit).catch(() => `${m.commit}^`);
+  const files = (await git('diff', '--name-only', '--no-renames', base, m.commit)).split('\n').filter(Boolean);
+  // The module first: it is what a person reviews; mechanisms.json and the like follow.
+  files.sort((a, b) => Number(b === m.file) - Number(a === m.file));
+  const mechanism = { tag: ref.tag, name: ref.name };
+  const sides = (path: string) => [gitShowUri({ repo, ref: base, path, mechanism }), gitShowUri({ repo, ref: m.commit, path, mechanism })] as const;
+  const title = `mechanism ${m.name} (${m.branch} vs ${state.branch})`;
+  if (!files.length) {
+    void vscode.window.showInformationMessage(`Autoresearch: ${title} changes no file.`);
+    return;
+  }
+  const [left, right] = sides(files[0]);
+  await vscode.commands.executeCommand('vscode.diff', left, right, `${files[0]} (${title})`, { preview: false });
+}

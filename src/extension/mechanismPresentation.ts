@@ -1,0 +1,58 @@
+import type { MechanismRecord, MechanismStatus, RunState } from '../core/store/runState';
+
+/** How one mechanism looks in the Mechanisms view. Plain data, no `vscode` import. */
+export interface MechanismPresentation {
+  label: string;
+  description: string;
+  tooltip: string;
+  icon: string;
+  color?: string;
+  /** `mechanism <status> [reviewable]`: `reviewable` shows the inline Accept / Reject actions. */
+  contextValue: string;
+  accessibilityLabel: string;
+}
+
+const LOOK: Record<MechanismStatus, { icon: string; color?: string; word: string }> = {
+  proposed: { icon: 'loading~spin', word: 'validating' },
+  'awaiting-review': { icon: 'question', color: 'list.warningForeground', word: 'awaiting your review' },
+  active: { icon: 'pass-filled', color: 'testing.iconPassed', word: 'active' },
+  reverted: { icon: 'circle-slash', color: 'descriptionForeground', word: 'reverted' },
+  deactivated: { icon: 'error', color: 'testing.iconFailed', word: 'deactivated' },
+};
+
+/** A person decides on a mechanism that passed validation and is not in use yet. */
+export const isReviewable = (m: MechanismRecord) => m.status === 'awaiting-review';
+
+export function presentMechanism(m: MechanismRecord): MechanismPresentation {
+  const { icon, color, word } = LOOK[m.status];
+  const failed = m.checks.filter((c) => !c.ok);
+  const ran = Object.entries(m.hookRuns)
+    .map(([hook, times]) => `${hook} ×${times}`)
+    .join(', ');
+  const md = [
+    `**${m.name}** — ${word}`,
+    '',
+    m.description,
+    '',
+    `proposed after #${m.proposedAt} · hooks: ${m.hooks.join(', ') || 'none'} · branch \`${m.branch}\``,
+  ];
+  if (m.checks.length) md.push('', ...m.checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
+  if (ran) md.push('', `ran: ${ran}`);
+  else if (m.status === 'active') md.push('', 'no hook has run yet');
+  if (m.reason) md.push('', `${word}: ${m.reason}`);
+  return {
+    label: m.name,
+    description: [word, m.status === 'reverted' || m.status === 'deactivated' ? m.reason : failed.length ? `${failed.length} check(s) failed` : undefined].filter(Boolean).join(' · '),
+    tooltip: md.join('\n'),
+    icon,
+    color,
+    contextValue: ['mechanism', m.status, isReviewable(m) ? 'reviewable' : ''].filter(Boolean).join(' '),
+    accessibilityLabel: `${m.name}, ${word}${m.reason ? `, ${m.reason}` : ''}`,
+  };
+}
+
+/** Mechanisms in the view's order: those awaiting review first, then newest first. */
+export function mechanismsInViewOrder(state: RunState): MechanismRecord[] {
+  const all = [...state.mechanisms.values()];
+  return [...all.filter(isReviewable).reverse(), ...all.filter((m) => !isReviewable(m)).reverse()];
+}

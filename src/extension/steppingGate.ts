@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { TrainingGate } from '../core/levels/researchRun';
+import { showExperimentDiff } from './experimentDiff';
+import type { ResearchRunController } from './researchRunController';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Stepping: when the run stops before training a candidate, its change opens as a diff and a
+ * notification asks Run / Edit / Skip (the same three are commands in the editor title and the
+ * palette while the run waits, so a dismissed notification loses nothing). Edit opens the
+ * candidate's files in the checkout the run trains in; Run saves them and the engine commits the
+ * edits as a new commit before training.
+ */
+export class SteppingGate implements vscode.Disposable {
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly controller: ResearchRunController) {
+    this.subscription = controller.onDidOpenGate((gate) => void this.present(gate));
+  }
+
+  private async present(gate: TrainingGate): Promise<void> {
+    const tag = this.controller.state?.tag;
+    if (tag) await showExperimentDiff({ tag, n: gate.n }, this.controller);
+    await this.ask(gate, `Autoresearch #${gate.n}: ${gate.description}. Train it?`, ['Run', 'Edit', 'Skip']);
+  }
+
+  private async ask(gate: TrainingGate, message: string, actions: string[]): Promise<void> {
+    const choice = await vscode.window.showInformationMessage(message, ...actions);
+    // The answer may have come another way (a command, Stop) while the notification was up.
+    if (this.controller.awaitingGate !== gate) return;
+    if (choice === 'Run') await this.run();
+    else if (choice === 'Skip') this.skip();
+    else if (choice === 'Edit') await this.edit();
+  }
+
+  /** Trains the candidate, with the person's edits saved first. */
+  async run(): Promise<void> {
+    const gate = this.controller.awaitingGate;
+    if (!gate) return;
+    const root = gate.checkout.endsWith('/') ? gate.checkout : `${gate.checkout}/`;
+    const unsaved = vscode.workspace.textDocuments.filter((d) => d.isDirty && d.uri.scheme === 'file' && d.uri.fsPath.startsWith(root));
+    for (const d of unsaved) await d.save();
+    this.controller.answerGate('run');
+  }
+
+  skip(): void {
+    this.controller.answerGate('skip');
+  }
+
+  /** Opens the files the candidate changed, as they are in the checkout, for editing. */
+  async edit(): Promise<void> {
+    const gate = this.controller.awaitingGate;
+    if (!gate) return;
+    const { stdout } = await execFileAsync('git', ['-C', gate.checkout, 'diff', '--name-only', '--no-renames', gate.parent, gate.commit]);
+    const files = stdout.split('\n').filter(Boolean);
+    for (const [i, f] of files.entries()) {
+      await vscode.window.showTextDocument(vscode.Uri.file(join(gate.checkout, f)), { preview: false, preserveFocus: i > 0 });
+    }
+    await this.ask(gate, `Autoresearch #${gate.n}: change the candidate in the editor, then Run (your edits are saved and committed) or Skip.`, ['Run', 'Skip']);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+}

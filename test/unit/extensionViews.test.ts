@@ -1,0 +1,125 @@
+/**
+ * What the extension's views show, from traces: pure presentation modules of src/extension that
+ * import no `vscode` at runtime (this file would fail to load if they did).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunEvent, RunEventBody } from '../../src/core/events/events';
+import { deriveRunState } from '../../src/core/store/runState';
+import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } from '../../src/extension/experimentPresentation';
+import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/mechanismPresentation';
+import { resumeOffer } from '../../src/extension/resumeOffer';
+import { strategyRows } from '../../src/extension/strategyPresentation';
+
+const trace = (bodies: RunEventBody[]): RunEvent[] => bodies.map((b, i) => ({ seq: i + 1, at: '2026-11-23T09:00:00Z', ...b }) as RunEvent);
+const started: RunEventBody = { type: 'run.started', tag: 'nov23', branch: 'autoresearch/nov23', baseCommit: 'c0', metric: 'val_bpb', goal: 'minimize', proposer: 'heuristic' };
+const decided = (n: number, status: 'keep' | 'discard' | 'crash', metric: number | null, commit: string, delta: number | null, description: string): RunEventBody => ({
+  type: 'experiment.decided', n, status, commit, metric, previousBest: null, delta, description, memoryGb: null,
+});
+const baseline: RunEventBody[] = [
+  started,
+  { type: 'iteration.started', n: 0, baseCommit: 'c0', baseline: true },
+  { type: 'training.started', n: 0, commit: 'c0', command: 'python train.py', log: '/r/logs/0.log', pid: 10 },
+  decided(0, 'keep', 2, 'c0', null, 'baseline'),
+  { type: 'iteration.finished', n: 0, result: 'keep' },
+];
+const experiment = (n: number, status: 'keep' | 'discard' | 'crash', metric: number | null, delta: number | null, change = 'LR 0.001 -> 0.002'): RunEventBody[] => [
+  { type: 'iteration.started', n, baseCommit: 'c0', baseline: false },
+  { type: 'candidate.proposed', n, candidate: { description: change, hypothesis: 'h', params: { LR: 0.002 } }, proposer: 'heuristic' },
+  { type: 'candidate.applied', n, params: { LR: 0.002 }, changed: { LR: { from: 0.001, to: 0.002 } }, tree: `t${n}` },
+  { type: 'candidate.committed', n, commit: `c${n}` },
+  { type: 'training.started', n, commit: `c${n}`, command: 'python train.py', log: `/r/logs/${n}.log`, pid: 10 + n },
+  { type: 'training.finished', n, outcome: status === 'crash' ? 'crash' : 'ok', exitCode: status === 'crash' ? 1 : 0, metric, secondary: {}, seconds: 4.2, reason: status === 'crash' ? 'exit code 1: CUDA OOM' : undefined },
+  decided(n, status, metric, `c${n}`, delta, change),
+  { type: 'iteration.finished', n, result: status },
+];
+
+test('an experiment row leads with number, metric and Δ; the change is the description; flags drive the menus', () => {
+  const s = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1), ...experiment(2, 'discard', 1.95, 0.05)]));
+  const best = presentExperiment(s.experiments[1], s, false);
+  assert.equal(best.label, '#1 1.900000  Δ −0.100000');
+  assert.equal(best.description, 'LR 0.001 -> 0.002');
+  assert.equal(best.icon, 'star-full');
+  assert.equal(best.diffCommit, 'c1');
+  assert.deepEqual(best.contextValue.split(' '), ['experiment', 'best', 'hasDiff', 'hasLog']);
+  assert.match(best.tooltip, /`LR`: 0\.001 → 0\.002/);
+  const discarded = presentExperiment(s.experiments[2], s, false);
+  assert.equal(discarded.icon, 'circle-slash');
+  assert.equal(discarded.accessibilityLabel, '#2 LR 0.001 -> 0.002, 1.950000  Δ +0.050000');
+  const base = presentExperiment(s.experiments[0], s, false);
+  assert.equal(base.diffCommit, undefined, 'the baseline has no change to show');
+  assert.ok(!base.contextValue.includes('hasDiff'));
+});
+
+test('a crash says why; an experiment in flight says what it is doing only while the run goes on', () => {
+  const s = deriveRunState(trace([...baseline, ...experiment(1, 'crash', null, null), { type: 'iteration.started', n: 2, baseCommit: 'c0', baseline: false }, { type: 'training.started', n: 2, commit: 'c2', command: 'x', log: '/r/logs/2.log' }]));
+  const crash = presentExperiment(s.experiments[1], s, false);
+  assert.equal(crash.label, '#1 crash');
+  assert.match(crash.accessibilityLabel, /CUDA OOM$/);
+  assert.equal(presentExperiment(s.experiments[2], s, true).label, '#2 training…');
+  assert.equal(presentExperiment(s.experiments[2], s, false).label, '#2 unfinished', 'no run in this window: left open by a process that ended');
+  const gated = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1).slice(0, 4)]));
+  assert.equal(presentExperiment(gated.experiments[1], gated, true, 1).label, '#1 Run, Edit or Skip?', 'a stepping run waits on it');
+  assert.equal(presentExperiment(gated.experiments[1], gated, true).label, '#1 proposing…');
+});
+
+test('the improvement over the baseline is the best metric minus the baseline metric', () => {
+  const s = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.75, -0.25)]));
+  assert.equal(improvementOverBaseline(s), -0.25);
+  assert.equal(formatDelta(improvementOverBaseline(s)), 'Δ −0.250000');
+  assert.equal(improvementOverBaseline(deriveRunState(trace([started]))), null);
+  assert.equal(improvementOverBaseline(deriveRunState(trace(baseline))), null, 'the baseline is the best: no Δ to show');
+  assert.equal(describeRun(s, false), 'nov23 · best 1.750000 (#1)');
+});
+
+const mechanismEvents = (name: string, n: number): RunEventBody[] => [
+  { type: 'mechanism.proposed', n, session: 1, name, description: `${name} does things`, file: `.autoresearch/mechanisms/${name}.mjs`, branch: `autoresearch/nov23/mechanism/${n}-${name}`, commit: `m${n}`, hooks: ['reviewCandidate'] },
+];
+
+test('mechanisms: awaiting review first, with the reviewable flag; reverted ones say why', () => {
+  const s = deriveRunState(trace([
+    ...baseline,
+    ...mechanismEvents('tabu', 1),
+    { type: 'mechanism.validated', n: 1, name: 'tabu', ok: true, checks: [{ name: 'loads', ok: true, detail: 'ok' }] },
+    { type: 'mechanism.activated', n: 1, name: 'tabu', by: 'policy', commit: 'c9' },
+    ...mechanismEvents('bandit', 2),
+    { type: 'mechanism.validated', n: 2, name: 'bandit', ok: false, checks: [{ name: 'replay', ok: false, detail: 'threw at #1' }] },
+    { type: 'mechanism.reverted', n: 2, name: 'bandit', by: 'validation', reason: 'replay failed' },
+    ...mechanismEvents('anneal', 3),
+    { type: 'mechanism.validated', n: 3, name: 'anneal', ok: true, checks: [{ name: 'loads', ok: true, detail: 'ok' }] },
+  ]));
+  assert.deepEqual(mechanismsInViewOrder(s).map((m) => m.name), ['anneal', 'bandit', 'tabu']);
+  const anneal = presentMechanism(s.mechanisms.get('anneal')!);
+  assert.ok(isReviewable(s.mechanisms.get('anneal')!));
+  assert.equal(anneal.contextValue, 'mechanism awaiting-review reviewable');
+  assert.equal(anneal.icon, 'question');
+  const bandit = presentMechanism(s.mechanisms.get('bandit')!);
+  assert.equal(bandit.description, 'reverted · replay failed');
+  assert.match(bandit.tooltip, /✗ replay: threw at #1/);
+  const tabu = presentMechanism(s.mechanisms.get('tabu')!);
+  assert.equal(tabu.contextValue, 'mechanism active');
+  assert.match(tabu.tooltip, /no hook has run yet/, 'an active mechanism that never ran is visible');
+  assert.equal(s.best?.commit, 'c9', 'activation moves the best commit onto the mechanism commit');
+});
+
+test('the strategy view shows what the latest review froze and focuses on, and when', () => {
+  const before = deriveRunState(trace(baseline));
+  assert.equal(strategyRows(before, []).find((r) => r.id === 'changed')?.description, 'no review yet');
+  const s = deriveRunState(trace([...baseline, { type: 'strategy.updated', n: 5, cycle: 1, reviewer: 'rules', frozen: ['DEPTH'], unfrozen: [], focus: ['LR', 'WD'], guidance: 'try smaller steps' }]));
+  const rows = Object.fromEntries(strategyRows(s, ['SEED']).map((r) => [r.id, r.description]));
+  assert.deepEqual(rows, { changed: 'after #5, review 1 by rules', frozen: 'DEPTH', focus: 'LR, WD', guidance: 'try smaller steps', configFrozen: 'SEED' });
+});
+
+test('on activation: an interrupted or paused run is offered, a finished one or one still training elsewhere is not', () => {
+  const none = () => false;
+  assert.equal(resumeOffer(null, none), null);
+  const finished = deriveRunState(trace([...baseline, { type: 'run.stopped', reason: 'completed' }]));
+  assert.equal(resumeOffer(finished, none), null);
+  const interrupted = deriveRunState(trace([...baseline, { type: 'run.stopped', reason: 'interrupted' }]));
+  assert.deepEqual(resumeOffer(interrupted, none), { tag: 'nov23', message: 'Autoresearch run nov23 was interrupted (0 iterations done, best val_bpb 2.000000).', action: 'Resume' });
+  const paused = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1), { type: 'run.paused', reason: 'pause requested' }]));
+  assert.equal(resumeOffer(paused, none)?.action, 'Continue');
+  const died = deriveRunState(trace([...baseline, { type: 'iteration.started', n: 1, baseCommit: 'c0', baseline: false }, { type: 'training.started', n: 1, commit: 'c1', command: 'x', log: 'l', pid: 4242 }]));
+  assert.match(resumeOffer(died, none)!.message, /ended without finishing during #1/);
+  assert.equal(resumeOffer(died, (pid) => pid === 4242), null, 'its training is still alive: another process runs it');
+});

@@ -1,0 +1,325 @@
+/**
+ * The extension in real VS Code: code-server 4.139 (VS Code 1.139) driven through Debian's
+ * Chromium with playwright-core. Builds and packs the .vsix, installs it into a fresh profile,
+ * opens a tiny-gpt repo whose proposer and mechanism research talk to the scripted
+ * OpenAI-compatible server (real HTTP, the real openai client in the extension host), and:
+ * starts a run in stepping mode, edits the candidate at the gate and runs it, watches training in
+ * the experiment's terminal and the dashboard update live, opens the experiment's diff (from the
+ * dashboard and the Experiments view), runs mechanism research under the `review` policy, reviews
+ * the mechanism's diff, clicks Accept on it and checks the run branch in git; then reloads the
+ * window and sees everything rebuilt from the trace.
+ *
+ * Screenshots of the key moments go to test-artifacts/vscode/. code-server comes from
+ * scripts/test-hosts/code-server.sh (installed on first use, ~3 min) or $CODE_SERVER.
+ *
+ *   node --import tsx --test test/vscode/extension.e2e.test.ts
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import type { RunEvent } from '../../src/core/events/events';
+import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scriptedLlmServer';
+import { git, onlyRunTag, readTraceEvents, tinyGptRepo } from '../support/tinyGptRepo';
+import { codeServerBinary, createProfile, installExtension, ROOT, startCodeServer, type RunningCodeServer } from './support/codeServer';
+import { buildAndPackage } from './support/packageExtension';
+import { eventually, Workbench } from './support/workbench';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(ROOT, 'test-artifacts/vscode');
+const EXTENSION_ID = 'bilevel-autoresearch.bilevel-autoresearch';
+/**
+ * What the .vsix must carry, and what it may; nothing else. The dashboard's folder dist/webview/ is
+ * its owner's to shape (.vscodeignore's `!dist/webview/**` lets its source maps in too for now).
+ */
+const REQUIRED_VSIX_FILES = ['README.md', 'dist/extension.js', 'dist/mechanisms/tabu-search.mjs', 'media/activity-bar.svg', 'media/icon.png', 'package.json', 'schemas/autoresearch.config.schema.json'];
+const ALLOWED_VSIX_FILE = /^(README\.md|LICENSE|package\.json|dist\/extension\.js|dist\/mechanisms\/[^/]+\.mjs|dist\/webview\/.+|schemas\/[^/]+\.json|media\/([^/]+\.(svg|png)|walkthrough\/[^/]+\.md))$/;
+
+/** The mechanism the scripted model writes in research step 4: it vetoes changes of DEPTH. */
+const MECHANISM = `export function reviewCandidate(ctx, cand) {
+  const bad = Object.keys(cand.changed).filter((k) => k === 'DEPTH');
+  return bad.length ? { state: ctx.state, verdict: 'reject', reason: 'DEPTH stays put' } : { state: ctx.state, verdict: 'accept' };
+}
+`;
+const MECHANISM_NAME = 'tabu-on-depth';
+/** The edit made at the stepping gate, on top of the proposed candidate. */
+const EDITED_LINE = 'DROPOUT = 0.05            # edited at the stepping gate';
+
+let work: string;
+let llm: ScriptedLlmServer;
+let server: RunningCodeServer | undefined;
+let browser: Browser | undefined;
+let wb: Workbench;
+let repo: string;
+let profileDir: string;
+let vsixFiles: string[] = [];
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+const ofType = <T extends RunEvent['type']>(events: RunEvent[], t: T) => events.filter((e): e is Ev<T> => e.type === t);
+const tag = () => onlyRunTag(repo);
+const events = () => readTraceEvents(repo, tag());
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'vscode-e2e-'));
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
+
+  let t = Date.now();
+  const bin = codeServerBinary();
+  console.log(`# code-server ready in ${seconds(Date.now() - t)}: ${bin}`);
+
+  t = Date.now();
+  const packed = buildAndPackage(work);
+  vsixFiles = packed.files;
+  console.log(`# built and packed in ${seconds(Date.now() - t)}: ${packed.vsix} (${(packed.bytes / 1024).toFixed(1)} KiB; ${packed.files.join(', ')})`);
+
+  profileDir = join(work, 'profile');
+  const profile = createProfile(profileDir, {
+    'bilevelAutoresearch.iterations': 1,
+    // Always show the terminal tabs, so each experiment's terminal name is on screen.
+    'terminal.integrated.tabs.hideCondition': 'never',
+  });
+  t = Date.now();
+  installExtension(bin, profile, packed.vsix);
+  assert.ok(readdirSync(profile.extensionsDir).some((d) => d.startsWith(`${EXTENSION_ID}-`)), 'the .vsix installed into the extensions dir');
+  console.log(`# installed the .vsix in ${seconds(Date.now() - t)}`);
+
+  // The model: proposals, and the four steps of mechanism research (see test/e2e/levels.test.ts).
+  llm = await startScriptedLlmServer((req) => {
+    const text = req.messages.map((m) => m.content).join('\n');
+    if (/Step 1 of 4/.test(text)) return { content: JSON.stringify({ diagnosis: 'DEPTH changes crash or waste the budget', candidates: [{ name: 'tabu on depth', field: 'combinatorial optimisation', idea: 'veto DEPTH moves' }] }) };
+    if (/Step 2 of 4/.test(text)) return { content: JSON.stringify({ choice: 'tabu on depth', why: 'it answers the diagnosis' }) };
+    if (/Step 3 of 4/.test(text)) return { content: JSON.stringify({ name: 'Tabu On Depth', description: 'vetoes moves of DEPTH', hooks: ['reviewCandidate'], state: 'none', behaviour: 'reject any candidate changing DEPTH' }) };
+    if (/Step 4 of 4/.test(text)) return { content: 'Here it is:\n```javascript\n' + MECHANISM + '```\n' };
+    return { content: JSON.stringify({ description: 'N_EMBD 64 -> 96', hypothesis: 'a wider model fits more in the budget', params: { N_EMBD: 96 } }) };
+  });
+  repo = tinyGptRepo({
+    timeBudget: 4,
+    config: (c) => {
+      c.proposer = { ...c.proposer, kind: 'llm' };
+      c.llm = { ...c.llm, baseURL: llm.url, model: 'scripted', maxRetries: 0 };
+      c.levels = { strategy: { enabled: false }, mechanisms: { policy: 'review', research: 'llm' } };
+    },
+  });
+  server = await startCodeServer(bin, profile);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  wb = new Workbench(page, SCREENSHOTS);
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(repo)}`);
+  await wb.waitUntilLoaded();
+});
+
+after(async () => {
+  // What the screen showed when the last test ended (a failure's context).
+  if (process.exitCode) await wb?.screenshot('zz-last-screen').catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+  await llm?.close();
+  if (process.exitCode === undefined || process.exitCode === 0) {
+    rmSync(work, { recursive: true, force: true });
+    if (repo) rmSync(repo, { recursive: true, force: true });
+  } else {
+    console.log(`# kept for inspection: ${work} ${repo}`);
+  }
+});
+
+test('the .vsix carries the bundles, the mechanism library, the schema, media, the manifest and the README only', () => {
+  for (const f of REQUIRED_VSIX_FILES) assert.ok(vsixFiles.includes(f), `${f} is in the .vsix`);
+  assert.deepEqual(vsixFiles.filter((f) => !ALLOWED_VSIX_FILE.test(f)), [], 'nothing else is in the .vsix');
+});
+
+test('the extension activates on a repo with autoresearch.config.json and reports its activation time', async () => {
+  // The extension's log output channel is a file under the profile's logs.
+  const logFile = await eventually('the extension log with activation timing', () => findExtensionLog(profileDir, /activation timing/), 60_000);
+  const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('activation timing'))!;
+  const m = /activation timing: (bundle evaluation .*)$/.exec(line);
+  assert.ok(m, line);
+  assert.match(line, /total [\d.]+ ms \(cpu [\d.]+ ms\)/);
+  console.log(`# activation: ${m[1]}`);
+  await wb.runStatusItem().waitFor({ timeout: 30_000 });
+
+  await wb.openViewContainer('Autoresearch');
+  await wb.page.getByRole('button', { name: 'Start Run' }).first().waitFor({ timeout: 30_000 });
+  await wb.widenSideBar(140);
+  await wb.screenshot('01-experiments-view-before-run');
+});
+
+test('stepping: the run stops before training #1, shows its diff, the candidate is edited and run; training shows in its terminal and the dashboard live', async () => {
+  await wb.runCommand('Autoresearch: Start Run (Stepping)');
+
+  await wb.treeRow('#0 baseline').waitFor({ timeout: 60_000 });
+  await wb.terminalTab('Autoresearch #0: baseline').waitFor({ timeout: 60_000 });
+  await eventually('training output in the baseline terminal', async () => /step\s+\d+ \| loss/.test(await wb.activeTerminalText()), 60_000);
+  await wb.screenshot('02-baseline-training');
+
+  // The gate: the candidate's diff opens by itself, and a notification asks Run / Edit / Skip.
+  await wb.notification('Autoresearch #1: N_EMBD 64 -> 96').waitFor({ timeout: 120_000 });
+  await wb.page.locator('.tab', { hasText: 'train.py (#1' }).waitFor({ timeout: 30_000 });
+  await wb.editorAction('Run This Candidate').waitFor({ timeout: 15_000 });
+  assert.equal(ofType(events(), 'training.started').filter((e) => e.n === 1).length, 0, 'nothing trains while the gate waits');
+  await wb.screenshot('03-stepping-gate');
+
+  // Edit: the candidate's file opens as it is in the checkout; change one more line in the editor.
+  await wb.notificationButton('Autoresearch #1: N_EMBD 64 -> 96', 'Edit').click();
+  // The file itself (its tab is plain "train.py"), not the diff ("train.py (#1 …)").
+  await wb.page.locator('.tab.active', { hasText: /^\s*train\.py\s*$/ }).waitFor({ timeout: 30_000 });
+  const dropoutLine = readFileSync(join(repo, 'train.py'), 'utf8').split('\n').findIndex((l) => l.startsWith('DROPOUT = ')) + 1;
+  assert.ok(dropoutLine > 0);
+  await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await wb.goToLine(dropoutLine);
+  await wb.page.keyboard.press('Home');
+  await wb.page.keyboard.press('Shift+End');
+  await wb.page.keyboard.type(EDITED_LINE);
+  await wb.screenshot('04-editing-the-candidate');
+  await eventually('the edit in the editor', async () => (await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').includes(EDITED_LINE), 15_000);
+
+  // The dashboard, opened from the status bar while the run waits: it says the run is going on.
+  await wb.runStatusItem().click();
+  const dash = wb.dashboard();
+  await dash.locator('[data-testid=run-summary] [data-state=running]').waitFor({ timeout: 60_000 });
+  assert.equal(await dash.locator('[data-testid=experiments-table]').getAttribute('data-total'), '2');
+
+  // Run (from the editor title): the edit is saved, committed, and that commit trains.
+  await wb.editorAction('Run This Candidate').click();
+  await wb.terminalTab('Autoresearch #1:').waitFor({ timeout: 60_000 });
+  await wb.widenTerminalTabs(260);
+  await eventually('training output of #1 in its terminal', async () => /step\s+\d+ \| loss/.test(await wb.activeTerminalText()), 60_000);
+  await wb.screenshot('05-experiment-training');
+
+  const stopped = await eventually('run.stopped in the trace', () => ofType(events(), 'run.stopped')[0], 180_000);
+  assert.equal(stopped.reason, 'completed');
+  // The dashboard, open since the gate, got the rest live: the run's end and #1's result.
+  await dash.locator('[data-testid=run-summary] [data-state=completed]').waitFor({ timeout: 30_000 });
+  const decided1 = ofType(events(), 'experiment.decided').find((e) => e.n === 1)!;
+  await dash.locator('[data-testid=experiments-table] .vt-row[data-n="1"]', { hasText: decided1.metric!.toFixed(6).replace(/\.?0+$/, '') }).waitFor({ timeout: 30_000 });
+  await wb.screenshot('06-dashboard-live');
+
+  const all = events();
+  const decided = ofType(all, 'experiment.decided');
+  assert.deepEqual(decided.map((e) => e.n), [0, 1]);
+  const edited = ofType(all, 'candidate.edited')[0];
+  assert.equal(edited?.n, 1, 'the edit at the gate is recorded');
+  assert.deepEqual(edited.changed, { N_EMBD: { from: 64, to: 96 }, DROPOUT: { from: 0, to: 0.05 } });
+  assert.equal(decided[1].commit, edited.commit, 'the edited commit is what trained');
+  assert.match(git(repo, 'show', `${edited.commit}:train.py`), new RegExp(`^${EDITED_LINE}$`, 'm'));
+  assert.equal(git(repo, 'rev-parse', `${edited.commit}^`), decided[0].commit, 'one commit on the baseline');
+  // The view shows each result with its metric; the terminal its log's end and the decision.
+  for (const e of decided) {
+    const row = wb.treeRow(`#${e.n} `);
+    await eventually(`row #${e.n} showing ${e.metric}`, async () => ((await row.getAttribute('aria-label')) ?? '').includes(e.metric!.toFixed(6)), 15_000);
+  }
+  const terminalText = await wb.activeTerminalText();
+  assert.match(terminalText, /val_bpb:\s+\d/);
+  assert.match(terminalText, new RegExp(`${decided[1].status} ${decided[1].metric!.toFixed(6)}`));
+  await wb.statusBarItem('best').waitFor({ timeout: 15_000 });
+  assert.equal(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD'), `autoresearch/${tag()}`);
+  assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no'), '');
+  assert.equal(git(repo, 'rev-parse', `refs/autoresearch/${tag()}/tried/1`), edited.commit);
+});
+
+test('an experiment opens its diff against its parent, read-only: from the dashboard (typed message) and from the Experiments view', async () => {
+  // The dashboard's row asks for the diff through the typed openDiff message.
+  await wb.dashboard().locator('[data-testid=experiments-table] .vt-row[data-n="1"]').click();
+  await wb.page.locator('.tab.active', { hasText: 'train.py (#1' }).waitFor({ timeout: 30_000 });
+  await wb.runCommand('View: Close All Editors');
+
+  await wb.treeRow('#1 ').click();
+  const diff = wb.page.locator('.monaco-diff-editor').first();
+  await diff.waitFor({ timeout: 30_000 });
+  await wb.page.locator('.tab.active', { hasText: 'train.py (#1' }).waitFor({ timeout: 15_000 });
+  const original = diff.locator('.editor.original .view-lines');
+  const modified = diff.locator('.editor.modified .view-lines');
+  const line = (text: string, name: string) => text.split('\n').map((l) => l.replace(/\u00a0/g, ' ')).find((l) => new RegExp(`^${name}\\s*=`).test(l));
+  await eventually('N_EMBD in both sides of the diff', async () => line(await original.innerText(), 'N_EMBD') && line(await modified.innerText(), 'N_EMBD'), 15_000);
+  assert.match(line(await original.innerText(), 'N_EMBD')!, /= 64/);
+  assert.match(line(await modified.innerText(), 'N_EMBD')!, /= 96/);
+  // Read-only: typing into the modified side changes nothing.
+  const before = await modified.innerText();
+  await modified.click();
+  await wb.page.keyboard.type('XYZ');
+  assert.equal(await modified.innerText(), before);
+  await wb.screenshot('07-experiment-diff');
+  await wb.runCommand('View: Close All Editors');
+});
+
+test('level 2 under the review policy: the mechanism waits in the Mechanisms view; its diff has Accept, which puts it on the run branch', async () => {
+  const stopsBefore = ofType(events(), 'run.stopped').length;
+  await wb.runCommand('Autoresearch: Run Mechanism Research Now');
+  const validated = await eventually('the mechanism validated', () => ofType(events(), 'mechanism.validated')[0], 120_000);
+  assert.ok(validated.ok, JSON.stringify(validated.checks));
+  await eventually('the research run ended', () => ofType(events(), 'run.stopped').length > stopsBefore, 60_000);
+  const proposed = ofType(events(), 'mechanism.proposed')[0];
+  assert.equal(proposed.name, MECHANISM_NAME);
+  assert.deepEqual(ofType(events(), 'mechanism.research.step').map((s) => s.step), ['explore', 'critique', 'specify', 'generate']);
+  assert.equal(ofType(events(), 'mechanism.activated').length, 0, 'the review policy waits for a person');
+
+  const row = wb.treeRow(`${MECHANISM_NAME}, awaiting your review`);
+  await row.waitFor({ timeout: 30_000 });
+  await wb.screenshot('08-mechanism-awaiting-review');
+
+  // Review (click the row): the module's diff, branch against run branch, with Accept on it.
+  const branchBefore = git(repo, 'rev-parse', `autoresearch/${tag()}`);
+  await row.click();
+  await wb.page.locator('.tab.active', { hasText: `${MECHANISM_NAME}.mjs (mechanism ${MECHANISM_NAME}` }).waitFor({ timeout: 30_000 });
+  const diff = wb.page.locator('.monaco-diff-editor').first();
+  await eventually('the module in the proposed side', async () => /DEPTH stays put/.test((await diff.locator('.editor.modified .view-lines').innerText()).replace(/\u00a0/g, ' ')), 15_000);
+  // Accept in the diff's title bar (a CodeLens says the same where diffEditor.codeLens is on).
+  const accept = wb.editorAction('Accept Mechanism');
+  await accept.waitFor({ timeout: 30_000 });
+  await wb.editorAction('Reject Mechanism').waitFor({ timeout: 15_000 });
+  await wb.screenshot('09-mechanism-diff-with-accept');
+
+  await accept.click();
+  await wb.treeRow(`${MECHANISM_NAME}, active`).waitFor({ timeout: 60_000 });
+  await wb.notification(`mechanism ${MECHANISM_NAME} is active`).waitFor({ timeout: 30_000 });
+  await wb.screenshot('10-mechanism-accepted');
+
+  const activated = ofType(events(), 'mechanism.activated')[0];
+  assert.equal(activated.by, 'user');
+  const branch = `autoresearch/${tag()}`;
+  assert.equal(git(repo, 'rev-parse', branch), activated.commit, 'the run branch moved to the activation commit');
+  assert.equal(git(repo, 'rev-parse', `${branch}^`), branchBefore, 'one commit on top of the best');
+  assert.equal(git(repo, 'show', `${branch}:.autoresearch/mechanisms/${MECHANISM_NAME}.mjs`), git(repo, 'show', `${proposed.commit}:${proposed.file}`));
+  assert.match(git(repo, 'show', `${branch}:.autoresearch/mechanisms.json`), new RegExp(MECHANISM_NAME));
+  assert.equal(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD'), branch);
+  assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no'), '');
+  // Nothing left to accept: the action is gone from the diff's title bar.
+  await eventually('no Accept action once accepted', async () => (await accept.count()) === 0, 15_000);
+});
+
+function findExtensionLog(profile: string, content: RegExp): string | null {
+  const logs = join(profile, 'user-data', 'logs');
+  if (!existsSync(logs)) return null;
+  const stack = [logs];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) stack.push(p);
+      else if (p.includes(EXTENSION_ID) && f.endsWith('.log') && content.test(readFileSync(p, 'utf8'))) return p;
+    }
+  }
+  return null;
+}
+
+test('after a window reload the views are rebuilt from the trace on activation', async () => {
+  const decided = ofType(events(), 'experiment.decided');
+  await wb.runCommand('Developer: Reload Window');
+  await wb.waitUntilLoaded();
+  const logFile = await eventually('activation after the reload', () => findExtensionLog(profileDir, /activation timing.*run \S+, 2 experiments/), 60_000);
+  const line = readFileSync(logFile, 'utf8').split('\n').find((l) => /activation timing.*2 experiments/.test(l))!;
+  console.log(`# activation with a 2-experiment trace: ${/activation timing: (.*)$/.exec(line)![1]}`);
+  await wb.openViewContainer('Autoresearch');
+  for (const e of decided) {
+    const row = wb.treeRow(`#${e.n} `);
+    await eventually(`row #${e.n} from the trace`, async () => ((await row.getAttribute('aria-label')) ?? '').includes(e.metric!.toFixed(6)), 30_000);
+  }
+  await wb.treeRow(`${MECHANISM_NAME}, active`).waitFor({ timeout: 30_000 });
+  await wb.statusBarItem(`best ${decided.filter((e) => e.status === 'keep').pop()!.metric!.toFixed(6)}`).waitFor({ timeout: 15_000 });
+  await wb.screenshot('11-after-reload-from-trace');
+});
