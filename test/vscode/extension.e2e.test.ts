@@ -6,7 +6,8 @@
  * starts a run in stepping mode, edits the candidate at the gate and runs it, watches training in
  * the experiment's terminal and the dashboard update live, opens the experiment's diff (from the
  * dashboard and the Experiments view), runs mechanism research under the `review` policy, reviews
- * the mechanism's diff, clicks Accept on it and checks the run branch in git; then reloads the
+ * the mechanism's diff, clicks Accept on it and checks the run branch in git; Steps one more
+ * iteration and Skips it at the gate (the accepted mechanism's hook ran on it); then reloads the
  * window and sees everything rebuilt from the trace.
  *
  * Screenshots of the key moments go to test-artifacts/vscode/. code-server comes from
@@ -87,13 +88,16 @@ before(async () => {
   console.log(`# installed the .vsix in ${seconds(Date.now() - t)}`);
 
   // The model: proposals, and the four steps of mechanism research (see test/e2e/levels.test.ts).
+  let proposals = 0;
   llm = await startScriptedLlmServer((req) => {
     const text = req.messages.map((m) => m.content).join('\n');
     if (/Step 1 of 4/.test(text)) return { content: JSON.stringify({ diagnosis: 'DEPTH changes crash or waste the budget', candidates: [{ name: 'tabu on depth', field: 'combinatorial optimisation', idea: 'veto DEPTH moves' }] }) };
     if (/Step 2 of 4/.test(text)) return { content: JSON.stringify({ choice: 'tabu on depth', why: 'it answers the diagnosis' }) };
     if (/Step 3 of 4/.test(text)) return { content: JSON.stringify({ name: 'Tabu On Depth', description: 'vetoes moves of DEPTH', hooks: ['reviewCandidate'], state: 'none', behaviour: 'reject any candidate changing DEPTH' }) };
     if (/Step 4 of 4/.test(text)) return { content: 'Here it is:\n```javascript\n' + MECHANISM + '```\n' };
-    return { content: JSON.stringify({ description: 'N_EMBD 64 -> 96', hypothesis: 'a wider model fits more in the budget', params: { N_EMBD: 96 } }) };
+    proposals++;
+    if (proposals === 1) return { content: JSON.stringify({ description: 'N_EMBD 64 -> 96', hypothesis: 'a wider model fits more in the budget', params: { N_EMBD: 96 } }) };
+    return { content: JSON.stringify({ description: 'N_HEAD 4 -> 8', hypothesis: 'more heads, same width', params: { N_HEAD: 8 } }) };
   });
   repo = tinyGptRepo({
     timeBudget: 4,
@@ -292,6 +296,25 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
   await eventually('no Accept action once accepted', async () => (await accept.count()) === 0, 15_000);
 });
 
+test('Step runs one more iteration in stepping mode; Skip at the gate records it as rejected by you, after the accepted mechanism reviewed it', async () => {
+  const stopsBefore = ofType(events(), 'run.stopped').length;
+  await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
+  await wb.notification('Autoresearch #2: N_HEAD 4 -> 8').waitFor({ timeout: 120_000 });
+  await wb.treeRow('#2 N_HEAD 4 -> 8, Run, Edit or Skip?').waitFor({ timeout: 15_000 });
+  await wb.notificationButton('Autoresearch #2: N_HEAD 4 -> 8', 'Skip').click();
+  await eventually('the step ended', () => ofType(events(), 'run.stopped').length > stopsBefore, 60_000);
+  const all = events();
+  const skipped = ofType(all, 'candidate.rejected').find((e) => e.n === 2);
+  assert.equal(skipped?.by, 'user');
+  assert.equal(ofType(all, 'training.started').filter((e) => e.n === 2).length, 0, 'a skipped candidate never trains');
+  assert.equal(ofType(all, 'run.stopped').at(-1)!.reason, 'completed');
+  // Provenance: the mechanism accepted in review ran on this iteration's candidate.
+  const hooks = ofType(all, 'mechanism.hooks').find((e) => e.n === 2);
+  assert.ok(hooks?.ran.some((r) => r.mechanism === MECHANISM_NAME && r.hook === 'reviewCandidate'), JSON.stringify(hooks));
+  await wb.treeRow('#2 N_HEAD 4 -> 8, rejected').waitFor({ timeout: 30_000 });
+  await wb.screenshot('11-step-skipped');
+});
+
 function findExtensionLog(profile: string, content: RegExp): string | null {
   const logs = join(profile, 'user-data', 'logs');
   if (!existsSync(logs)) return null;
@@ -311,9 +334,9 @@ test('after a window reload the views are rebuilt from the trace on activation',
   const decided = ofType(events(), 'experiment.decided');
   await wb.runCommand('Developer: Reload Window');
   await wb.waitUntilLoaded();
-  const logFile = await eventually('activation after the reload', () => findExtensionLog(profileDir, /activation timing.*run \S+, 2 experiments/), 60_000);
-  const line = readFileSync(logFile, 'utf8').split('\n').find((l) => /activation timing.*2 experiments/.test(l))!;
-  console.log(`# activation with a 2-experiment trace: ${/activation timing: (.*)$/.exec(line)![1]}`);
+  const logFile = await eventually('activation after the reload', () => findExtensionLog(profileDir, /activation timing.*run \S+, 3 experiments/), 60_000);
+  const line = readFileSync(logFile, 'utf8').split('\n').find((l) => /activation timing.*3 experiments/.test(l))!;
+  console.log(`# activation with a 3-experiment trace: ${/activation timing: (.*)$/.exec(line)![1]}`);
   await wb.openViewContainer('Autoresearch');
   for (const e of decided) {
     const row = wb.treeRow(`#${e.n} `);
@@ -321,5 +344,5 @@ test('after a window reload the views are rebuilt from the trace on activation',
   }
   await wb.treeRow(`${MECHANISM_NAME}, active`).waitFor({ timeout: 30_000 });
   await wb.statusBarItem(`best ${decided.filter((e) => e.status === 'keep').pop()!.metric!.toFixed(6)}`).waitFor({ timeout: 15_000 });
-  await wb.screenshot('11-after-reload-from-trace');
+  await wb.screenshot('12-after-reload-from-trace');
 });
