@@ -8,7 +8,8 @@
  * dashboard and the Experiments view), runs mechanism research under the `review` policy, reviews
  * the mechanism's diff, clicks Accept on it and checks the run branch in git; Steps one more
  * iteration and Skips it at the gate (the accepted mechanism's hook ran on it); then reloads the
- * window and sees everything rebuilt from the trace.
+ * window and sees everything rebuilt from the trace; Pauses after a step, reloads the window during
+ * a run and takes the offer to resume it.
  *
  * Screenshots of the key moments go to test-artifacts/vscode/. code-server comes from
  * scripts/test-hosts/code-server.sh (installed on first use, ~3 min) or $CODE_SERVER.
@@ -45,6 +46,13 @@ const MECHANISM = `export function reviewCandidate(ctx, cand) {
 }
 `;
 const MECHANISM_NAME = 'tabu-on-depth';
+/** What the scripted model proposes, in turn (a different configuration each time, so none is a cache hit). */
+const PROPOSALS: [string, Record<string, number>][] = [
+  ['N_EMBD 64 -> 96', { N_EMBD: 96 }],
+  ['N_HEAD 4 -> 8', { N_HEAD: 8 }],
+  ['LEARNING_RATE 0.001 -> 0.002', { LEARNING_RATE: 0.002 }],
+  ['WEIGHT_DECAY 0.1 -> 0.05', { WEIGHT_DECAY: 0.05 }],
+];
 /** The edit made at the stepping gate, on top of the proposed candidate. */
 const EDITED_LINE = 'DROPOUT = 0.05            # edited at the stepping gate';
 
@@ -95,9 +103,8 @@ before(async () => {
     if (/Step 2 of 4/.test(text)) return { content: JSON.stringify({ choice: 'tabu on depth', why: 'it answers the diagnosis' }) };
     if (/Step 3 of 4/.test(text)) return { content: JSON.stringify({ name: 'Tabu On Depth', description: 'vetoes moves of DEPTH', hooks: ['reviewCandidate'], state: 'none', behaviour: 'reject any candidate changing DEPTH' }) };
     if (/Step 4 of 4/.test(text)) return { content: 'Here it is:\n```javascript\n' + MECHANISM + '```\n' };
-    proposals++;
-    if (proposals === 1) return { content: JSON.stringify({ description: 'N_EMBD 64 -> 96', hypothesis: 'a wider model fits more in the budget', params: { N_EMBD: 96 } }) };
-    return { content: JSON.stringify({ description: 'N_HEAD 4 -> 8', hypothesis: 'more heads, same width', params: { N_HEAD: 8 } }) };
+    const [description, params] = PROPOSALS[Math.min(proposals++, PROPOSALS.length - 1)];
+    return { content: JSON.stringify({ description, hypothesis: 'worth a try in the budget', params }) };
   });
   repo = tinyGptRepo({
     timeBudget: 4,
@@ -345,4 +352,33 @@ test('after a window reload the views are rebuilt from the trace on activation',
   await wb.treeRow(`${MECHANISM_NAME}, active`).waitFor({ timeout: 30_000 });
   await wb.statusBarItem(`best ${decided.filter((e) => e.status === 'keep').pop()!.metric!.toFixed(6)}`).waitFor({ timeout: 15_000 });
   await wb.screenshot('12-after-reload-from-trace');
+});
+
+test('Pause stops after the current step; a window reload during a run stops it cleanly and, on activation, Resume picks it up', async () => {
+  const count = (t: RunEvent['type']) => events().filter((e) => e.type === t).length;
+  const stops = count('run.stopped');
+  await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
+  await wb.notification('Autoresearch #3: LEARNING_RATE').waitFor({ timeout: 120_000 });
+  await wb.runCommand('Autoresearch: Pause (After the Current Step)');
+  await wb.runCommand('Autoresearch: Run This Candidate');
+  const paused = await eventually('run.paused', () => ofType(events(), 'run.paused')[0], 120_000);
+  assert.ok(paused);
+  assert.equal(count('run.stopped'), stops, 'paused, not stopped');
+  assert.ok(ofType(events(), 'experiment.decided').some((e) => e.n === 3), '#3 trained before the pause');
+  await wb.statusBarItem('(paused)').waitFor({ timeout: 30_000 });
+  await wb.screenshot('13-paused');
+
+  // A run going on (waiting at the gate of #4) when the window reloads.
+  await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
+  await wb.notification('Autoresearch #4: WEIGHT_DECAY').waitFor({ timeout: 120_000 });
+  await wb.runCommand('Developer: Reload Window');
+  await wb.waitUntilLoaded();
+  const interrupted = await eventually('the run stopped by the reload', () => ofType(events(), 'run.stopped').at(-1)?.reason === 'interrupted', 60_000);
+  assert.ok(interrupted);
+  await wb.notification(`Autoresearch run ${tag()} was interrupted`).waitFor({ timeout: 60_000 });
+  await wb.screenshot('14-resume-offer');
+  const resumedBefore = count('run.resumed');
+  await wb.notificationButton(`Autoresearch run ${tag()} was interrupted`, 'Resume').click();
+  await eventually('the run resumed', () => count('run.resumed') > resumedBefore, 60_000);
+  assert.ok(ofType(events(), 'experiment.interrupted').some((e) => e.n === 4), '#4, left at the gate, is closed as interrupted');
 });
