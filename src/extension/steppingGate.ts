@@ -42,8 +42,10 @@ export class SteppingGate implements vscode.Disposable {
     const gate = this.controller.awaitingGate;
     if (!gate) return;
     const root = gate.checkout.endsWith('/') ? gate.checkout : `${gate.checkout}/`;
-    const unsaved = vscode.workspace.textDocuments.filter((d) => d.isDirty && d.uri.scheme === 'file' && d.uri.fsPath.startsWith(root));
-    for (const d of unsaved) await d.save();
+    // workspace.save asks the editor, whose dirty state is the truth: the extension host's copy
+    // (TextDocument.isDirty) can lag behind the last keystrokes.
+    const inCheckout = vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'file' && d.uri.fsPath.startsWith(root));
+    for (const d of inCheckout) await vscode.workspace.save(d.uri);
     this.controller.answerGate('run');
   }
 

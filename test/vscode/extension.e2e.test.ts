@@ -308,7 +308,8 @@ test('Step runs one more iteration in stepping mode; Skip at the gate records it
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
   await wb.notification('Autoresearch #2: N_HEAD 4 -> 8').waitFor({ timeout: 120_000 });
   await wb.treeRow('#2 N_HEAD 4 -> 8, Run, Edit or Skip?').waitFor({ timeout: 15_000 });
-  await wb.notificationButton('Autoresearch #2: N_HEAD 4 -> 8', 'Skip').click();
+  // Skip from the palette (the gate's notification may have timed out into the notification center by now).
+  await wb.runCommand('Autoresearch: Skip This Candidate');
   await eventually('the step ended', () => ofType(events(), 'run.stopped').length > stopsBefore, 60_000);
   const all = events();
   const skipped = ofType(all, 'candidate.rejected').find((e) => e.n === 2);
