@@ -9,7 +9,8 @@
  * the mechanism's diff, clicks Accept on it and checks the run branch in git; Steps one more
  * iteration and Skips it at the gate (the accepted mechanism's hook ran on it); then reloads the
  * window and sees everything rebuilt from the trace; Pauses after a step, reloads the window during
- * a run and takes the offer to resume it.
+ * a run and takes the offer to resume it. An API key set through Set API Key reaches the endpoint and
+ * is nowhere on disk afterwards.
  *
  * Screenshots of the key moments go to test-artifacts/vscode/. code-server comes from
  * scripts/test-hosts/code-server.sh (installed on first use, ~3 min) or $CODE_SERVER.
@@ -46,6 +47,7 @@ const MECHANISM = `export function reviewCandidate(ctx, cand) {
 }
 `;
 const MECHANISM_NAME = 'tabu-on-depth';
+const API_KEY = 'sk-e2e-secret-4242-never-written';
 /** What the scripted model proposes, in turn (a different configuration each time, so none is a cache hit). */
 const PROPOSALS: [string, Record<string, number>][] = [
   ['N_EMBD 64 -> 96', { N_EMBD: 96 }],
@@ -304,9 +306,20 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
 });
 
 test('Step runs one more iteration in stepping mode; Skip at the gate records it as rejected by you, after the accepted mechanism reviewed it', async () => {
+  // An API key set now (secret storage) goes to the endpoint with the next proposal, and nowhere else.
+  await wb.runCommand('Autoresearch: Set API Key');
+  const keyInput = wb.page.locator('.quick-input-widget input[type="password"]');
+  await keyInput.waitFor({ timeout: 15_000 });
+  await keyInput.fill(API_KEY);
+  await wb.page.keyboard.press('Enter');
+  await wb.notification('API key stored in secret storage').waitFor({ timeout: 15_000 });
+  const requestsBefore = llm.requests.length;
+
   const stopsBefore = ofType(events(), 'run.stopped').length;
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
   await wb.notification('Autoresearch #2: N_HEAD 4 -> 8').waitFor({ timeout: 120_000 });
+  const sent = llm.requests.slice(requestsBefore).filter((r) => r.path === '/v1/chat/completions');
+  assert.ok(sent.length >= 1 && sent.every((r) => r.authorization === `Bearer ${API_KEY}`), 'the proposal request carried the stored key');
   await wb.treeRow('#2 N_HEAD 4 -> 8, Run, Edit or Skip?').waitFor({ timeout: 15_000 });
   // Skip from the palette (the gate's notification may have timed out into the notification center by now).
   await wb.runCommand('Autoresearch: Skip This Candidate');
@@ -383,3 +396,25 @@ test('Pause stops after the current step; a window reload during a run stops it 
   await eventually('the run resumed', () => count('run.resumed') > resumedBefore, 60_000);
   assert.ok(ofType(events(), 'experiment.interrupted').some((e) => e.n === 4), '#4, left at the gate, is closed as interrupted');
 });
+
+test('the API key is nowhere on disk: not in the trace, the repo, git, the settings or the logs', () => {
+  const leaks = filesContaining([repo, join(profileDir, 'user-data', 'User'), join(profileDir, 'user-data', 'logs')], API_KEY);
+  assert.deepEqual(leaks, []);
+  assert.equal(git(repo, 'log', '--all', '-p', `-S${API_KEY}`, '--oneline'), '', 'never committed');
+});
+
+/** Files under `dirs` whose bytes contain `needle` (the key would be stored as plain text). */
+function filesContaining(dirs: string[], needle: string): string[] {
+  const found: string[] = [];
+  const stack = dirs.filter((d) => existsSync(d));
+  while (stack.length) {
+    const dir = stack.pop()!;
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      const st = statSync(p);
+      if (st.isDirectory()) stack.push(p);
+      else if (st.isFile() && st.size < 50_000_000 && readFileSync(p).includes(needle)) found.push(p);
+    }
+  }
+  return found;
+}
