@@ -145,6 +145,8 @@ test('a strategy review that waits on the LLM runs while an experiment trains, a
     const after = proposer.seen.find((ctx) => ctx.params.find((p) => p.name === 'A')!.frozen);
     assert.ok(after, 'a later proposal saw A frozen');
     assert.ok(ofType(events, 'candidate.proposed').filter((p) => p.seq > review.seq).every((p) => !('A' in (p.candidate.params ?? {}))));
+    const afterReview = ofType(events, 'candidate.proposed').filter((p) => p.seq > review.seq);
+    assert.ok(afterReview.length && afterReview.every((p) => p.prepared && p.prepared.how !== 'reproposed'), 'prepared again behind the training, not proposed afresh while the GPU waits');
   } finally {
     await server.close();
   }

@@ -311,6 +311,13 @@ export class ResearchRun {
         if (due && this.opts.overlap !== false && this.levels.takesTime(due)) {
           this.levelTask = this.levels
             .runWhileTraining(due, (name) => this.atBoundary.push({ kind: 'activate', name }))
+            .then(() => {
+              // A candidate prepared before the review no longer fits: prepare again now, still hidden by the training.
+              if (this.prepared && this.prepared.levels !== this.levelsStamp() && inFlight.size) {
+                this.prepared = null;
+                this.prepareWhileTraining(Math.max(...inFlight.keys()));
+              }
+            })
             .catch((e: unknown) => void (failure ??= e))
             .finally(() => (this.levelTask = null));
           continue;
