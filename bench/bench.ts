@@ -27,6 +27,7 @@ const { values } = parseArgs({
     pairs: { type: 'string' },
     overlap: { type: 'string' },
     levels: { type: 'string' },
+    'llm-levels': { type: 'boolean' },
     // Results file name under bench/results/ (default: the part's name), to keep a variant beside the main figures.
     out: { type: 'string' },
   },
@@ -48,7 +49,7 @@ const overlapModes = (v: string) =>
   });
 
 const parts: Record<string, () => Promise<unknown>> = {
-  duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6), levels: values.levels ?? '1' }),
+  duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6), levels: values.levels ?? '1', llmLevels: values['llm-levels'] === true }),
   overhead: async () => {
     // Several runs, one after the other: the spread between them is the machine's, not the loop's.
     const runs = [];

@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { RunEvent } from '../src/core/events/events';
 import { ResearchRun } from '../src/core/levels/researchRun';
+import { createLevels } from '../src/core/levels/createLevels';
 import { createProposer } from '../src/core/proposers/createProposer';
 import { applyLevelsFlag, parseTargetConfig } from '../src/core/target/targetConfig';
 import { startScriptedLlmServer } from '../test/support/scriptedLlmServer';
@@ -38,12 +39,26 @@ export interface DutyCycle {
   results: Record<string, number>;
 }
 
-async function measure(budget: number, latency: number, overlap: boolean, iterations: number, levels: string): Promise<DutyCycle> {
-  // Every answer changes a different knob to a new value, so no proposal repeats an evaluated one.
-  const server = await startScriptedLlmServer((_, i) => ({
-    delayMs: latency * 1000,
-    content: JSON.stringify({ description: `set P${i % KNOBS} to ${1000 + i}`, hypothesis: 'bench', params: { [`P${i % KNOBS}`]: 1000 + i } }),
-  }));
+/** What the LLM answers a strategy review and each research step (llmLevels): a valid, harmless outcome. */
+function levelAnswer(text: string): string | null {
+  if (/You review an automated hyperparameter search/.test(text)) return JSON.stringify({ freeze: [], focus: [], guidance: 'keep going' });
+  const step = /Step (\d) of 4/.exec(text)?.[1];
+  if (step === '1') return JSON.stringify({ diagnosis: 'bench', candidates: [{ name: 'counter', field: 'bench', idea: 'count results' }] });
+  if (step === '2') return JSON.stringify({ choice: 'counter', why: 'bench' });
+  if (step === '3') return JSON.stringify({ name: 'counter', description: 'counts results', hooks: ['afterResult'], state: 'seen', behaviour: 'counts' });
+  if (step === '4') return '```javascript\nexport function afterResult(ctx) { return { state: { seen: ((ctx.state && ctx.state.seen) || 0) + 1 } }; }\n```';
+  return null;
+}
+
+async function measure(budget: number, latency: number, overlap: boolean, iterations: number, levels: string, llmLevels = false): Promise<DutyCycle> {
+  // Every proposal changes a different knob to a new value, so no proposal repeats an evaluated one.
+  let proposals = 0;
+  const server = await startScriptedLlmServer((req) => {
+    const level = levelAnswer(req.messages.map((m) => m.content).join('\n'));
+    if (level !== null) return { delayMs: latency * 1000, content: level };
+    const i = proposals++;
+    return { delayMs: latency * 1000, content: JSON.stringify({ description: `set P${i % KNOBS} to ${1000 + i}`, hypothesis: 'bench', params: { [`P${i % KNOBS}`]: 1000 + i } }) };
+  });
   const dir = scratchRepo('bench-duty-', { 'train.py': TRAIN_PY });
   try {
     const config = parseTargetConfig({
@@ -56,9 +71,10 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
       llm: { baseURL: server.url, model: 'scripted-model', maxRetries: 0 },
     });
     applyLevelsFlag(config, levels);
-    // The outer levels offline (rules, the built-in library): what is measured is where they run, not an LLM's answers to them.
-    config.levels.strategy.reviewer = 'rules';
-    config.levels.mechanisms.research = 'offline';
+    // Offline levels (rules, the built-in library) run at boundaries; with llmLevels the reviewer and the
+    // researcher ask the scripted LLM (same latency), and run while experiments train.
+    config.levels.strategy.reviewer = llmLevels ? 'llm' : 'rules';
+    config.levels.mechanisms.research = llmLevels ? 'llm' : 'offline';
     const trainStart = new Map<number, number>();
     const trainEnd = new Map<number, number>();
     const prepared: Record<string, number> = {};
@@ -69,7 +85,7 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
       const how = e.type === 'candidate.proposed' ? (e as { prepared?: { how: string } }).prepared?.how : undefined;
       if (how) prepared[how] = (prepared[how] ?? 0) + 1;
     };
-    const run = new ResearchRun({ repoDir: dir, config, proposer: createProposer(config, undefined, 'sk-bench-not-a-secret'), iterations, tag: 'duty', overlap, onEvent });
+    const run = new ResearchRun({ repoDir: dir, config, proposer: createProposer(config, undefined, 'sk-bench-not-a-secret'), ...createLevels(config, undefined, 'sk-bench-not-a-secret'), iterations, tag: 'duty', overlap, onEvent });
     const { state } = await run.run();
     const ns = [...trainEnd.keys()].filter((n) => n > 0).sort((a, b) => a - b);
     const training = ns.reduce((a, n) => a + trainEnd.get(n)! - trainStart.get(n)!, 0);
@@ -77,7 +93,7 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
     const steady = (training - (trainEnd.get(ns[0])! - trainStart.get(ns[0])!)) / (trainEnd.get(ns[ns.length - 1])! - trainEnd.get(ns[0])!);
     const gaps = ns.map((n, i) => trainStart.get(n)! - trainEnd.get(i === 0 ? 0 : ns[i - 1])!);
     const results = Object.fromEntries(['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed'].map((r) => [r, state.experiments.filter((x) => !x.baseline && x.result === r).length]));
-    return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, levels, iterations: ns.length, dutyCycle: round(training / window, 3), steadyDutyCycle: round(steady, 3), gapSeconds: round(median(gaps), 2), prepared, results };
+    return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, levels: llmLevels ? `${levels} (LLM levels)` : levels, iterations: ns.length, dutyCycle: round(training / window, 3), steadyDutyCycle: round(steady, 3), gapSeconds: round(median(gaps), 2), prepared, results };
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -104,10 +120,10 @@ export function projectedDutyCycle(budget: number, latency: number, overheadSeco
  */
 export const levelsIdlePerIteration = (latency: number) => (2 * latency + 4 * latency) / 10;
 
-export async function dutyCycleBench(opts: { pairs: [number, number][]; overlap: ('on' | 'off')[]; iterations: number; levels: string }) {
+export async function dutyCycleBench(opts: { pairs: [number, number][]; overlap: ('on' | 'off')[]; iterations: number; levels: string; llmLevels?: boolean }) {
   const measured: DutyCycle[] = [];
   for (const [budget, latency] of opts.pairs) {
-    for (const o of opts.overlap) measured.push(await measure(budget, latency, o === 'on', opts.iterations, opts.levels));
+    for (const o of opts.overlap) measured.push(await measure(budget, latency, o === 'on', opts.iterations, opts.levels, opts.llmLevels));
   }
   // The overhead left outside training and LLM time, measured with overlap off: gap minus latency.
   const off = measured.filter((m) => !m.overlap);
