@@ -18,6 +18,8 @@ export class Workbench {
 
   /** Runs a command by its title from the command palette (F1). */
   async runCommand(title: string): Promise<void> {
+    // A hover left open by an earlier pointer move (a tree item's tooltip) would take the click: move away first.
+    await this.page.mouse.move(1, 1);
     // F1 from wherever the focus is: editors, terminals and webviews pass it on to the workbench.
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget input[type="text"]');
@@ -25,7 +27,9 @@ export class Workbench {
     await input.fill(`>${title}`);
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     await row.waitFor({ timeout: 15_000 });
-    await row.click();
+    // The keyboard picks the focused row without any pointer: nothing floating over the list can intercept it.
+    if (((await row.getAttribute('class')) ?? '').split(/\s+/).includes('focused')) await this.page.keyboard.press('Enter');
+    else await row.click();
   }
 
   activityBarItem(label: string): Locator {
