@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { classifyOutcome, type TrainingRequest } from '../../src/core/executors/executor';
-import { LineSplitter, LocalExecutor } from '../../src/core/executors/localExecutor';
+import { LocalExecutor } from '../../src/core/executors/localExecutor';
+import { LineSplitter } from '../../src/core/executors/trainingOutput';
 import { isAlive, isGroupAlive, killProcessGroup } from '../../src/core/executors/processGroup';
 import type { MetricSpec } from '../../src/core/target/metric';
 

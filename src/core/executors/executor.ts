@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Outcome } from '../events/events';
 import type { MetricSpec } from '../target/metric';
 
@@ -105,3 +106,26 @@ export function notStarted(req: TrainingRequest, started: number, startError: st
  * setting the cluster rejects). Thrown, not an outcome: no experiment is to blame, and the next would fail too.
  */
 export class ExecutorSetupError extends Error {}
+
+/** Why `cwd` cannot be a run's working directory, if it cannot. */
+export function directoryProblem(cwd: string): string | undefined {
+  try {
+    if (statSync(cwd).isDirectory()) return undefined;
+    return `working directory ${cwd} is not a directory`;
+  } catch {
+    return `working directory ${cwd} does not exist`;
+  }
+}
+
+/** Waits for `promise` at most `ms`; true when it settled in time. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

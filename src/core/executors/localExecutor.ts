@@ -1,93 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
-import { MetricScanner } from '../target/metric';
-import { classifyOutcome, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { existsSync } from 'node:fs';
+import { classifyOutcome, directoryProblem, notStarted, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
+import { callSafely, TrainingOutput } from './trainingOutput';
 
-export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
 const DEFAULT_KILL_GRACE_MS = 3000;
 /** After the command exits, how long to wait for its output pipes to close before cutting them. */
 const OUTPUT_SETTLE_MS = 1000;
 // setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Splits a stream of text into lines. `\n`, `\r\n` and a lone `\r` all end a line, so carriage-return
- * progress bars become one line per update; a lone `\r` on an empty line (the usual `print("\r...")`)
- * produces nothing. Lines longer than `maxLineLength` are cut, with a note of how much was dropped, so
- * output without newlines cannot grow without bound.
- */
-export class LineSplitter {
-  private partial = '';
-  private dropped = 0;
-  /** The previous chunk ended in `\r`: a `\n` starting the next chunk belongs to it. */
-  private afterCarriageReturn = false;
-  /** ...and that `\r` ended an empty line, which is a real (blank) line only if the `\n` follows. */
-  private blankLineIfNewline = false;
-
-  constructor(private readonly maxLineLength = DEFAULT_MAX_LINE_LENGTH) {}
-
-  push(chunk: string): string[] {
-    const lines: string[] = [];
-    let start = 0;
-    if (this.afterCarriageReturn && chunk.startsWith('\n')) {
-      if (this.blankLineIfNewline) lines.push('');
-      start = 1;
-    }
-    this.afterCarriageReturn = false;
-    this.blankLineIfNewline = false;
-    for (let i = start; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i);
-      if (c === 10) {
-        this.append(chunk, start, i);
-        lines.push(this.take());
-        start = i + 1;
-      } else if (c === 13) {
-        this.append(chunk, start, i);
-        const empty = this.partial.length === 0 && this.dropped === 0;
-        if (chunk.charCodeAt(i + 1) === 10) {
-          lines.push(this.take());
-          i++;
-        } else if (i + 1 === chunk.length) {
-          this.afterCarriageReturn = true;
-          this.blankLineIfNewline = empty;
-          if (!empty) lines.push(this.take());
-        } else if (!empty) {
-          lines.push(this.take());
-        }
-        start = i + 1;
-      }
-    }
-    this.append(chunk, start, chunk.length);
-    return lines;
-  }
-
-  /** The final line, when the stream did not end with a newline. */
-  end(): string[] {
-    this.afterCarriageReturn = false;
-    this.blankLineIfNewline = false;
-    return this.partial.length > 0 || this.dropped > 0 ? [this.take()] : [];
-  }
-
-  private append(chunk: string, from: number, to: number): void {
-    const room = this.maxLineLength - this.partial.length;
-    const length = to - from;
-    if (length <= room) {
-      if (length > 0) this.partial += chunk.slice(from, to);
-    } else {
-      this.partial += chunk.slice(from, from + room);
-      this.dropped += length - room;
-    }
-  }
-
-  private take(): string {
-    const line = this.dropped > 0 ? `${this.partial} … [line cut: ${this.dropped} more characters]` : this.partial;
-    this.partial = '';
-    this.dropped = 0;
-    return line;
-  }
-}
 
 export interface LocalExecutorOptions {
   /** Between SIGTERM and SIGKILL when a run is stopped. */
@@ -97,53 +18,12 @@ export interface LocalExecutorOptions {
   maxLineLength?: number;
 }
 
-type Stream = 'stdout' | 'stderr';
-
 function defaultShell(): string {
   return existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
 }
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Listener failures must not take the run's bookkeeping down with them. */
-export function callSafely(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // The caller's listener is not ours to fix; the run goes on.
-  }
-}
-
-export function directoryProblem(cwd: string): string | undefined {
-  try {
-    if (statSync(cwd).isDirectory()) return undefined;
-    return `working directory ${cwd} is not a directory`;
-  } catch {
-    return `working directory ${cwd} does not exist`;
-  }
-}
-
-export function closeLog(log: WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (log.closed) return resolve();
-    log.once('close', () => resolve());
-    log.end();
-  });
-}
-
-/** Waits for `promise` at most `ms`; true when it settled in time. */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -167,25 +47,13 @@ export class LocalExecutor implements Executor {
 
 
   private async execute(req: TrainingRequest, started: number): Promise<TrainingResult> {
-    const scanner = new MetricScanner(req.metric);
     if (req.signal?.aborted) return notStarted(req, started, 'stopped before it started', true);
     const badDirectory = directoryProblem(req.cwd);
     if (badDirectory) return notStarted(req, started, badDirectory);
-
-    let log: WriteStream;
-    try {
-      mkdirSync(dirname(req.logPath), { recursive: true });
-      log = createWriteStream(req.logPath, { fd: openSync(req.logPath, 'w') });
-    } catch (e) {
-      return notStarted(req, started, `cannot write the log ${req.logPath}: ${message(e)}`);
-    }
+    const output = TrainingOutput.open(req);
+    if (typeof output === 'string') return notStarted(req, started, output);
 
     const graceMs = this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-    const splitters = { stdout: new LineSplitter(this.options.maxLineLength), stderr: new LineSplitter(this.options.maxLineLength) };
-    let lastErrorLine: string | undefined;
-    let lastOutputLine: string | undefined;
-    let logBroken = false;
-    let waitingForDrain = false;
 
     let child: ChildProcess;
     try {
@@ -196,45 +64,11 @@ export class LocalExecutor implements Executor {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
-      await closeLog(log);
+      await output.close();
       return notStarted(req, started, message(e));
     }
 
-    const pauseOutput = () => {
-      child.stdout?.pause();
-      child.stderr?.pause();
-    };
-    const resumeOutput = () => {
-      waitingForDrain = false;
-      child.stdout?.resume();
-      child.stderr?.resume();
-    };
-    log.on('error', () => {
-      // A full disk must not fail the experiment: the metric is read from the stream, not from the log.
-      logBroken = true;
-      resumeOutput();
-    });
-
-    const handleLine = (line: string, stream: Stream) => {
-      scanner.push(line);
-      if (line.trim() !== '') {
-        if (stream === 'stderr') lastErrorLine = line;
-        else lastOutputLine = line;
-      }
-      if (!logBroken && !log.write(`${line}\n`) && !waitingForDrain) {
-        waitingForDrain = true;
-        pauseOutput();
-        log.once('drain', resumeOutput);
-      }
-      if (req.onLine) callSafely(() => req.onLine!(line, stream));
-    };
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const readable = child[stream]!;
-      readable.setEncoding('utf8');
-      readable.on('data', (chunk: string) => {
-        for (const line of splitters[stream].push(chunk)) handleLine(line, stream);
-      });
-    }
+    const flush = output.follow(child, this.options.maxLineLength);
 
     let startError: string | undefined;
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -283,12 +117,10 @@ export class LocalExecutor implements Executor {
       child.stdout?.destroy();
       child.stderr?.destroy();
     }
-    for (const stream of ['stdout', 'stderr'] as const) {
-      for (const line of splitters[stream].end()) handleLine(line, stream);
-    }
-    await closeLog(log);
+    flush();
+    await output.close();
 
-    const reading = scanner.reading();
+    const reading = output.scanner.reading();
     const { outcome, reason } = classifyOutcome({
       exitCode: code,
       signal,
@@ -296,7 +128,7 @@ export class LocalExecutor implements Executor {
       interrupted,
       metric: reading.metric,
       metricName: req.metric.name,
-      lastErrorLine: lastErrorLine ?? lastOutputLine,
+      lastErrorLine: output.lastErrorLine,
       timeoutSeconds: req.timeoutSeconds,
       startError,
       invalidMetric: reading.invalidMetric,

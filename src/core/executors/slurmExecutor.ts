@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, openSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { MetricScanner } from '../target/metric';
-import { classifyOutcome, ExecutorSetupError, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
-import { callSafely, closeLog, directoryProblem, LineSplitter } from './localExecutor';
+import { classifyOutcome, directoryProblem, ExecutorSetupError, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { callSafely, LineSplitter, TrainingOutput } from './trainingOutput';
 
 /**
  * Training as Slurm batch jobs. The job runs the command in the request's working directory, which the
@@ -304,45 +303,22 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves when the log can take more, or will never (it failed or closed). */
-function drained(log: WriteStream): Promise<void> {
-  return new Promise((resolveDrain) => {
-    const done = () => {
-      log.off('drain', done);
-      log.off('error', done);
-      log.off('close', done);
-      resolveDrain();
-    };
-    log.once('drain', done);
-    log.once('error', done);
-    log.once('close', done);
-  });
-}
 
 /** The job's output file as it grows, passed on line by line to the log, the metric scanner and onLine. */
 class OutputFollower {
-  readonly scanner: MetricScanner;
-  lastLine: string | undefined;
   /** The batch script printed its end marker: the command is done. */
   endSeen = false;
   private offset = 0;
   private readonly decoder = new StringDecoder('utf8');
   private readonly splitter: LineSplitter;
-  private logBroken = false;
 
   constructor(
     private readonly path: string,
-    private readonly log: WriteStream,
-    private readonly req: TrainingRequest,
+    readonly output: TrainingOutput,
     private readonly endMarker: string,
     maxLineLength?: number,
   ) {
-    this.scanner = new MetricScanner(req.metric);
     this.splitter = new LineSplitter(maxLineLength);
-    // A full disk must not fail the experiment: the metric is read from the output, not from the log.
-    log.on('error', () => {
-      this.logBroken = true;
-    });
   }
 
   /** Reads what was written since the last call; true when there was anything. */
@@ -389,13 +365,10 @@ class OutputFollower {
         line = line.slice(0, at);
         if (line === '') continue;
       }
-      this.scanner.push(line);
-      if (line.trim() !== '') this.lastLine = line;
-      if (!this.logBroken && !this.log.write(`${line}\n`)) full = true;
       // Slurm writes stdout and stderr to one file: their order is kept, their names are not.
-      if (this.req.onLine) callSafely(() => this.req.onLine!(line, 'stdout'));
+      if (!this.output.line(line, 'stdout')) full = true;
     }
-    if (full && !this.logBroken) await drained(this.log);
+    if (full) await this.output.drained();
   }
 }
 
@@ -461,13 +434,8 @@ export class SlurmExecutor implements Executor {
 
     const files = slurmJobFiles(req.logPath);
     const endMarker = `@@bilevel-slurm-end-${randomBytes(8).toString('hex')}@@`;
-    let log: WriteStream;
-    try {
-      mkdirSync(dirname(req.logPath), { recursive: true });
-      log = createWriteStream(req.logPath, { fd: openSync(req.logPath, 'w') });
-    } catch (e) {
-      return notStarted(req, started, `cannot write the log ${req.logPath}: ${message(e)}`);
-    }
+    const log = TrainingOutput.open(req);
+    if (typeof log === 'string') return notStarted(req, started, log);
 
     const timeLimitMinutes = slurmTimeLimitMinutes(req.timeoutSeconds, this.options.timeLimitMinutes);
     let jobId: number;
@@ -487,13 +455,13 @@ export class SlurmExecutor implements Executor {
         }),
       );
     } catch (e) {
-      await closeLog(log);
+      await log.close();
       if (e instanceof ExecutorSetupError) throw e;
       return notStarted(req, started, message(e));
     }
     if (req.onStart) callSafely(() => req.onStart!(undefined, jobId));
 
-    const output = new OutputFollower(files.output, log, req, endMarker, this.options.maxLineLength);
+    const output = new OutputFollower(files.output, log, endMarker, this.options.maxLineLength);
     const watch = await this.watch(jobId, req, output);
     await output.poll();
     // Without the end marker (killed, cancelled), the last writes may still be on their way.
@@ -502,19 +470,19 @@ export class SlurmExecutor implements Executor {
       await output.poll();
     }
     await output.finish();
-    await closeLog(log);
+    await log.close();
     // The log now holds everything the job wrote; a job still running may write on, so its file stays.
     if (!watch.stillRunning) rmSync(files.output, { force: true });
     if (watch.setupError) throw watch.setupError;
 
-    const reading = output.scanner.reading();
+    const reading = log.scanner.reading();
     let { outcome, reason } = slurmOutcome({
       status: watch.status,
       cancelledBy: watch.cancelledBy === 'setup' ? undefined : watch.cancelledBy,
       metric: reading.metric,
       metricName: req.metric.name,
       invalidMetric: reading.invalidMetric,
-      lastLine: output.lastLine,
+      lastLine: log.lastErrorLine,
       timeoutSeconds: req.timeoutSeconds,
       timeLimitMinutes,
       maxQueueMinutes: this.options.maxQueueMinutes,

@@ -1,10 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
-import { MetricScanner } from '../target/metric';
-import { classifyOutcome, ExecutorSetupError, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
-import { callSafely, closeLog, LineSplitter, settlesWithin } from './localExecutor';
+import { classifyOutcome, ExecutorSetupError, notStarted, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { callSafely, TrainingOutput } from './trainingOutput';
 import { killProcessGroup } from './processGroup';
 
 /**
@@ -431,14 +428,9 @@ export class SshExecutor implements Executor {
     const commit = await this.resolveCommit(req);
     if (!(await this.push(req, commit))) return interruptedBeforeTraining(req, started);
 
-    let log: WriteStream;
-    try {
-      mkdirSync(dirname(req.logPath), { recursive: true });
-      log = createWriteStream(req.logPath, { fd: openSync(req.logPath, 'w') });
-    } catch (e) {
-      return notStarted(req, started, `cannot write the log ${req.logPath}: ${message(e)}`);
-    }
-    return this.train(req, commit, log);
+    const output = TrainingOutput.open(req);
+    if (typeof output === 'string') return notStarted(req, started, output);
+    return this.train(req, commit, output);
   }
 
   /** The full id of the commit to train, from the local repository. */
@@ -466,7 +458,7 @@ export class SshExecutor implements Executor {
     throw new ExecutorSetupError(`ssh executor: could not push ${commit.slice(0, 12)} to ${remote}: ${reach}${lastLine(detail) ?? `git exited with code ${result.code}`}`);
   }
 
-  private async train(req: TrainingRequest, commit: string, log: WriteStream): Promise<TrainingResult> {
+  private async train(req: TrainingRequest, commit: string, output: TrainingOutput): Promise<TrainingResult> {
     const { options } = this;
     const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const marker = newMarker();
@@ -480,12 +472,6 @@ export class SshExecutor implements Executor {
       marker,
     });
 
-    const scanner = new MetricScanner(req.metric);
-    const splitters = { stdout: new LineSplitter(options.maxLineLength), stderr: new LineSplitter(options.maxLineLength) };
-    let lastErrorLine: string | undefined;
-    let lastOutputLine: string | undefined;
-    let logBroken = false;
-    let waitingForDrain = false;
     let setupProblem: string | undefined;
     let exitReport: RemoteRunFacts['exit'];
     let watchdogFired = false;
@@ -497,38 +483,10 @@ export class SshExecutor implements Executor {
       // Its own process group: the id onStart reports stops the local client, and with it the remote run.
       child = spawn('ssh', [...sshOptions(options), '--', options.host, remote], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (e) {
-      await closeLog(log);
+      await output.close();
       throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${message(e)})`);
     }
     const sshPid = child.pid;
-
-    const pauseOutput = () => {
-      child.stdout?.pause();
-      child.stderr?.pause();
-    };
-    const resumeOutput = () => {
-      waitingForDrain = false;
-      child.stdout?.resume();
-      child.stderr?.resume();
-    };
-    log.on('error', () => {
-      // A full disk must not fail the experiment: the metric is read from the stream, not from the log.
-      logBroken = true;
-      resumeOutput();
-    });
-    const handleLine = (line: string, stream: 'stdout' | 'stderr') => {
-      scanner.push(line);
-      if (line.trim() !== '') {
-        if (stream === 'stderr') lastErrorLine = line;
-        else lastOutputLine = line;
-      }
-      if (!logBroken && !log.write(`${line}\n`) && !waitingForDrain) {
-        waitingForDrain = true;
-        pauseOutput();
-        log.once('drain', resumeOutput);
-      }
-      if (req.onLine) callSafely(() => req.onLine!(line, stream));
-    };
 
     let cutTimer: NodeJS.Timeout | undefined;
     const cutConnection = (afterMs: number) => {
@@ -551,19 +509,13 @@ export class SshExecutor implements Executor {
         cutConnection(EXIT_SETTLE_MS);
       }
     };
-    // The wrapper reports on stderr; stdout is the command's alone.
-    const takeLine = (line: string, stream: 'stdout' | 'stderr') => {
-      if (stream === 'stdout') return handleLine(line, stream);
+    // The wrapper reports on stderr, and those lines are taken out; stdout is the command's alone.
+    const flush = output.follow(child, options.maxLineLength, (line, stream) => {
+      if (stream === 'stdout') return line;
       const { text, report } = splitReport(line, marker);
-      if (text !== undefined) handleLine(text, stream);
       if (report) handleReport(report);
-    };
-    for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream]!.setEncoding('utf8');
-      child[stream]!.on('data', (chunk: string) => {
-        for (const line of splitters[stream].push(chunk)) takeLine(line, stream);
-      });
-    }
+      return text;
+    });
 
     let spawnError: string | undefined;
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -604,10 +556,8 @@ export class SshExecutor implements Executor {
       child.stdout?.destroy();
       child.stderr?.destroy();
     }
-    for (const stream of ['stdout', 'stderr'] as const) {
-      for (const line of splitters[stream].end()) takeLine(line, stream);
-    }
-    await closeLog(log);
+    flush();
+    await output.close();
 
     if (spawnError !== undefined) throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${spawnError})`);
     if (setupProblem !== undefined && stopRequested === undefined) {
@@ -615,7 +565,7 @@ export class SshExecutor implements Executor {
     }
 
     const end = remoteEnd({ exit: exitReport, watchdogFired, stopRequested });
-    const reading = scanner.reading();
+    const reading = output.scanner.reading();
     const classified = classifyOutcome({
       exitCode: end.exitCode,
       signal: end.signal,
@@ -623,7 +573,7 @@ export class SshExecutor implements Executor {
       interrupted: end.interrupted || end.connectionLost,
       metric: reading.metric,
       metricName: req.metric.name,
-      lastErrorLine: lastErrorLine ?? lastOutputLine,
+      lastErrorLine: output.lastErrorLine,
       timeoutSeconds: req.timeoutSeconds,
       invalidMetric: reading.invalidMetric,
     });
