@@ -4,10 +4,8 @@ import { RunRepo, runBranch } from '../git/runRepo';
 import { applyEvent, deriveRunState, type MechanismRecord, type RunState } from '../store/runState';
 import { TraceStore } from '../store/traceStore';
 import type { TargetConfig } from '../target/targetConfig';
-import { OfflineMechanismResearcher } from './mechanismResearch';
-import { OuterLevels } from './outerLevels';
+import { activateMechanism, rejectMechanism, type LevelsHost } from './outerLevels';
 import { liveRunPid, runsDir } from './researchRun';
-import { RuleBasedReviewer } from './strategyReview';
 
 /**
  * A person's verdict on a mechanism while no run is going (`bilevel mechanisms accept|reject`).
@@ -24,35 +22,29 @@ export async function reviewMechanism(repoDir: string, config: TargetConfig, tag
   const { store } = TraceStore.open(tracePath);
   let state: RunState = deriveRunState(store.events());
   try {
-    const levels = new OuterLevels(
-      {
-        tag,
-        repo,
-        config,
-        state: () => state,
-        events: () => store.events(),
-        emit: (body) => {
-          state = applyEvent(state, store.append(body));
-        },
-        bestCommit: () => state.best?.commit ?? state.startCommit,
-        moveRunBranch: async (commit) => {
-          if ((await repo.currentBranch()) === runBranch(tag)) {
-            await repo.assertClean();
-            await repo.resetTo(tag, commit);
-          } else {
-            await repo.setBranch(runBranch(tag), commit);
-          }
-        },
-        exclusive: (f) => f(),
+    const host: LevelsHost = {
+      tag,
+      repo,
+      config,
+      state: () => state,
+      events: () => store.events(),
+      emit: (body) => {
+        state = applyEvent(state, store.append(body));
       },
-      new RuleBasedReviewer(),
-      new OfflineMechanismResearcher([]),
-      async () => {
-        throw new Error('no sandbox outside a run');
+      bestCommit: () => state.best?.commit ?? state.startCommit,
+      moveRunBranch: async (commit) => {
+        if ((await repo.currentBranch()) === runBranch(tag)) {
+          await repo.assertClean();
+          await repo.resetTo(tag, commit);
+        } else {
+          await repo.setBranch(runBranch(tag), commit);
+        }
       },
-    );
-    if (verdict === 'accept') await levels.activate(name, 'user', { start: false });
-    else levels.reject(name, reason);
+      exclusive: (f) => f(),
+    };
+    // No sandbox here: the mechanism starts with the next `bilevel run`.
+    if (verdict === 'accept') await activateMechanism(host, name, 'user');
+    else rejectMechanism(host, name, reason);
     return state.mechanisms.get(name)!;
   } finally {
     store.close();

@@ -5,7 +5,7 @@ import { mechanismContext } from '../mechanisms/replayContexts';
 import { validateMechanism } from '../mechanisms/validateMechanism';
 import { parseMechanismModule } from '../mechanisms/mechanismModule';
 import { isHookName } from '../mechanisms/mechanism';
-import { activeMechanisms, type RunState } from '../store/runState';
+import { activeMechanisms, type MechanismStatus, type RunState } from '../store/runState';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
 import { mechanismName, ResearchFailed, type MechanismResearcher } from './mechanismResearch';
@@ -193,32 +193,15 @@ export class OuterLevels {
     else await this.activate(name, 'policy');
   }
 
-  /**
-   * Brings a validated mechanism onto the run branch (a commit on the best that adds its module and
-   * the manifest) and starts it. The best result stays; its commit moves to this one.
-   */
-  async activate(name: string, by: 'policy' | 'user', opts = { start: true }): Promise<void> {
-    const { host } = this;
-    const m = host.state().mechanisms.get(name);
-    if (!m) throw new Error(`no mechanism named ${name} in run ${host.tag}`);
-    if (m.status !== 'awaiting-review') throw new Error(`mechanism ${name} is ${m.status}, not awaiting review`);
-    const source = await host.repo.readFileAt(m.commit, m.file);
-    if (source === null) throw new Error(`mechanism ${name}: ${m.file} is missing from ${m.commit.slice(0, 7)}`);
-    const commit = await host.exclusive(async () => {
-      const c = await host.repo.commitFilesOnto(host.bestCommit(), { [m.file]: source, [MECHANISMS_MANIFEST]: manifest(host.state(), name, m.description, 'active') }, `mechanism: activate ${name}`);
-      await host.moveRunBranch(c);
-      return c;
-    });
-    host.emit({ type: 'mechanism.activated', n: host.state().iterationsDone, name, by, commit });
-    if (opts.start) await this.start(name, source, null);
+  /** Activates a validated mechanism (see activateMechanism) and starts it in its sandbox. */
+  async activate(name: string, by: 'policy' | 'user'): Promise<void> {
+    const source = await activateMechanism(this.host, name, by);
+    await this.start(name, source, null);
   }
 
   reject(name: string, reason: string): void {
-    const m = this.host.state().mechanisms.get(name);
-    if (!m) throw new Error(`no mechanism named ${name} in run ${this.host.tag}`);
-    if (m.status !== 'awaiting-review' && m.status !== 'active') throw new Error(`mechanism ${name} is ${m.status}: nothing to reject`);
-    if (m.status === 'active') this.runtime.deactivate(name);
-    this.host.emit({ type: 'mechanism.reverted', n: this.host.state().iterationsDone, name, by: 'user', reason: reason || 'rejected in review' });
+    const wasActive = rejectMechanism(this.host, name, reason) === 'active';
+    if (wasActive) this.runtime.deactivate(name);
   }
 
   /** On resume: the active mechanisms start again from their latest recorded state. */
@@ -245,6 +228,35 @@ export class OuterLevels {
     const { callTimeoutMs, memoryMb } = this.host.config.levels.mechanisms;
     return { callMs: callTimeoutMs, memoryMb };
   }
+}
+
+/**
+ * Brings a validated mechanism onto the run branch: a commit on the best that adds its module and the
+ * manifest. The best result stays; its commit moves to this one. Returns the module's source.
+ */
+export async function activateMechanism(host: LevelsHost, name: string, by: 'policy' | 'user'): Promise<string> {
+  const m = host.state().mechanisms.get(name);
+  if (!m) throw new Error(`no mechanism named ${name} in run ${host.tag}`);
+  if (m.status !== 'awaiting-review') throw new Error(`mechanism ${name} is ${m.status}, not awaiting review`);
+  const source = await host.repo.readFileAt(m.commit, m.file);
+  if (source === null) throw new Error(`mechanism ${name}: ${m.file} is missing from ${m.commit.slice(0, 7)}`);
+  const commit = await host.exclusive(async () => {
+    const c = await host.repo.commitFilesOnto(host.bestCommit(), { [m.file]: source, [MECHANISMS_MANIFEST]: manifest(host.state(), name, m.description, 'active') }, `mechanism: activate ${name}`);
+    await host.moveRunBranch(c);
+    return c;
+  });
+  host.emit({ type: 'mechanism.activated', n: host.state().iterationsDone, name, by, commit });
+  return source;
+}
+
+/** A person's rejection of a mechanism awaiting review or active; returns the status it had. */
+export function rejectMechanism(host: Pick<LevelsHost, 'tag' | 'state' | 'emit'>, name: string, reason: string): MechanismStatus {
+  const m = host.state().mechanisms.get(name);
+  if (!m) throw new Error(`no mechanism named ${name} in run ${host.tag}`);
+  if (m.status !== 'awaiting-review' && m.status !== 'active') throw new Error(`mechanism ${name} is ${m.status}: nothing to reject`);
+  const was = m.status;
+  host.emit({ type: 'mechanism.reverted', n: host.state().iterationsDone, name, by: 'user', reason: reason || 'rejected in review' });
+  return was;
 }
 
 /** .autoresearch/mechanisms.json: what the run branch carries, a record for people (the trace is the truth). */
