@@ -2,6 +2,7 @@ import uPlot from 'uplot';
 import { h } from '../dom';
 import { fmtMetric } from '../format';
 import type { Palette } from '../theme';
+import { themedAxis } from './themedAxis';
 import { buildCompareData, EXPERIMENT_INCRS } from './progressData';
 import type { ExperimentRow } from '../model/dashboardModel';
 
@@ -74,17 +75,7 @@ export class CompareChart {
     if (!runs.length) return;
     const p = () => this.palette;
     this.width = Math.max(200, Math.floor(this.el.clientWidth) || 800);
-    const axis = (label: string, size?: number): uPlot.Axis => ({
-      label,
-      // An explicit undefined would override uPlot's default size and hide the axis.
-      ...(size === undefined ? {} : { size }),
-      stroke: () => p().muted,
-      font: p().font,
-      labelFont: p().font,
-      labelSize: 20,
-      grid: { stroke: () => p().grid, width: 0.5 },
-      ticks: { stroke: () => p().grid, width: 0.5, size: 4 },
-    });
+    const axis = (label: string, size?: number) => themedAxis(p, label, size);
     this.u = new uPlot(
       {
         width: this.width,

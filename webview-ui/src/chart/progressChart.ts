@@ -4,6 +4,7 @@ import { deltaClass, fmtChanges, fmtDelta, fmtMetric, STATUS_LABEL } from '../fo
 import { CHARTED_STATUSES, type ChartedStatus, type ExperimentRow } from '../model/dashboardModel';
 import type { ChartMarker } from '../model/levelEvents';
 import type { Palette } from '../theme';
+import { themedAxis } from './themedAxis';
 import { EXPERIMENT_INCRS } from './progressData';
 import type { ProgressData } from './progressData';
 
@@ -124,17 +125,7 @@ export class ProgressChart {
     const p = () => this.palette;
     const input = this.input!;
     this.width = Math.max(200, Math.floor(this.el.clientWidth) || 800);
-    const axis = (label: string, size?: number): uPlot.Axis => ({
-      label,
-      // An explicit undefined would override uPlot's default size and hide the axis.
-      ...(size === undefined ? {} : { size }),
-      stroke: () => p().muted,
-      font: p().font,
-      labelFont: p().font,
-      labelSize: 20,
-      grid: { stroke: () => p().grid, width: 0.5 },
-      ticks: { stroke: () => p().grid, width: 0.5, size: 4 },
-    });
+    const axis = (label: string, size?: number) => themedAxis(p, label, size);
     const pointSeries = (s: ChartedStatus): uPlot.Series => {
       const color = () => p()[s];
       return {
