@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Candidate } from '../../src/core/candidates/candidate';
 import type { RunEvent } from '../../src/core/events/events';
-import { ResearchRun } from '../../src/core/levels/researchRun';
+import { ResearchRun, type ResearchRunOptions } from '../../src/core/levels/researchRun';
 import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { candidate as c, ListProposer } from '../support/listProposer';
 import { git } from '../support/tinyGptRepo';
@@ -41,11 +41,13 @@ function timedProposer(answers: Candidate[]) {
   return { proposer, askedAt };
 }
 
-async function run(dir: string, config: TargetConfig, proposer: ListProposer, iterations: number) {
+async function run(dir: string, config: TargetConfig, proposer: ListProposer, iterations: number, extra: Partial<ResearchRunOptions> = {}) {
   const events: RunEvent[] = [];
-  const summary = await new ResearchRun({ repoDir: dir, config, proposer, iterations, tag: 't', onEvent: (e) => events.push(e) }).run();
+  const summary = await new ResearchRun({ repoDir: dir, config, proposer, iterations, tag: 't', ...extra, onEvent: (e) => events.push(e) }).run();
   return { events, summary };
 }
+
+const scriptedClient = (url: string) => new LlmClient({ baseURL: url, model: 'scripted', maxRetries: 0 });
 
 const ofType = <T extends RunEvent['type']>(events: RunEvent[], t: T) => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === t);
 const at = (e: RunEvent) => Date.parse(e.at);
@@ -127,16 +129,7 @@ test('a strategy review that waits on the LLM runs while an experiment trains, a
     const { dir, config } = fastRepo();
     config.levels.strategy = { enabled: true, every: 2, reviewer: 'llm', freezeAfter: 3 };
     const { proposer } = timedProposer([c({ A: 16 }), c({ A: 32 }), c({ B: 2 }), c({ B: 0.5 }), c({ B: 0.25 })]);
-    const events: RunEvent[] = [];
-    await new ResearchRun({
-      repoDir: dir,
-      config,
-      proposer,
-      iterations: 4,
-      tag: 't',
-      strategyReviewer: new LlmStrategyReviewer(new LlmClient({ baseURL: server.url, model: 'scripted', maxRetries: 0 }), []),
-      onEvent: (e) => events.push(e),
-    }).run();
+    const { events } = await run(dir, config, proposer, 4, { strategyReviewer: new LlmStrategyReviewer(scriptedClient(server.url), []) });
     assert.equal(ofType(events, 'strategy.updated').length, 1);
     const review = ofType(events, 'strategy.updated')[0];
     assert.deepEqual(review.frozen, ['A']);
@@ -171,16 +164,7 @@ test('mechanism research that waits on the LLM runs while an experiment trains; 
     config.levels.strategy = { enabled: false, every: 2, reviewer: 'rules', freezeAfter: 3 };
     config.levels.mechanisms = { ...config.levels.mechanisms, enabled: true, every: 1 };
     const { proposer } = timedProposer([c({ A: 16 }), c({ A: 32 }), c({ B: 2 }), c({ B: 0.5 }), c({ B: 0.25 })]);
-    const events: RunEvent[] = [];
-    await new ResearchRun({
-      repoDir: dir,
-      config,
-      proposer,
-      iterations: 5,
-      tag: 't',
-      mechanismResearcher: new LlmMechanismResearcher(new LlmClient({ baseURL: server.url, model: 'scripted', maxRetries: 0 })),
-      onEvent: (e) => events.push(e),
-    }).run();
+    const { events } = await run(dir, config, proposer, 5, { mechanismResearcher: new LlmMechanismResearcher(scriptedClient(server.url)) });
     const windows = ofType(events, 'training.started').map((t) => [t.seq, ofType(events, 'training.finished').find((f) => f.n === t.n)!.seq]);
     const inside = (seq: number) => windows.some(([a, b]) => a < seq && seq < b);
     const proposed = ofType(events, 'mechanism.proposed')[0];
