@@ -1,4 +1,5 @@
 import type { Candidate, ParamValue } from '../../src/core/candidates/candidate';
+import { seededRandom } from '../../src/core/proposers/heuristicProposer';
 import type { HookRun, MechanismCheck, RunEvent, RunEventBody } from '../../src/core/events/events';
 
 /**
@@ -295,18 +296,6 @@ export function fixtureLiveEvents(afterSeq: number): RunEvent[] {
   ];
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SYNTH_PARAMS: Record<string, ParamValue> = {
   DEPTH: 8,
   N_EMBD: 512,
@@ -332,7 +321,7 @@ const SYNTH_PARAMS: Record<string, ParamValue> = {
  * while with provenance events).
  */
 export function syntheticTrace(count: number, o: { tag?: string; seed?: number; start?: number } = {}): RunEvent[] {
-  const random = rng(o.seed ?? 42);
+  const random = seededRandom(o.seed ?? 42);
   const b = new TraceBuilder(o.tag ?? 'synthetic', SYNTH_PARAMS);
   const start = o.start ?? 1.0;
   b.baseline(0, start);
