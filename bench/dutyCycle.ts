@@ -11,7 +11,7 @@
  */
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { RunEvent } from '../src/core/events/events';
+import type { RunEvent } from '../src/shared/trace/events';
 import { ResearchRun } from '../src/core/levels/researchRun';
 import { createLevels } from '../src/core/levels/createLevels';
 import { createProposer } from '../src/core/proposers/createProposer';

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { RunEvent } from '../src/core/events/events';
+import type { RunEvent } from '../src/shared/trace/events';
 import { ResearchRun, type ResearchRunOptions } from '../src/core/levels/researchRun';
-import type { RunState } from '../src/core/store/runState';
+import type { RunState } from '../src/shared/trace/runState';
 
 export interface LoopTiming {
   /** Per finished iteration (baseline excluded): its wall time minus its training time. */

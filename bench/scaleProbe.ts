@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { renderResultsTable } from '../src/core/store/resultsTable';
-import { deriveRunState } from '../src/core/store/runState';
+import { deriveRunState } from '../src/shared/trace/runState';
 import { TraceStore } from '../src/core/store/traceStore';
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -11,9 +11,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { ParamValue } from '../src/core/candidates/candidate';
-import type { RunEvent } from '../src/core/events/events';
-import { deriveRunState } from '../src/core/store/runState';
+import type { ParamValue } from '../src/shared/trace/candidate';
+import type { RunEvent } from '../src/shared/trace/events';
+import { deriveRunState } from '../src/shared/trace/runState';
 import { readTrace } from '../src/core/store/traceStore';
 import { round } from './loopTiming';
 

@@ -1,5 +1,5 @@
-import type { ParamValue } from '../src/core/candidates/candidate';
-import type { IterationResult, RunEvent, RunEventBody, Status } from '../src/core/events/events';
+import type { ParamValue } from '../src/shared/trace/candidate';
+import type { IterationResult, RunEvent, RunEventBody, Status } from '../src/shared/trace/events';
 import { seededRandom } from '../src/core/proposers/heuristicProposer';
 
 /** tiny-gpt's constants, so that params/changed have the size a real run writes. */

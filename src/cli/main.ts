@@ -6,16 +6,16 @@ import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from '../
 import { createLevels } from '../core/levels/createLevels';
 import { reviewMechanism } from '../core/levels/mechanismReview';
 import { ABLATION_GROUPS, ablationMarkdown, runAblation, type AblationGroup } from '../core/levels/ablation';
-import { activeMechanisms } from '../core/store/runState';
+import { activeMechanisms } from '../shared/trace/runState';
 import { proposeConfig } from '../core/target/initTarget';
 import { ResearchRun, latestRunTag, runsDir } from '../core/levels/researchRun';
 import { createProposer } from '../core/proposers/createProposer';
 import { createWorkers } from '../core/executors/createWorkers';
 import { ExecutorSetupError } from '../core/executors/executor';
-import { deriveRunState } from '../core/store/runState';
+import { deriveRunState } from '../shared/trace/runState';
 import { TraceStore } from '../core/store/traceStore';
 import { GitError } from '../core/git/runRepo';
-import type { RunEvent } from '../core/events/events';
+import type { RunEvent } from '../shared/trace/events';
 import { renderEvent } from './renderEvent';
 
 const positiveInt = (v: string) => {

@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events/events';
+import type { RunEvent } from '../shared/trace/events';
 import type { ToWebview } from '../shared/protocol';
 
 /** The seq of the last complete event line of a trace.jsonl text (0 when none): what `init` already carried. */

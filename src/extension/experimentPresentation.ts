@@ -1,5 +1,5 @@
-import type { ParamValue } from '../core/candidates/candidate';
-import type { Experiment, RunState } from '../core/store/runState';
+import type { ParamValue } from '../shared/trace/candidate';
+import type { Experiment, RunState } from '../shared/trace/runState';
 
 /**
  * How one experiment looks in the Experiments view: plain data (codicon ids, theme color ids,

@@ -5,7 +5,7 @@ import { renderEvent } from '../cli/renderEvent';
 import { join } from 'node:path';
 import { isAlive, processStartTime } from '../core/executors/processGroup';
 import { liveRunPid, runsDir } from '../core/levels/researchRun';
-import type { MechanismRecord } from '../core/store/runState';
+import type { MechanismRecord } from '../shared/trace/runState';
 import { ApiKeyStore } from './apiKeyStore';
 import { COMMANDS, CONTEXT, EXPERIMENTS_VIEW, MECHANISMS_VIEW, OUTPUT_CHANNEL_NAME, STRATEGY_VIEW } from './commandIds';
 import { CONFIG_FILE_NAME as CONFIG_FILE, readConfigFrozen } from './configFile';

@@ -1,4 +1,4 @@
-import type { MechanismRecord, MechanismStatus, RunState } from '../core/store/runState';
+import type { MechanismRecord, MechanismStatus, RunState } from '../shared/trace/runState';
 
 /** How one mechanism looks in the Mechanisms view. Plain data, no `vscode` import. */
 export interface MechanismPresentation {

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import type { RunEvent } from '../core/events/events';
+import type { RunEvent } from '../shared/trace/events';
 import type { MechanismResearcher } from '../core/levels/mechanismResearch';
 import type { Level } from '../core/levels/outerLevels';
 import { ResearchRun, type ResearchRunSummary, type TrainingGate, type Worker } from '../core/levels/researchRun';
 import type { StrategyReviewer } from '../core/levels/strategyReview';
 import type { LlmCallListener, Proposer } from '../core/proposers/proposer';
-import { applyEvent, type RunState } from '../core/store/runState';
+import { applyEvent, type RunState } from '../shared/trace/runState';
 import type { TargetConfig } from '../core/target/targetConfig';
 import { readLatestRunState, readRunState } from './runTraceReader';
 

@@ -1,4 +1,4 @@
-import type { RunState } from '../core/store/runState';
+import type { RunState } from '../shared/trace/runState';
 
 export interface ResumeOffer {
   tag: string;

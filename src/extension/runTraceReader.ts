@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestRunTag, runsDir } from '../core/levels/researchRun';
-import { deriveRunState, type RunState } from '../core/store/runState';
+import { deriveRunState, type RunState } from '../shared/trace/runState';
 import { readTrace } from '../core/store/traceStore';
 import type { RunPayload } from '../shared/protocol';
 

@@ -9,7 +9,7 @@ import type { ChatModel } from '../core/llm/chatModel';
 import { createProposer } from '../core/proposers/createProposer';
 import { LlmProposer } from '../core/proposers/llmProposer';
 import type { LlmCallListener } from '../core/proposers/proposer';
-import type { RunState } from '../core/store/runState';
+import type { RunState } from '../shared/trace/runState';
 import { ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
 import type { ApiKeyStore } from './apiKeyStore';
 import { COMMANDS, SETTINGS_SECTION } from './commandIds';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { RunEvent } from '../core/events/events';
+import type { RunEvent } from '../shared/trace/events';
 import { experimentTitle, formatDelta, formatMetric } from './experimentPresentation';
 import { ExperimentTerminal } from './experimentTerminal';
 import type { ResearchRunController } from './researchRunController';

@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events/events';
+import type { RunEvent } from './trace/events';
 
 /**
  * The dashboard webview's messages, both ways, defined once. The extension and the webview bundle

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { startScriptedLlmServer, type ChatRequestBody, type ScriptedResponse } from '../support/scriptedLlmServer';
 import { cli, cliRun, git, onlyRunTag, readTraceEvents, tinyGptRepo } from '../support/tinyGptRepo';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { isAlive } from '../../src/core/executors/processGroup';
 import { cli, cliAsync, git, onlyRunTag, readTraceEvents, tinyGptRepo, waitFor } from '../support/tinyGptRepo';
 

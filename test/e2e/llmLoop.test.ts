@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
 import { cliRun, git, onlyRunTag, readTraceEvents, tinyGptRepo } from '../support/tinyGptRepo';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { ResearchRun } from '../../src/core/levels/researchRun';
 import type { Proposer } from '../../src/core/proposers/proposer';
 import { ProposalError } from '../../src/core/proposers/proposer';

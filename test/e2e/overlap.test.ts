@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Candidate } from '../../src/core/candidates/candidate';
-import type { RunEvent } from '../../src/core/events/events';
+import type { Candidate } from '../../src/shared/trace/candidate';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { ResearchRun, type ResearchRunOptions } from '../../src/core/levels/researchRun';
 import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { candidate as c, ListProposer } from '../support/listProposer';

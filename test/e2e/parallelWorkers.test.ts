@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { LocalExecutor } from '../../src/core/executors/localExecutor';
 import { ResearchRun } from '../../src/core/levels/researchRun';
 import { HeuristicProposer } from '../../src/core/proposers/heuristicProposer';

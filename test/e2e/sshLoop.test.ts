@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { isAlive } from '../../src/core/executors/processGroup';
 import { shellQuote } from '../../src/core/executors/sshExecutor';
 import { cloneOnHost, hostProcesses, hostTempDir, onHost, SSH_HOST, startSshTestHost } from '../support/sshTestHost';

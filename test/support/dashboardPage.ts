@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { dashboardHtml, makeNonce } from '../../src/shared/dashboardHtml';
 import type { FromWebview } from '../../src/shared/protocol';
 import type { RenderInfo } from '../../webview-ui/src/app';

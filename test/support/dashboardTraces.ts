@@ -1,11 +1,11 @@
-import type { Candidate, ParamValue } from '../../src/core/candidates/candidate';
+import type { Candidate, ParamValue } from '../../src/shared/trace/candidate';
 import { seededRandom } from '../../src/core/proposers/heuristicProposer';
-import type { HookRun, MechanismCheck, RunEvent, RunEventBody } from '../../src/core/events/events';
+import type { HookRun, MechanismCheck, RunEvent, RunEventBody } from '../../src/shared/trace/events';
 
 /**
  * Traces for the dashboard tests: a hand-written fixture whose every number the tests check by
  * hand (fixtureTrace), and a synthetic run of any size for the 10,000-experiment measurements
- * (syntheticTrace). Both are in the engine's event shapes (src/core/events/events.ts), level 1.5
+ * (syntheticTrace). Both are in the engine's event shapes (src/shared/trace/events.ts), level 1.5
  * (strategy.updated) and level 2 (mechanism.*) included.
  */
 

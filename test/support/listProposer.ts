@@ -1,4 +1,4 @@
-import type { Candidate } from '../../src/core/candidates/candidate';
+import type { Candidate } from '../../src/shared/trace/candidate';
 import { ProposalError, type ProposalContext, type Proposer } from '../../src/core/proposers/proposer';
 
 /** A proposer that answers from a list, for tests where the loop's decisions are what is under test. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { syntheticTrace } from '../../bench/syntheticTrace';
 import { renderResultsTable } from '../../src/core/store/resultsTable';
-import { deriveRunState } from '../../src/core/store/runState';
+import { deriveRunState } from '../../src/shared/trace/runState';
 
 test('the synthetic trace is a finished run the real fold accepts, with the mix of a long run', () => {
   const events = [...syntheticTrace({ experiments: 300, llm: true, strategyEvery: 10 })];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Candidate } from '../../src/core/candidates/candidate';
+import type { Candidate } from '../../src/shared/trace/candidate';
 import { applyCandidate, applyCandidateToSources, InvalidCandidateError } from '../../src/core/candidates/applyCandidate';
 import { validateCandidate, type CandidateRules } from '../../src/core/candidates/validateCandidate';
 import { parseParams } from '../../src/core/target/pythonParams';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { listModels } from '../../src/core/llm/listModels';
 import { CONFIG_FILE } from '../../src/core/target/targetConfig';
 import { CONFIG_FILE_NAME, readConfigFrozen } from '../../src/extension/configFile';

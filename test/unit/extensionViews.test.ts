@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunEvent, RunEventBody } from '../../src/core/events/events';
-import { deriveRunState } from '../../src/core/store/runState';
+import type { RunEvent, RunEventBody } from '../../src/shared/trace/events';
+import { deriveRunState } from '../../src/shared/trace/runState';
 import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } from '../../src/extension/experimentPresentation';
 import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/mechanismPresentation';
 import { resumeOffer } from '../../src/extension/resumeOffer';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ParamValue } from '../../src/core/candidates/candidate';
+import type { ParamValue } from '../../src/shared/trace/candidate';
 import { HeuristicProposer, neighbours, rankMoves, seededRandom } from '../../src/core/proposers/heuristicProposer';
 import type { HistoryEntry, ParamView, ProposalContext } from '../../src/core/proposers/proposer';
 

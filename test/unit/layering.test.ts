@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -22,6 +22,15 @@ test('src/core never imports vscode (it runs in plain Node and the CLI)', () => 
 test('src/core and src/cli never import from src/extension', () => {
   const files = [...tsFiles('src/core'), ...tsFiles('src/cli')];
   const offenders = files.filter((f) => importsOf(readFileSync(f, 'utf8')).some((m) => m.includes('/extension/')));
+  assert.deepEqual(offenders, []);
+});
+
+test('src/shared imports only from src/shared (core, the extension and the webview all import it)', () => {
+  const files = tsFiles('src/shared');
+  assert.ok(files.some((f) => f.endsWith(join('trace', 'runState.ts'))), 'expected the fold under src/shared/trace');
+  const offenders = files.filter((f) =>
+    importsOf(readFileSync(f, 'utf8')).some((m) => m === 'vscode' || (m.startsWith('.') && !resolve(dirname(f), m).startsWith(resolve('src/shared')))),
+  );
   assert.deepEqual(offenders, []);
 });
 

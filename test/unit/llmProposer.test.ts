@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspect } from 'node:util';
-import type { LlmUsage } from '../../src/core/events/events';
+import type { LlmUsage } from '../../src/shared/trace/events';
 import { isLoopbackUrl, LlmClient, MissingApiKeyError, tokenLimitField, type LlmSettings, type MeteredUsage } from '../../src/core/llm/llmClient';
 import { buildProposalMessages } from '../../src/core/llm/prompts/proposalPrompt';
 import { LlmProposer } from '../../src/core/proposers/llmProposer';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HISTORY_LIMIT } from '../../src/core/mechanisms/mechanism';
 import { bestParamsOf, mechanismContext, replayContexts } from '../../src/core/mechanisms/replayContexts';
-import { deriveRunState } from '../../src/core/store/runState';
+import { deriveRunState } from '../../src/shared/trace/runState';
 import { TraceBuilder } from '../support/dashboardTraces';
 
 /** baseline 1.0; 1 LR up discard; 2 DEPTH rejected; strategy freezes LR after 2; 3 DEPTH keep; 4 crash; 5 cached. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ParamValue } from '../../src/core/candidates/candidate';
+import type { ParamValue } from '../../src/shared/trace/candidate';
 import { libraryMechanism, listLibrary } from '../../src/core/mechanisms/library';
 import type { ContextParam, ContextWithoutState, HistoryEntry, MechanismResult } from '../../src/core/mechanisms/mechanism';
 import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';

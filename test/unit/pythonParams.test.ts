@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ParamValue } from '../../src/core/candidates/candidate';
+import type { ParamValue } from '../../src/shared/trace/candidate';
 import { checkValue, ParamError, parseParams, renderValue, rewriteParams, type PythonParam } from '../../src/core/target/pythonParams';
 
 // Shaped like karpathy/autoresearch's train.py, plus the awkward cases the parser must get right.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunEvent, RunEventBody } from '../../src/core/events/events';
-import { deriveRunState } from '../../src/core/store/runState';
+import type { RunEvent, RunEventBody } from '../../src/shared/trace/events';
+import { deriveRunState } from '../../src/shared/trace/runState';
 import { renderResultsTable } from '../../src/core/store/resultsTable';
 
 function trace(bodies: RunEventBody[]): RunEvent[] {

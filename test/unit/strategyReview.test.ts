@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunEvent, RunEventBody, Status } from '../../src/core/events/events';
-import { deriveRunState, type Strategy } from '../../src/core/store/runState';
+import type { RunEvent, RunEventBody, Status } from '../../src/shared/trace/events';
+import { deriveRunState, type Strategy } from '../../src/shared/trace/runState';
 import { ruleBasedReview, sanitizeDecision, summarizeTrace } from '../../src/core/levels/strategyReview';
 import { diagnose, mechanismName } from '../../src/core/levels/mechanismResearch';
 import { extractModuleCode } from '../../src/core/llm/prompts/mechanismPrompts';

@@ -23,7 +23,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import type { RunEvent } from '../../src/core/events/events';
+import type { RunEvent } from '../../src/shared/trace/events';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scriptedLlmServer';
 import { git, onlyRunTag, readTraceEvents, tinyGptRepo } from '../support/tinyGptRepo';
 import { codeServerBinary, createProfile, installExtension, ROOT, startCodeServer, type RunningCodeServer } from './support/codeServer';

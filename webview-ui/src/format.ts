@@ -1,4 +1,4 @@
-import type { ParamValue } from '../../src/core/candidates/candidate';
+import type { ParamValue } from '../../src/shared/trace/candidate';
 
 /** Text formatting shared by the views. Pure. */
 

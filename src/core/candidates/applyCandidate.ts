@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rewriteParams, type ParamOptions } from '../target/pythonParams';
-import type { Candidate } from './candidate';
+import type { Candidate } from '../../shared/trace/candidate';
 import { applyEdit, normalizeKeys, normalizePath, validateCandidate, type CandidateRules } from './validateCandidate';
 
 export class InvalidCandidateError extends Error {

@@ -1,5 +1,5 @@
 import { checkValue, parseParams, sameValue, type PythonParam } from '../target/pythonParams';
-import type { Candidate, EditBlock, ParamValue } from './candidate';
+import type { Candidate, EditBlock, ParamValue } from '../../shared/trace/candidate';
 
 export interface CandidateRules {
   params: PythonParam[];

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { Outcome } from '../events/events';
+import type { Outcome } from '../../shared/trace/events';
 import type { MetricSpec } from '../target/metric';
 
 /** One training run to execute. Executors differ in where it runs (here, over ssh, under slurm), not in what it means. */

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '../events/events';
+import type { RunEvent } from '../../shared/trace/events';
 import { RunRepo } from '../git/runRepo';
 import type { Proposer } from '../proposers/proposer';
 import type { TargetConfig } from '../target/targetConfig';

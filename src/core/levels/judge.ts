@@ -1,4 +1,4 @@
-import type { Outcome, Status } from '../events/events';
+import type { Outcome, Status } from '../../shared/trace/events';
 
 export interface MetricGoal {
   goal: 'minimize' | 'maximize';

@@ -1,7 +1,7 @@
 import { askStructured } from '../llm/askStructured';
 import type { LlmClient } from '../llm/llmClient';
 import { buildStrategyMessages, strategySchema, type StrategyAnswer } from '../llm/prompts/strategyPrompt';
-import type { Strategy } from '../store/runState';
+import type { Strategy } from '../../shared/trace/runState';
 import type { StrategyDecision, StrategyReviewer, TraceSummary } from './strategyReview';
 
 /** Level 1.5 by an LLM: the same trace summary as the rule-based reviewer, answered as structured output. */

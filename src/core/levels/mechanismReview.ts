@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunRepo, runBranch } from '../git/runRepo';
-import { applyEvent, deriveRunState, type MechanismRecord, type RunState } from '../store/runState';
+import { applyEvent, deriveRunState, type MechanismRecord, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
 import type { TargetConfig } from '../target/targetConfig';
 import { activateMechanism, rejectMechanism, type LevelsHost } from './outerLevels';

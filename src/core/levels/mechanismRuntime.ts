@@ -1,4 +1,4 @@
-import type { HookRun } from '../events/events';
+import type { HookRun } from '../../shared/trace/events';
 import type { ContextWithoutState, HookName, MechanismCandidate, MechanismResult, ReviewedCandidate } from '../mechanisms/mechanism';
 import { MechanismSandbox, type SandboxLimits } from '../mechanisms/mechanismSandbox';
 

@@ -1,11 +1,11 @@
-import type { RunEvent, RunEventBody } from '../events/events';
+import type { RunEvent, RunEventBody } from '../../shared/trace/events';
 import { mechanismBranch, type RunRepo } from '../git/runRepo';
 import { MECHANISM_INTERFACE_TEXT, type ContextParam, type ContextWithoutState } from '../mechanisms/mechanism';
 import { mechanismContext } from '../mechanisms/replayContexts';
 import { validateMechanism } from '../mechanisms/validateMechanism';
 import { parseMechanismModule } from '../mechanisms/mechanismModule';
 import { isHookName } from '../mechanisms/mechanism';
-import { activeMechanisms, type MechanismStatus, type RunState } from '../store/runState';
+import { activeMechanisms, type MechanismStatus, type RunState } from '../../shared/trace/runState';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
 import { mechanismName, ResearchFailed, type MechanismResearcher } from './mechanismResearch';

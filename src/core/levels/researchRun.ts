@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Candidate, ParamValue } from '../candidates/candidate';
+import type { Candidate, ParamValue } from '../../shared/trace/candidate';
 import { applyCandidate } from '../candidates/applyCandidate';
 import { validateCandidate, type CandidateRules } from '../candidates/validateCandidate';
-import type { IterationResult, LlmUsage, RejectedBy, RunEvent, RunEventBody } from '../events/events';
+import type { IterationResult, LlmUsage, RejectedBy, RunEvent, RunEventBody } from '../../shared/trace/events';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
 import { SlurmExecutor } from '../executors/slurmExecutor';
@@ -11,7 +11,7 @@ import { isAlive, killProcessGroup, processStartTime } from '../executors/proces
 import { GitError, RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
 import { renderResultsTable } from '../store/resultsTable';
-import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../store/runState';
+import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';

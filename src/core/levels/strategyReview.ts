@@ -1,5 +1,5 @@
-import type { ParamValue } from '../candidates/candidate';
-import type { Experiment, RunState, Strategy } from '../store/runState';
+import type { ParamValue } from '../../shared/trace/candidate';
+import type { Experiment, RunState, Strategy } from '../../shared/trace/runState';
 import { noiseFloor } from './noiseFloor';
 
 /**

@@ -1,6 +1,6 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
-import type { LlmUsage } from '../events/events';
+import type { LlmUsage } from '../../shared/trace/events';
 import type { LlmCallListener } from '../proposers/proposer';
 
 export interface LlmSettings {

@@ -1,4 +1,4 @@
-import type { ParamValue } from '../candidates/candidate';
+import type { ParamValue } from '../../shared/trace/candidate';
 import type { ParamKind } from '../target/pythonParams';
 
 /**

@@ -1,6 +1,6 @@
-import type { ParamValue } from '../candidates/candidate';
-import type { RunEvent } from '../events/events';
-import { applyEvent, type Experiment, type RunState } from '../store/runState';
+import type { ParamValue } from '../../shared/trace/candidate';
+import type { RunEvent } from '../../shared/trace/events';
+import { applyEvent, type Experiment, type RunState } from '../../shared/trace/runState';
 import { noiseFloor } from '../levels/noiseFloor';
 import type { ParamKind } from '../target/pythonParams';
 import {

@@ -1,5 +1,5 @@
-import type { ParamValue } from '../candidates/candidate';
-import type { MechanismCheck, RunEvent } from '../events/events';
+import type { ParamValue } from '../../shared/trace/candidate';
+import type { MechanismCheck, RunEvent } from '../../shared/trace/events';
 import { HOOKS, isHookName, type ContextParam, type ContextWithoutState, type HistoryEntry, type HookName, type MechanismCandidate, type MechanismResult, type ReviewedCandidate } from './mechanism';
 import { parseMechanismModule } from './mechanismModule';
 import { MechanismSandbox, type CallResult, type SandboxLimits } from './mechanismSandbox';

@@ -1,4 +1,4 @@
-import type { Candidate, ParamValue } from '../candidates/candidate';
+import type { Candidate, ParamValue } from '../../shared/trace/candidate';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from './proposer';
 
 /** One single-parameter move the heuristic can make. */

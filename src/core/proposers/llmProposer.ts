@@ -1,4 +1,4 @@
-import type { Candidate } from '../candidates/candidate';
+import type { Candidate } from '../../shared/trace/candidate';
 import type { ChatModel } from '../llm/chatModel';
 import { LlmError, type ChatMessage, type ChatResult } from '../llm/llmClient';
 import { buildProposalMessages, candidateFromShape, candidateSchema, repairRequest, validateCandidateShape } from '../llm/prompts/proposalPrompt';

@@ -1,5 +1,5 @@
-import type { Candidate, ParamValue } from '../candidates/candidate';
-import type { LlmUsage, Status } from '../events/events';
+import type { Candidate, ParamValue } from '../../shared/trace/candidate';
+import type { LlmUsage, Status } from '../../shared/trace/events';
 import type { ParamKind } from '../target/pythonParams';
 
 /** One parameter as the proposer sees it. */

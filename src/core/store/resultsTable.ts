@@ -1,4 +1,4 @@
-import type { RunEvent } from '../events/events';
+import type { RunEvent } from '../../shared/trace/events';
 
 /**
  * results.tsv in karpathy/autoresearch's shape (`commit, <metric>, memory_gb, status, description`),

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isTransient, type RunEvent, type RunEventBody } from '../events/events';
+import { isTransient, type RunEvent, type RunEventBody } from '../../shared/trace/events';
 
 /**
  * The append-only trace: one JSON event a line, fsynced before `append` returns, so that whatever

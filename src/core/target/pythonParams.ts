@@ -1,4 +1,4 @@
-import type { ParamValue } from '../candidates/candidate';
+import type { ParamValue } from '../../shared/trace/candidate';
 
 /**
  * Module-level constants of a Python file (`NAME = literal`), read and rewritten in place.

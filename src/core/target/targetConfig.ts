@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import schema from '../../../schemas/autoresearch.config.schema.json';
-import type { ParamValue } from '../candidates/candidate';
+import type { ParamValue } from '../../shared/trace/candidate';
 import type { LlmSettings } from '../llm/llmClient';
 import { metricPattern, type MetricSpec } from './metric';
 

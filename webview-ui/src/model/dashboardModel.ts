@@ -1,5 +1,5 @@
-import type { ParamValue } from '../../../src/core/candidates/candidate';
-import type { RunEvent } from '../../../src/core/events/events';
+import type { ParamValue } from '../../../src/shared/trace/candidate';
+import type { RunEvent } from '../../../src/shared/trace/events';
 import { isLevelEvent, LevelFold, ORIGINS, originOf, type ChartMarker, type LevelEvent, type MechanismView, type Origin, type StrategyInForce } from './levelEvents';
 
 /**

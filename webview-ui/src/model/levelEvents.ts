@@ -1,8 +1,8 @@
-import type { HookRun, MechanismCheck, RunEvent } from '../../../src/core/events/events';
+import type { HookRun, MechanismCheck, RunEvent } from '../../../src/shared/trace/events';
 
 /**
  * What level 1.5 (strategy review) and level 2 (mechanism research) did in one run, folded from
- * their events (typed in src/core/events/events.ts) into what the chart and the mechanisms
+ * their events (typed in src/shared/trace/events.ts) into what the chart and the mechanisms
  * timeline draw. O(1) per event.
  *
  * Positions come from the trace's order, not from the events' own n (the engine's count of

@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject } from 'ajv';
-import type { Candidate, EditBlock, ParamValue } from '../../candidates/candidate';
+import type { Candidate, EditBlock, ParamValue } from '../../../shared/trace/candidate';
 import type { HistoryEntry, ParamView, ProposalContext } from '../../proposers/proposer';
 import type { ChatMessage } from '../llmClient';
 

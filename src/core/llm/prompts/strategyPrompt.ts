@@ -1,4 +1,4 @@
-import type { Strategy } from '../../store/runState';
+import type { Strategy } from '../../../shared/trace/runState';
 import type { TraceSummary } from '../../levels/strategyReview';
 import type { ChatMessage } from '../llmClient';
 

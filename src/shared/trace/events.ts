@@ -1,4 +1,4 @@
-import type { Candidate, ParamValue } from '../candidates/candidate';
+import type { Candidate, ParamValue } from './candidate';
 
 /**
  * The one event stream. The trace on disk is these events (one JSON object a line), the CLI and the

@@ -1,5 +1,5 @@
-import type { Candidate, ParamValue } from '../candidates/candidate';
-import type { IterationResult, MechanismCheck, Outcome, RejectedBy, RunEvent, Status } from '../events/events';
+import type { Candidate, ParamValue } from './candidate';
+import type { IterationResult, MechanismCheck, Outcome, RejectedBy, RunEvent, Status } from './events';
 
 /** One iteration as the events describe it. */
 export interface Experiment {
