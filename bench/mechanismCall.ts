@@ -34,6 +34,7 @@ function context(history: number): ContextWithoutState {
     metric: 'val_bpb',
     goal: 'minimize',
     best: { n: 0, metric: 1 },
+    incumbent: { n: 0, metric: 1 },
     noise: { floor: null, samples: 0 },
     params: names.map((name, i) => ({ name, value: 2 ** (i % 6), kind: 'int' as const, frozen: false })),
     frozen: [],

@@ -6,13 +6,12 @@ import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from '../
 import { createLevels } from '../core/levels/createLevels';
 import { reviewMechanism } from '../core/levels/mechanismReview';
 import { ABLATION_GROUPS, ablationMarkdown, runAblation, type AblationGroup } from '../core/levels/ablation';
-import { activeMechanisms } from '../shared/trace/runState';
+import { activeMechanisms, deriveRunState, experimentStatus, incumbentBehindBest } from '../shared/trace/runState';
 import { proposeConfig } from '../core/target/initTarget';
 import { ResearchRun, latestRunTag, runsDir } from '../core/levels/researchRun';
 import { createProposer } from '../core/proposers/createProposer';
 import { createWorkers } from '../core/executors/createWorkers';
 import { ExecutorSetupError } from '../core/executors/executor';
-import { deriveRunState } from '../shared/trace/runState';
 import { TraceStore } from '../core/store/traceStore';
 import { GitError } from '../core/git/runRepo';
 import type { RunEvent } from '../shared/trace/events';
@@ -164,7 +163,7 @@ mechanisms
       return;
     }
     for (const m of state.mechanisms.values()) {
-      const runs = Object.entries(m.hookRuns).map(([h, k]) => `${h}×${k}`).join(' ') || 'no hook ran yet';
+      const runs = (state.hookStats.get(m.name)?.hooks ?? []).map((h) => `${h.hook}×${h.runs}`).join(' ') || 'no hook ran yet';
       console.log(`${m.name.padEnd(28)} ${m.status.padEnd(16)} ${m.description}`);
       console.log(`${''.padEnd(28)} branch ${m.branch}; hooks ${m.hooks.join(', ') || 'none'}; ran: ${runs}`);
       for (const c of m.checks) console.log(`${''.padEnd(28)} ${c.ok ? '✓' : '✗'} ${c.name}${c.detail ? `: ${c.detail}` : ''}`);
@@ -207,7 +206,7 @@ program
     const state = deriveRunState(store.events());
     store.close();
     if (o.json) {
-      console.log(JSON.stringify({ tag, trace, best: state.best, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
+      console.log(JSON.stringify({ tag, trace, best: state.best, incumbent: state.incumbent, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
       return;
     }
     console.log(summaryLines(state, join(runsDir(dir), tag), state.branch).join('\n'));
@@ -216,26 +215,30 @@ program
       console.log(`strategy (review ${state.strategyReviews}, ${s.reviewer}): frozen ${s.frozen.join(', ') || 'none'}; focus ${s.focus.join(', ') || 'none'}`);
     }
     for (const m of activeMechanisms(state)) {
-      const runs = Object.values(m.hookRuns).reduce((a, b) => a + b, 0);
+      const runs = state.hookStats.get(m.name)?.runs ?? 0;
       console.log(`mechanism ${m.name} active since #${m.activatedAt}: ${runs ? `${runs} hook calls` : 'NO hook has run yet'}`);
     }
     const waiting = [...state.mechanisms.values()].filter((m) => m.status === 'awaiting-review');
     for (const m of waiting) console.log(`mechanism ${m.name} awaits review: bilevel mechanisms accept ${m.name}  (or reject)`);
     console.log('\nlast experiments:');
     for (const x of state.experiments.slice(-o.last)) {
-      const what = x.result ?? 'running';
+      const what = experimentStatus(x, state);
       const metric = x.metric === null ? '' : ` ${x.metric.toFixed(6)}`;
-      console.log(`  #${String(x.n).padEnd(4)} ${what.padEnd(15)}${metric.padEnd(10)} ${x.description ?? ''}`);
+      const mark = x.n === state.best?.n ? '  (best)' : x.n === state.incumbent?.n ? '  (continuing from here)' : '';
+      console.log(`  #${String(x.n).padEnd(4)} ${what.padEnd(15)}${metric.padEnd(10)} ${x.description ?? ''}${mark}`);
     }
   });
 
 function summaryLines(state: ReturnType<typeof deriveRunState>, runDir: string, branch: string): string[] {
   const baseline = state.experiments.find((x) => x.baseline && x.status === 'keep');
-  const best = state.best;
+  const { best } = state;
   const delta = best && baseline?.metric != null ? best.metric - baseline.metric : null;
+  // A mechanism's decide can keep a worse result: the search then goes on from it, the best stays.
+  const behind = incumbentBehindBest(state);
+  const continuing = behind ? ` · continuing from #${behind.n} ${behind.metric.toFixed(6)} (${behind.commit.slice(0, 7)})` : '';
   return [
     `run ${state.tag}: ${state.iterationsDone} iterations, ${state.stopped ?? 'not finished'}`,
-    best ? `best ${state.metricName} ${best.metric.toFixed(6)} at #${best.n} (${best.commit.slice(0, 7)})${delta !== null ? `, Δ ${delta.toFixed(6)} from baseline` : ''}` : 'no result yet',
+    best ? `best ${state.metricName} ${best.metric.toFixed(6)} at #${best.n} (${best.commit.slice(0, 7)})${delta !== null ? `, Δ ${delta.toFixed(6)} from baseline` : ''}${continuing}` : 'no result yet',
     `branch ${branch}`,
     `trace ${join(runDir, 'trace.jsonl')}`,
     `results ${join(runDir, 'results.tsv')}`,

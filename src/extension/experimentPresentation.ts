@@ -1,5 +1,6 @@
 import type { ParamValue } from '../shared/trace/candidate';
-import type { Experiment, RunState } from '../shared/trace/runState';
+import type { IterationResult } from '../shared/trace/events';
+import { incumbentBehindBest, type Experiment, type RunState } from '../shared/trace/runState';
 
 /**
  * How one experiment looks in the Experiments view: plain data (codicon ids, theme color ids,
@@ -24,23 +25,15 @@ export interface ExperimentPresentation {
   diffCommit?: string;
 }
 
-/** What the experiment's icon says: its result, or where it stands while in flight. */
-export type ExperimentPhase =
-  | 'best'
-  | 'keep'
-  | 'discard'
-  | 'crash'
-  | 'rejected'
-  | 'cached'
-  | 'interrupted'
-  | 'proposal-failed'
-  | 'training'
-  | 'awaiting'
-  | 'proposing'
-  | 'open';
+/**
+ * What the experiment's icon says: the best, the incumbent when a mechanism kept a worse one, its
+ * result, or where it stands while in flight.
+ */
+export type ExperimentPhase = 'best' | 'incumbent' | IterationResult | 'training' | 'awaiting' | 'proposing' | 'open';
 
 const ICONS: Record<ExperimentPhase, { icon: string; color?: string; word: string }> = {
   best: { icon: 'star-full', color: 'charts.yellow', word: 'best' },
+  incumbent: { icon: 'arrow-circle-right', color: 'testing.iconPassed', word: 'kept by a mechanism; continuing from here' },
   keep: { icon: 'pass-filled', color: 'testing.iconPassed', word: 'keep' },
   discard: { icon: 'circle-slash', color: 'descriptionForeground', word: 'discard' },
   crash: { icon: 'error', color: 'testing.iconFailed', word: 'crash' },
@@ -69,11 +62,12 @@ const showValue = (v: ParamValue) => (typeof v === 'string' ? JSON.stringify(v) 
 
 /** `awaiting`: the experiment a stepping run waits on (Run / Edit / Skip), if any. */
 export function experimentPhase(x: Experiment, state: RunState, running: boolean, awaiting?: number): ExperimentPhase {
-  if (x.result) {
-    if (x.result === 'keep' && state.best?.n === x.n) return 'best';
-    return x.result;
+  const decided = x.result ?? x.status;
+  if (decided) {
+    if (decided === 'keep' && state.best?.n === x.n) return 'best';
+    if (decided === 'keep' && incumbentBehindBest(state)?.n === x.n) return 'incumbent';
+    return decided;
   }
-  if (x.status) return x.status === 'keep' && state.best?.n === x.n ? 'best' : x.status;
   if (!running) return 'open';
   if (x.n === awaiting) return 'awaiting';
   return x.training ? 'training' : 'proposing';
@@ -158,10 +152,17 @@ export function improvementOverBaseline(state: RunState): number | null {
   return state.best && baseline && state.best.n !== baseline.n ? state.best.metric - baseline.metric! : null;
 }
 
-/** One line for the view's title bar: the run and its best result. */
+/** What the search continues from, when that is not the best: `continuing from #5 1.010000`; empty otherwise. */
+export function describeIncumbent(state: RunState): string {
+  const behind = incumbentBehindBest(state);
+  return behind ? `continuing from #${behind.n} ${formatMetric(behind.metric)}` : '';
+}
+
+/** One line for the view's title bar: the run, its best result, and the incumbent when it differs. */
 export function describeRun(state: RunState, running: boolean): string {
   const best = state.best ? `best ${formatMetric(state.best.metric)} (#${state.best.n})` : 'no result yet';
-  return `${state.tag} · ${best}${running ? '' : state.stopped ? ` · ${state.stopped}` : ''}`;
+  const incumbent = describeIncumbent(state);
+  return `${state.tag} · ${best}${incumbent ? ` · ${incumbent}` : ''}${running ? '' : state.stopped ? ` · ${state.stopped}` : ''}`;
 }
 
 function escapeMarkdown(s: string): string {

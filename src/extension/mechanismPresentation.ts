@@ -1,4 +1,4 @@
-import type { MechanismRecord, MechanismStatus, RunState } from '../shared/trace/runState';
+import type { MechanismHookStats, MechanismRecord, MechanismStatus, RunState } from '../shared/trace/runState';
 
 /** How one mechanism looks in the Mechanisms view. Plain data, no `vscode` import. */
 export interface MechanismPresentation {
@@ -23,12 +23,11 @@ const LOOK: Record<MechanismStatus, { icon: string; color?: string; word: string
 /** A person decides on a mechanism that passed validation and is not in use yet. */
 export const isReviewable = (m: MechanismRecord) => m.status === 'awaiting-review';
 
-export function presentMechanism(m: MechanismRecord): MechanismPresentation {
+/** `hooks`: what its hooks did so far (the run state's hookStats for it). */
+export function presentMechanism(m: MechanismRecord, hooks: MechanismHookStats | undefined): MechanismPresentation {
   const { icon, color, word } = LOOK[m.status];
   const failed = m.checks.filter((c) => !c.ok);
-  const ran = Object.entries(m.hookRuns)
-    .map(([hook, times]) => `${hook} ×${times}`)
-    .join(', ');
+  const ran = (hooks?.hooks ?? []).map((h) => `${h.hook} ×${h.runs}`).join(', ');
   const md = [
     `**${m.name}** — ${word}`,
     '',

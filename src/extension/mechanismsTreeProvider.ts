@@ -33,9 +33,10 @@ export class MechanismsTreeProvider implements vscode.TreeDataProvider<Mechanism
   }
 
   getTreeItem(ref: MechanismRef): vscode.TreeItem {
-    const m = this.controller.stateOf(ref.tag)?.mechanisms.get(ref.name);
+    const state = this.controller.stateOf(ref.tag);
+    const m = state?.mechanisms.get(ref.name);
     if (!m) return new vscode.TreeItem(ref.name);
-    const p = presentMechanism(m);
+    const p = presentMechanism(m, state!.hookStats.get(m.name));
     const item = new vscode.TreeItem(p.label, vscode.TreeItemCollapsibleState.None);
     item.id = `${ref.tag}/${ref.name}`;
     item.description = p.description;

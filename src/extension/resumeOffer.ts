@@ -1,4 +1,4 @@
-import type { RunState } from '../shared/trace/runState';
+import { incumbentBehindBest, type RunState } from '../shared/trace/runState';
 
 export interface ResumeOffer {
   tag: string;
@@ -16,7 +16,8 @@ export interface ResumeOffer {
  */
 export function resumeOffer(state: RunState | null, trainingAlive: (pid: number, startedAt: string | undefined) => boolean): ResumeOffer | null {
   if (!state) return null;
-  const where = `${state.iterationsDone} iteration${state.iterationsDone === 1 ? '' : 's'} done${state.best ? `, best ${state.metricName} ${state.best.metric.toFixed(6)}` : ''}`;
+  const behind = incumbentBehindBest(state);
+  const where = `${state.iterationsDone} iteration${state.iterationsDone === 1 ? '' : 's'} done${state.best ? `, best ${state.metricName} ${state.best.metric.toFixed(6)}` : ''}${behind ? `, continuing from #${behind.n} ${behind.metric.toFixed(6)}` : ''}`;
   if (state.stopped === 'paused') return { tag: state.tag, message: `Autoresearch run ${state.tag} is paused (${where}).`, action: 'Continue' };
   if (state.stopped === 'interrupted') return { tag: state.tag, message: `Autoresearch run ${state.tag} was interrupted (${where}).`, action: 'Resume' };
   if (state.stopped !== null) return null;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from './commandIds';
-import { formatDelta, formatMetric, improvementOverBaseline } from './experimentPresentation';
+import { describeIncumbent, formatDelta, formatMetric, improvementOverBaseline } from './experimentPresentation';
 import type { ResearchRunController } from './researchRunController';
 
 /** The status bar item: run state, the iteration in flight, the best metric and its Δ over the baseline. Click: the dashboard. */
@@ -18,7 +18,8 @@ export class RunStatusBar implements vscode.Disposable {
   update(): void {
     const { state, running, stopping, pausing, awaitingGate } = this.controller;
     const delta = state ? formatDelta(improvementOverBaseline(state)) : '';
-    const best = state?.best ? `best ${formatMetric(state.best.metric)}${delta ? ` ${delta}` : ''}` : '';
+    const incumbent = state ? describeIncumbent(state) : '';
+    const best = state?.best ? `best ${formatMetric(state.best.metric)}${delta ? ` ${delta}` : ''}${incumbent ? ` · ${incumbent}` : ''}` : '';
     const inFlight = state ? [...state.open.keys()] : [];
     const at = inFlight.length ? ` #${inFlight.join(', #')}` : '';
     let text: string;
@@ -33,6 +34,7 @@ export class RunStatusBar implements vscode.Disposable {
           `Run ${state.tag} (${state.branch})${running ? ', running' : state.stopped ? `, ${state.stopped}` : ''}`,
           `${state.iterationsDone} iterations done`,
           state.best ? `Best ${state.metricName} ${formatMetric(state.best.metric)} at #${state.best.n} (${state.best.commit.slice(0, 7)})${delta ? `, ${delta} over the baseline` : ''}` : 'No result yet',
+          ...(incumbent ? [`A mechanism kept a worse result: ${incumbent}`] : []),
           'Click to open the dashboard',
         ].join('\n')
       : 'No autoresearch run in this workspace yet';

@@ -20,6 +20,7 @@ const ctx: ContextWithoutState = {
   metric: 'val_bpb',
   goal: 'minimize',
   best: { n: 0, metric: 1.1 },
+  incumbent: { n: 0, metric: 1.1 },
   noise: { floor: null, samples: 0 },
   params: [{ name: 'LR', value: 0.01, kind: 'float', frozen: false }],
   frozen: [],

@@ -89,17 +89,18 @@ test('mechanisms: awaiting review first, with the reviewable flag; reverted ones
     { type: 'mechanism.validated', n: 3, name: 'anneal', ok: true, checks: [{ name: 'loads', ok: true, detail: 'ok' }] },
   ]));
   assert.deepEqual(mechanismsInViewOrder(s).map((m) => m.name), ['anneal', 'bandit', 'tabu']);
-  const anneal = presentMechanism(s.mechanisms.get('anneal')!);
+  const anneal = presentMechanism(s.mechanisms.get('anneal')!, s.hookStats.get('anneal'));
   assert.ok(isReviewable(s.mechanisms.get('anneal')!));
   assert.equal(anneal.contextValue, 'mechanism awaiting-review reviewable');
   assert.equal(anneal.icon, 'question');
-  const bandit = presentMechanism(s.mechanisms.get('bandit')!);
+  const bandit = presentMechanism(s.mechanisms.get('bandit')!, s.hookStats.get('bandit'));
   assert.equal(bandit.description, 'reverted · replay failed');
   assert.match(bandit.tooltip, /✗ replay: threw at #1/);
-  const tabu = presentMechanism(s.mechanisms.get('tabu')!);
+  const tabu = presentMechanism(s.mechanisms.get('tabu')!, s.hookStats.get('tabu'));
   assert.equal(tabu.contextValue, 'mechanism active');
   assert.match(tabu.tooltip, /no hook has run yet/, 'an active mechanism that never ran is visible');
-  assert.equal(s.best?.commit, 'c9', 'activation moves the best commit onto the mechanism commit');
+  assert.equal(s.incumbent?.commit, 'c9', 'activation moves the incumbent commit onto the mechanism commit');
+  assert.equal(s.best?.commit, 'c0', 'the best keeps the commit that trained it');
 });
 
 test('the strategy view shows what the latest review froze and focuses on, and when', () => {

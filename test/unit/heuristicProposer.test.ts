@@ -9,7 +9,7 @@ const p = (name: string, value: ParamValue, kind: ParamView['kind'], extra: Part
 function ctx(params: ParamView[], history: HistoryEntry[] = [], evaluated: Record<string, ParamValue>[] = []): ProposalContext {
   return {
     n: history.length + 1, metricName: 'val_bpb', goal: 'minimize', timeBudgetSeconds: 10, params, editableFiles: [], history,
-    best: { metric: 1, n: 0 }, guidance: [], focus: [], evaluated: [Object.fromEntries(params.map((x) => [x.name, x.value])), ...evaluated],
+    best: { metric: 1, n: 0 }, incumbent: { metric: 1, n: 0 }, guidance: [], focus: [], evaluated: [Object.fromEntries(params.map((x) => [x.name, x.value])), ...evaluated],
   };
 }
 

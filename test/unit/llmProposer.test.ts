@@ -45,6 +45,7 @@ const ctx: ProposalContext = {
     { n: 4, description: 'GELU everywhere', changed: { ACTIVATION: 'gelu' }, before: { ACTIVATION: 'relu' }, status: 'crash', metric: null, delta: null },
   ],
   best: { metric: 0.9912, n: 2 },
+  incumbent: { metric: 0.9912, n: 2 },
   guidance: ['LR went down and helped: consider going further down.'],
   focus: [],
   evaluated: [{ LR: 0.0003, DEPTH: 8, ACTIVATION: 'relu' }, { LR: 0.0006, DEPTH: 8, ACTIVATION: 'relu' }],

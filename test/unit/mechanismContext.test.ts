@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HISTORY_LIMIT } from '../../src/core/mechanisms/mechanism';
-import { bestParamsOf, mechanismContext, replayContexts } from '../../src/core/mechanisms/replayContexts';
+import { incumbentParamsOf, mechanismContext, replayContexts } from '../../src/core/mechanisms/replayContexts';
 import { deriveRunState } from '../../src/shared/trace/runState';
 import { TraceBuilder } from '../support/dashboardTraces';
 
@@ -55,12 +55,12 @@ test('the context of a run: best, its parameter values and kinds, the strategy, 
 test('the best parameters: the baseline values come from the first applied candidate; explicit ones win', () => {
   const t = new TraceBuilder('p', { LR: 0.01, DEPTH: 4 });
   t.baseline(0, 1.0);
-  assert.deepEqual(bestParamsOf(deriveRunState(t.events)), {});
+  assert.deepEqual(incumbentParamsOf(deriveRunState(t.events)), {});
   t.experiment(1, { LR: 0.02 }, 1.1);
-  assert.deepEqual(bestParamsOf(deriveRunState(t.events)), { LR: 0.01, DEPTH: 4 });
+  assert.deepEqual(incumbentParamsOf(deriveRunState(t.events)), { LR: 0.01, DEPTH: 4 });
   t.experiment(2, { DEPTH: 8 }, 0.9);
-  assert.deepEqual(bestParamsOf(deriveRunState(t.events)), { LR: 0.01, DEPTH: 8 });
-  const ctx = mechanismContext(deriveRunState(t.events), { iteration: 3, bestParams: { LR: 0.5 } });
+  assert.deepEqual(incumbentParamsOf(deriveRunState(t.events)), { LR: 0.01, DEPTH: 8 });
+  const ctx = mechanismContext(deriveRunState(t.events), { iteration: 3, incumbentParams: { LR: 0.5 } });
   assert.deepEqual(ctx.params, [{ name: 'LR', value: 0.5, kind: 'float', frozen: false }]);
 });
 

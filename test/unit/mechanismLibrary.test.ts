@@ -10,7 +10,7 @@ import { TraceBuilder } from '../support/dashboardTraces';
 // Each built-in mechanism runs through the real sandbox, exactly as a generated one would.
 
 function context(params: ContextParam[], history: HistoryEntry[] = [], extra: Partial<ContextWithoutState> = {}): ContextWithoutState {
-  return { iteration: history.length + 1, metric: 'val_bpb', goal: 'minimize', best: { n: 0, metric: 1.0 }, params, frozen: [], focus: [], history, noise: { floor: null, samples: 0 }, ...extra };
+  return { iteration: history.length + 1, metric: 'val_bpb', goal: 'minimize', best: { n: 0, metric: 1.0 }, incumbent: { n: 0, metric: 1.0 }, params, frozen: [], focus: [], history, noise: { floor: null, samples: 0 }, ...extra };
 }
 
 function entry(n: number, name: string, from: ParamValue, to: ParamValue, status: HistoryEntry['status'], delta: number | null = 0.01): HistoryEntry {
@@ -88,7 +88,7 @@ async function simulate(box: MechanismSandbox, params: ContextParam[], steps: nu
   const proposals: Record<string, ParamValue>[] = [];
   const descriptions: string[] = [];
   for (let n = 1; n <= steps; n++) {
-    const ctx = context(current, history, { iteration: n, best: { n: 0, metric: best }, ...extra });
+    const ctx = context(current, history, { iteration: n, best: { n: 0, metric: best }, incumbent: { n: 0, metric: best }, ...extra });
     const r = await box.call('propose', ctx);
     assert.ok(r.ok, JSON.stringify(r));
     const cand = r.output.candidate;

@@ -6,7 +6,8 @@ import { buildProgressData } from './chart/progressData';
 import { h } from './dom';
 import { STATUS_LABEL } from './format';
 import type { Channel } from './messaging';
-import { CHARTED_STATUSES, DashboardModel, type DashboardEvent, type RunModel } from './model/dashboardModel';
+import { RESULT_STATUSES } from '../../src/shared/trace/events';
+import { DashboardModel, type DashboardEvent, type RunModel } from './model/dashboardModel';
 import { DEFAULT_SORT, filterRows, isFiltered, NO_FILTER, rowMatcher, sortRows, type Filter, type Sort } from './model/filters';
 import { parseTraceJsonl } from './model/traceText';
 import { readPalette, watchTheme, type Palette } from './theme';
@@ -266,7 +267,7 @@ export class DashboardApp {
     const item = (cls: string, label: string, attrs: Record<string, string> = {}) => h('span', { class: 'legend-item', ...attrs }, h('span', { class: `swatch ${cls}` }), label);
     const names = [...new Map(input.spans.map((s) => [s.name, s.color])).entries()];
     const items: (HTMLElement | null)[] = [
-      ...CHARTED_STATUSES.map((s) => item(`pt-${s}`, `${STATUS_LABEL[s]} (${input.data.counts[s]})`, { 'data-status': s })),
+      ...RESULT_STATUSES.map((s) => item(`pt-${s}`, `${STATUS_LABEL[s]} (${input.data.counts[s]})`, { 'data-status': s })),
       item('line-best', 'best so far'),
       input.markers.some((m) => m.kind === 'strategy') ? item('marker-strategy', 'strategy review') : null,
       input.markers.some((m) => m.kind === 'mechanism') ? item('marker-mechanism', 'mechanism research') : null,
@@ -321,7 +322,7 @@ export class DashboardApp {
       const data = progressSvg(input, this.palette, { width: Math.round(u.width), height: Math.round(u.height) + 48, title, xMin: u.scales.x.min, xMax: u.scales.x.max });
       this.channel.post({ type: 'exportChart', format, data, fileName });
     } else {
-      const legend = [...CHARTED_STATUSES.map((s) => ({ label: STATUS_LABEL[s], color: this.palette[s] })), { label: 'best so far', color: this.palette.best }];
+      const legend = [...RESULT_STATUSES.map((s) => ({ label: STATUS_LABEL[s], color: this.palette[s] })), { label: 'best so far', color: this.palette.best }];
       this.channel.post({ type: 'exportChart', format, data: progressPng(u.ctx.canvas, this.palette, title, legend), fileName });
     }
   }

@@ -16,8 +16,3 @@ export function judge(outcome: Outcome, metric: number | null, best: number | nu
   const gain = goal.goal === 'minimize' ? -delta : delta;
   return { status: gain > goal.minImprovement ? 'keep' : 'discard', delta };
 }
-
-/** True when `a` is a better metric than `b` under the goal. */
-export function isBetter(a: number, b: number, goal: 'minimize' | 'maximize'): boolean {
-  return goal === 'minimize' ? a < b : a > b;
-}

@@ -31,7 +31,7 @@ export async function reviewMechanism(repoDir: string, config: TargetConfig, tag
       emit: (body) => {
         state = applyEvent(state, store.append(body));
       },
-      bestCommit: () => state.best?.commit ?? state.startCommit,
+      bestCommit: () => state.incumbent?.commit ?? state.startCommit,
       moveRunBranch: async (commit) => {
         if ((await repo.currentBranch()) === runBranch(tag)) {
           await repo.assertClean();

@@ -101,7 +101,7 @@ export class OuterLevels {
     return mechanismContext(this.host.state(), {
       iteration: n,
       space: params.map((p) => ({ name: p.name, kind: p.kind, choices: p.choices })),
-      bestParams: Object.fromEntries(params.map((p) => [p.name, p.value])),
+      incumbentParams: Object.fromEntries(params.map((p) => [p.name, p.value])),
       frozen: [...new Set([...params.filter((p) => p.frozen).map((p) => p.name), ...extraFrozen])],
       focus: [...new Set([...strategy.focus, ...extraFocus])],
     });

@@ -537,7 +537,7 @@ export class ResearchRun {
   }
 
   private bestCommit(): string {
-    return this.state.best?.commit ?? this.state.startCommit;
+    return this.state.incumbent?.commit ?? this.state.startCommit;
   }
 
   private rules(params: ReturnType<typeof parseParams>, extraFrozen: string[] = []): CandidateRules {
@@ -763,7 +763,7 @@ export class ResearchRun {
         if (shared) await this.repo.resetTo(this.tag, this.bestCommit());
         return finish('interrupted');
       }
-      const previousBest = this.state.best?.metric ?? null;
+      const previousBest = this.state.incumbent?.metric ?? null;
       let { status, delta } = judge(result.outcome, result.metric, previousBest, metric);
       const runtime = this.levels.runtime;
       const experiment = this.state.experiments.find((e) => e.n === n);
@@ -874,6 +874,7 @@ export class ResearchRun {
       editableFiles: config.editable.map((path) => ({ path, content: files[path] })),
       history: finished.slice(-config.proposer.historyLength).map(historyEntry),
       best: { metric: this.state.best?.metric ?? null, n: this.state.best?.n ?? 0 },
+      incumbent: { metric: this.state.incumbent?.metric ?? null, n: this.state.incumbent?.n ?? 0 },
       guidance,
       focus: [...new Set(focus)],
       // Configurations in flight count as evaluated, so parallel workers never train the same thing.

@@ -41,8 +41,14 @@ export interface MechanismContext {
   iteration: number;
   metric: string;
   goal: 'minimize' | 'maximize';
+  /** The best result so far (see RunState.best). */
   best: { n: number; metric: number } | null;
-  /** The current best's values. */
+  /**
+   * What the search continues from: `params` are its values and a result's delta is against it. The
+   * best, unless a `decide` kept a worse result (see RunState.incumbent).
+   */
+  incumbent: { n: number; metric: number } | null;
+  /** The incumbent's values. */
   params: ContextParam[];
   /** The strategy in force. */
   frozen: string[];
@@ -138,10 +144,11 @@ ctx (JSON, read-only) = {
   iteration,                      // the inner iteration this call is about
   metric, goal,                   // e.g. "val_bpb", "minimize" | "maximize"
   best: { n, metric } | null,     // the best experiment so far
-  params: [{ name, value, kind, frozen, choices? }],  // the best's values; kind: int|float|string|bool|none|tuple|list
+  incumbent: { n, metric } | null,  // what the search continues from: the best, unless a decide kept a worse one
+  params: [{ name, value, kind, frozen, choices? }],  // the incumbent's values; kind: int|float|string|bool|none|tuple|list
   frozen: [names], focus: [names],                    // the strategy in force
   history: [{ n, status, metric, delta, changed: { NAME: { from, to } }, description }],  // oldest first, at most 200;
-                                  // status: keep|discard|crash|rejected|cached; delta = metric - best before it
+                                  // status: keep|discard|crash|rejected|cached; delta = metric - incumbent before it
   noise: { floor, samples },      // the metric's spread when the same configuration runs again (floor null until known)
   state                           // what your previous call returned as state (null on the first call)
 }

@@ -24,8 +24,8 @@ export interface ContextOptions {
   iteration: number;
   /** Kinds and choices; without it kinds are inferred from the values. */
   space?: ParamSpace[];
-  /** The current best's parameter values; without it they are derived from the trace. */
-  bestParams?: Record<string, ParamValue>;
+  /** The incumbent's parameter values; without them they are derived from the trace. */
+  incumbentParams?: Record<string, ParamValue>;
   /** The strategy in force. */
   frozen?: string[];
   focus?: string[];
@@ -36,7 +36,7 @@ type Changes = Record<string, { from: ParamValue; to: ParamValue }>;
 /** The JSON snapshot every hook receives (its state added by the sandbox), built from the run's state. */
 export function mechanismContext(run: RunState, opts: ContextOptions): ContextWithoutState {
   const frozen = opts.frozen ?? [];
-  const values = opts.bestParams ?? bestParamsOf(run);
+  const values = opts.incumbentParams ?? incumbentParamsOf(run);
   const space = new Map((opts.space ?? []).map((p) => [p.name, p]));
   const params: ContextParam[] = Object.entries(values).map(([name, value]) => {
     const s = space.get(name);
@@ -49,6 +49,7 @@ export function mechanismContext(run: RunState, opts: ContextOptions): ContextWi
     metric: run.metricName,
     goal: run.goal,
     best: run.best ? { n: run.best.n, metric: run.best.metric } : null,
+    incumbent: run.incumbent ? { n: run.incumbent.n, metric: run.incumbent.metric } : null,
     params,
     frozen: [...frozen],
     focus: [...(opts.focus ?? [])],
@@ -72,8 +73,8 @@ export function historyOf(run: RunState): HistoryEntry[] {
   return out.slice(-HISTORY_LIMIT);
 }
 
-/** The best experiment's full parameter values, as far as the trace tells them. */
-export function bestParamsOf(run: RunState): Record<string, ParamValue> {
+/** The incumbent's full parameter values (the latest kept experiment's), as far as the trace tells them. */
+export function incumbentParamsOf(run: RunState): Record<string, ParamValue> {
   let best: Record<string, ParamValue> = {};
   let known = false;
   for (const x of run.experiments) {
@@ -90,7 +91,7 @@ export function bestParamsOf(run: RunState): Record<string, ParamValue> {
 /** One finished experiment of a recorded run, with what the hooks would have seen around it. */
 export interface ReplayStep {
   n: number;
-  /** The context before the experiment (history up to it, its base's best). */
+  /** The context before the experiment (history up to it, the incumbent it started from). */
   ctx: ContextWithoutState;
   /** What was proposed, when something was (absent when the proposal itself failed). */
   candidate?: ReviewedCandidate;
@@ -110,11 +111,11 @@ export function replayContexts(events: readonly RunEvent[], opts: { space?: Para
   for (const e of events) {
     state = applyEvent(state, e);
     if (e.type === 'iteration.started' && !e.baseline) {
-      const known = bestParamsOf(state);
-      const bestParams = Object.keys(known).length ? known : baseline;
+      const known = incumbentParamsOf(state);
+      const incumbentParams = Object.keys(known).length ? known : baseline;
       // The strategy in force: the latest review so far, the config's frozen on top.
       const frozen = [...new Set([...(opts.configFrozen ?? []), ...state.strategy.frozen])];
-      before.set(e.n, mechanismContext(state, { iteration: e.n, space: opts.space, bestParams, frozen, focus: state.strategy.focus }));
+      before.set(e.n, mechanismContext(state, { iteration: e.n, space: opts.space, incumbentParams, frozen, focus: state.strategy.focus }));
     }
     if (e.type === 'iteration.finished' && before.has(e.n)) {
       const x = state.experiments.find((y) => y.n === e.n)!;

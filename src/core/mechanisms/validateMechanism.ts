@@ -191,6 +191,7 @@ export function syntheticSteps(params: ContextParam[]): ReplayStep[] {
       metric: 'val_metric',
       goal: c.goal,
       best: { n: history.filter((h) => h.status === 'keep').pop()?.n ?? 0, metric: best },
+      incumbent: { n: history.filter((h) => h.status === 'keep').pop()?.n ?? 0, metric: best },
       params,
       frozen: params.filter((p) => p.frozen).map((p) => p.name),
       focus: i === 2 && numeric[0] ? [numeric[0].name] : [],

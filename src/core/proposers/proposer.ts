@@ -40,7 +40,13 @@ export interface ProposalContext {
   editableFiles: { path: string; content: string }[];
   /** Oldest first, at most the configured history length. */
   history: HistoryEntry[];
+  /** The best result so far (see RunState.best). */
   best: { metric: number | null; n: number };
+  /**
+   * What this proposal builds on and is judged against: the editable files and parameters are its.
+   * The best, unless a mechanism kept a worse result (see RunState.incumbent).
+   */
+  incumbent: { metric: number | null; n: number };
   /** Advice from strategy review, mechanisms, and feedback on recent rejections. */
   guidance: string[];
   /** Parameters the strategy review or a mechanism asks to explore first. */

@@ -8,9 +8,22 @@ import type { Candidate, ParamValue } from './candidate';
  */
 
 export type Outcome = 'ok' | 'crash' | 'timeout' | 'interrupted';
-export type Status = 'keep' | 'discard' | 'crash';
-/** How an iteration ended. Only keep/discard/crash are experiment results (results.tsv rows). */
-export type IterationResult = Status | 'cached' | 'rejected' | 'proposal-failed' | 'interrupted';
+
+/**
+ * Every status an experiment can have, in the order lists show them: the three decisions, a reused
+ * result (cached), the ways an iteration ends without one, and still running. The one definition
+ * the CLI, the extension's views and the dashboard share.
+ */
+export const EXPERIMENT_STATUSES = ['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed', 'interrupted', 'running'] as const;
+export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
+/** The statuses that are results: a metric measured, reused, or a crash that measured none (the chart's points). */
+export const RESULT_STATUSES = ['keep', 'discard', 'crash', 'cached'] as const satisfies readonly ExperimentStatus[];
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
+export const isResultStatus = (s: ExperimentStatus): s is ResultStatus => (RESULT_STATUSES as readonly string[]).includes(s);
+/** A decision on a trained experiment; only these are results.tsv rows. */
+export type Status = Extract<ExperimentStatus, 'keep' | 'discard' | 'crash'>;
+/** How an iteration ended. */
+export type IterationResult = Exclude<ExperimentStatus, 'running'>;
 export type RejectedBy = 'validation' | 'strategy' | 'mechanism' | 'proposer' | 'user';
 
 export interface LlmUsage {
@@ -32,6 +45,7 @@ interface Base {
 
 export type RunEventBody =
   | { type: 'run.started'; tag: string; branch: string; baseCommit: string; metric: string; goal: 'minimize' | 'maximize'; proposer: string }
+  /** `bestCommit`: the incumbent's commit, where the run branch was reset (named before best and incumbent were told apart). */
   | { type: 'run.resumed'; bestCommit: string; nextIteration: number }
   | { type: 'iteration.started'; n: number; baseCommit: string; baseline: boolean }
   | { type: 'iteration.finished'; n: number; result: IterationResult }
@@ -45,8 +59,8 @@ export type RunEventBody =
       /** The mechanism that proposed it (level 2). */
       mechanism?: string;
       /**
-       * Overlap: the proposal was made while experiment `during` trained. `used`: on the same best;
-       * `reapplied`: the best moved and it still applies to the new one; `reproposed`: it did not
+       * Overlap: the proposal was made while experiment `during` trained. `used`: on the same incumbent;
+       * `reapplied`: the incumbent moved and it still applies to the new one; `reproposed`: it did not
        * (reason), and this candidate was proposed afresh.
        */
       prepared?: { during: number; how: 'used' | 'reapplied' | 'reproposed'; reason?: string };
@@ -84,7 +98,10 @@ export type RunEventBody =
       status: Status;
       commit: string;
       metric: number | null;
-      /** Best metric before this decision (null for the baseline). */
+      /**
+       * The incumbent's metric before this decision: what the result was judged against and its
+       * delta is relative to (null for the baseline). Named before best and incumbent were told apart.
+       */
       previousBest: number | null;
       delta: number | null;
       description: string;
@@ -134,7 +151,7 @@ export type RunEventBody =
       hooks: string[];
     }
   | { type: 'mechanism.validated'; n: number; name: string; ok: boolean; checks: MechanismCheck[] }
-  /** `commit`: the run-branch commit that records it in .autoresearch/mechanisms.json (the new best commit). */
+  /** `commit`: the run-branch commit that records it in .autoresearch/mechanisms.json (the incumbent's new commit). */
   | { type: 'mechanism.activated'; n: number; name: string; by: 'policy' | 'user'; commit: string }
   /** Never active, or taken back: failed validation, or a person rejected it. */
   | { type: 'mechanism.reverted'; n: number; name: string; by: 'validation' | 'user'; reason: string }

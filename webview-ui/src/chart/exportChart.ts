@@ -1,4 +1,4 @@
-import { CHARTED_STATUSES, type ChartedStatus } from '../model/dashboardModel';
+import { RESULT_STATUSES, type ResultStatus } from '../../../src/shared/trace/events';
 import { STATUS_LABEL } from '../format';
 import type { Palette } from '../theme';
 import type { MechanismSpan, ProgressInput } from './progressChart';
@@ -44,7 +44,7 @@ export function progressSvg(input: ProgressInput, colors: Colors, o: SvgOptions)
 
   // Legend.
   let lx = m.l;
-  const legend: [string, string][] = [...CHARTED_STATUSES.map((s): [string, string] => [STATUS_LABEL[s], colors[s]]), ['best so far', colors.best]];
+  const legend: [string, string][] = [...RESULT_STATUSES.map((s): [string, string] => [STATUS_LABEL[s], colors[s]]), ['best so far', colors.best]];
   for (const [label, color] of legend) {
     out.push(`<circle cx="${lx + 4}" cy="33" r="4" fill="${esc(color)}"/><text x="${lx + 12}" y="37" fill="${esc(colors.muted)}">${esc(label)}</text>`);
     lx += 18 + label.length * 6.5;
@@ -66,7 +66,7 @@ export function progressSvg(input: ProgressInput, colors: Colors, o: SvgOptions)
   out.push('</g>');
 
   // Points, beneath the best line except kept ones.
-  const points = (s: ChartedStatus) => {
+  const points = (s: ResultStatus) => {
     const ys = d.series[s];
     const g: string[] = [];
     const color = esc(colors[s]);

@@ -1,7 +1,8 @@
 import uPlot from 'uplot';
 import { h } from '../dom';
 import { deltaClass, fmtChanges, fmtDelta, fmtMetric, STATUS_LABEL } from '../format';
-import { CHARTED_STATUSES, type ChartedStatus, type ExperimentRow } from '../model/dashboardModel';
+import { RESULT_STATUSES, type ResultStatus } from '../../../src/shared/trace/events';
+import type { ExperimentRow } from '../model/dashboardModel';
 import type { ChartMarker } from '../model/levelEvents';
 import type { Palette } from '../theme';
 import { themedAxis } from './themedAxis';
@@ -33,13 +34,13 @@ export interface ProgressInput {
 
 export interface Hit {
   idx: number;
-  status: ChartedStatus;
+  status: ResultStatus;
 }
 
 /** Series order = draw order: discarded beneath, kept on top. */
-const ORDER: readonly ChartedStatus[] = ['discard', 'cached', 'crash', 'keep'];
+const ORDER: readonly ResultStatus[] = ['discard', 'cached', 'crash', 'keep'];
 type Shape = 'dot' | 'ring' | 'cross' | 'disc';
-const SHAPE: Record<ChartedStatus, { shape: Shape; size: number }> = {
+const SHAPE: Record<ResultStatus, { shape: Shape; size: number }> = {
   discard: { shape: 'dot', size: 5 },
   cached: { shape: 'ring', size: 7 },
   crash: { shape: 'cross', size: 7 },
@@ -98,7 +99,7 @@ export class ProgressChart {
     const d = input.data;
     const aligned: uPlot.AlignedData = [d.x, ...ORDER.map((s) => d.series[s]), d.best];
     const c = this.el.dataset;
-    for (const s of CHARTED_STATUSES) c[`points${s[0].toUpperCase()}${s.slice(1)}`] = String(d.counts[s]);
+    for (const s of RESULT_STATUSES) c[`points${s[0].toUpperCase()}${s.slice(1)}`] = String(d.counts[s]);
     c.bestPoints = String(d.best.filter((v) => v !== null).length);
     c.bestSteps = String(new Set(d.best.filter((v) => v !== null)).size);
     c.markers = String(input.markers.length);
@@ -126,7 +127,7 @@ export class ProgressChart {
     const input = this.input!;
     this.width = Math.max(200, Math.floor(this.el.clientWidth) || 800);
     const axis = (label: string, size?: number) => themedAxis(p, label, size);
-    const pointSeries = (s: ChartedStatus): uPlot.Series => {
+    const pointSeries = (s: ResultStatus): uPlot.Series => {
       const color = () => p()[s];
       return {
         label: STATUS_LABEL[s],
@@ -342,7 +343,7 @@ export class ProgressChart {
   }
 
   /** Where experiment n's point is on the page (client px), or null when it is not drawn. */
-  pointPosition(n: number): { x: number; y: number; status: ChartedStatus } | null {
+  pointPosition(n: number): { x: number; y: number; status: ResultStatus } | null {
     const u = this.u;
     const d = this.input?.data;
     if (!u || !d) return null;

@@ -1,4 +1,6 @@
-import { CHARTED_STATUSES, type ChartedStatus, type ExperimentRow } from '../model/dashboardModel';
+import { isResultStatus, RESULT_STATUSES, type ResultStatus } from '../../../src/shared/trace/events';
+import { isBetter, type Goal } from '../../../src/shared/trace/goal';
+import type { ExperimentRow } from '../model/dashboardModel';
 
 /**
  * The progress chart's series, in uPlot's aligned-columns shape: x is every experiment number, and
@@ -13,9 +15,9 @@ import { CHARTED_STATUSES, type ChartedStatus, type ExperimentRow } from '../mod
 export interface ProgressData {
   x: number[];
   best: (number | null)[];
-  series: Record<ChartedStatus, (number | null)[]>;
+  series: Record<ResultStatus, (number | null)[]>;
   /** Points drawn per status (after the filter). */
-  counts: Record<ChartedStatus, number>;
+  counts: Record<ResultStatus, number>;
   /** Points pinned to the edge (crashes and outliers). */
   pinned: number;
   /** The metric range the plot shows, edge band included. */
@@ -27,14 +29,14 @@ export interface ProgressData {
 
 export function buildProgressData(
   rows: readonly ExperimentRow[],
-  goal: 'minimize' | 'maximize',
+  goal: Goal,
   visible?: (x: ExperimentRow) => boolean,
 ): ProgressData {
   const len = rows.length;
   const x = new Array<number>(len);
   const best = new Array<number | null>(len);
-  const series = Object.fromEntries(CHARTED_STATUSES.map((s) => [s, new Array<number | null>(len).fill(null)])) as Record<ChartedStatus, (number | null)[]>;
-  const counts = Object.fromEntries(CHARTED_STATUSES.map((s) => [s, 0])) as Record<ChartedStatus, number>;
+  const series = Object.fromEntries(RESULT_STATUSES.map((s) => [s, new Array<number | null>(len).fill(null)])) as Record<ResultStatus, (number | null)[]>;
+  const counts = Object.fromEntries(RESULT_STATUSES.map((s) => [s, 0])) as Record<ResultStatus, number>;
   const sign = goal === 'minimize' ? 1 : -1;
 
   // Range: every finite metric of a result, robust to outliers.
@@ -65,10 +67,10 @@ export function buildProgressData(
   for (let i = 0; i < len; i++) {
     const r = rows[i];
     x[i] = r.n;
-    if (r.status === 'keep' && r.metric !== null && (runningBest === null || sign * r.metric < sign * runningBest)) runningBest = r.metric;
+    runningBest = bestSoFar(runningBest, r, goal);
     best[i] = runningBest;
     const s = r.status;
-    if (s !== 'keep' && s !== 'discard' && s !== 'crash' && s !== 'cached') continue;
+    if (!isResultStatus(s)) continue;
     if (visible && !visible(r)) continue;
     let y = r.metric;
     if (y === null || !Number.isFinite(y) || beyond(y)) {
@@ -81,22 +83,26 @@ export function buildProgressData(
   return { x, best, series, counts, pinned, yMin: lo, yMax: hi, rows };
 }
 
+/** The best so far after `row`, as RunState.best defines it: the best kept metric (a worse keep leaves it). */
+function bestSoFar(best: number | null, row: ExperimentRow, goal: Goal): number | null {
+  return row.status === 'keep' && row.metric !== null && (best === null || isBetter(row.metric, best, goal)) ? row.metric : best;
+}
+
 /**
  * Best-so-far curves of several runs on one x axis (the union of their experiment numbers), for
  * the run comparison. Each curve is null before its baseline, after its last experiment and where
  * its numbering has a gap (the chart spans those).
  */
-export function buildCompareData(runs: readonly { rows: readonly ExperimentRow[]; goal: 'minimize' | 'maximize' }[]): { x: number[]; curves: (number | null)[][] } {
+export function buildCompareData(runs: readonly { rows: readonly ExperimentRow[]; goal: Goal }[]): { x: number[]; curves: (number | null)[][] } {
   const xs = new Set<number>();
   for (const r of runs) for (const row of r.rows) xs.add(row.n);
   const x = [...xs].sort((a, b) => a - b);
   const index = new Map(x.map((n, i) => [n, i]));
   const curves = runs.map(({ rows, goal }) => {
     const out = new Array<number | null>(x.length).fill(null);
-    const sign = goal === 'minimize' ? 1 : -1;
     let best: number | null = null;
     for (const row of rows) {
-      if (row.status === 'keep' && row.metric !== null && (best === null || sign * row.metric < sign * best)) best = row.metric;
+      best = bestSoFar(best, row, goal);
       out[index.get(row.n)!] = best;
     }
     return out;

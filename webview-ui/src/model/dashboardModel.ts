@@ -1,21 +1,19 @@
 import type { ParamValue } from '../../../src/shared/trace/candidate';
-import type { RunEvent } from '../../../src/shared/trace/events';
-import { isLevelEvent, LevelFold, ORIGINS, originOf, type ChartMarker, type LevelEvent, type MechanismView, type Origin, type StrategyInForce } from './levelEvents';
+import { EXPERIMENT_STATUSES, isResultStatus, type ExperimentStatus, type RunEvent } from '../../../src/shared/trace/events';
+import { isBetter, type Goal } from '../../../src/shared/trace/goal';
+import { applyEvent, experimentStatus, incumbentBehindBest, type Experiment, type HookStat, type MechanismStatus, type RunState } from '../../../src/shared/trace/runState';
+import { isLevelEvent, LevelTimeline, ORIGINS, originOf, type ChartMarker, type MechanismPlacing, type Origin } from './levelEvents';
 
 /**
- * The dashboard's view model: one run's events folded into what the views draw. Pure (no DOM), O(1)
- * per event so a live run stays cheap; aggregates (parameter stats) are computed on demand and
- * cached per version. Unknown event types are ignored.
+ * The dashboard's view model: one run's events folded by the shared fold (src/shared/trace/runState.ts,
+ * the same the engine, the CLI and the extension read), and turned into what the views draw. Rows
+ * are refreshed only for the experiments an event touches, so a live run stays O(1) per event;
+ * aggregates (parameter stats) are computed on demand and cached per version. Unknown event types
+ * are ignored.
  */
 
 /** An event as it arrives: a RunEvent, or a newer type this bundle does not know yet. */
 export type DashboardEvent = RunEvent | { type: string; seq?: number; at?: string };
-
-export type ExperimentStatus = 'keep' | 'discard' | 'crash' | 'cached' | 'rejected' | 'proposal-failed' | 'interrupted' | 'running';
-/** Statuses that are results (drawn on the chart). */
-export const CHARTED_STATUSES = ['keep', 'discard', 'crash', 'cached'] as const;
-export type ChartedStatus = (typeof CHARTED_STATUSES)[number];
-export const ALL_STATUSES: readonly ExperimentStatus[] = ['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed', 'interrupted', 'running'];
 
 export interface ParamChange {
   name: string;
@@ -29,7 +27,7 @@ export interface ExperimentRow {
   status: ExperimentStatus;
   /** The metric; for a cached experiment, the one it reused. Null for crashes and unfinished ones. */
   metric: number | null;
-  /** metric − best before it (the engine's delta); negative is better when minimizing. */
+  /** metric − the incumbent's before it (the engine's delta); negative is better when minimizing. */
   delta: number | null;
   description: string;
   hypothesis: string;
@@ -59,10 +57,10 @@ export interface RunMeta {
   group: string;
   branch: string;
   metricName: string;
-  goal: 'minimize' | 'maximize';
+  goal: Goal;
   proposer: string;
   startedAt: string;
-  stopped: null | 'completed' | 'interrupted' | 'error' | 'paused';
+  stopped: RunState['stopped'];
   stopMessage: string;
   resumes: number;
   llmCalls: number;
@@ -82,7 +80,7 @@ export interface ParamStat {
   /** The most improving delta among experiments that changed it (goal-aware), and where. */
   bestDelta: number | null;
   bestDeltaN: number | null;
-  /** Its value in the current best configuration (undefined when the trace never showed it). */
+  /** Its value in the configuration the search continues from (undefined when the trace never showed it). */
   current: ParamValue | undefined;
   frozen: 'config' | 'strategy' | null;
   focus: boolean;
@@ -95,53 +93,108 @@ export const RECENT = 20;
 
 export interface RunSummary {
   counts: Record<ExperimentStatus, number>;
+  /** The best result (RunState.best). */
   best: { n: number; metric: number } | null;
+  /** What the search continues from, only when that is not the best (a mechanism kept a worse result). */
+  incumbent: { n: number; metric: number } | null;
   baseline: number | null;
   running: number[];
 }
 
-const isBetter = (a: number, b: number, goal: 'minimize' | 'maximize') => (goal === 'minimize' ? a < b : a > b);
+export interface StrategyInForce {
+  /** The experiment after which the review ran. */
+  after: number;
+  cycle: number;
+  reviewer: string;
+  frozen: string[];
+  focus: string[];
+  guidance: string;
+}
+
+export interface MechanismView extends MechanismPlacing {
+  name: string;
+  description: string;
+  /** Hooks the module declares; `hooks` below are those that actually ran. */
+  declaredHooks: string[];
+  session: number | null;
+  stage: MechanismStatus;
+  validation: { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } | null;
+  hooks: HookStat[];
+  hookRuns: number;
+  /** Experiments at least one of its hooks ran for. */
+  experiments: number;
+}
+
+/** Events whose `n` is an experiment's: they change that experiment's row. */
+const EXPERIMENT_EVENTS: ReadonlySet<string> = new Set<RunEvent['type']>([
+  'iteration.started',
+  'candidate.proposed',
+  'candidate.rejected',
+  'candidate.applied',
+  'candidate.cached',
+  'candidate.committed',
+  'candidate.edited',
+  'training.started',
+  'training.finished',
+  'experiment.decided',
+  'experiment.interrupted',
+  'proposal.failed',
+  'iteration.finished',
+  'mechanism.hooks',
+]);
+
+/** Events that can change whether an unfinished experiment still runs. */
+const RUN_EVENTS: ReadonlySet<string> = new Set<RunEvent['type']>(['run.stopped', 'run.paused', 'run.resumed', 'iteration.started']);
 
 export class RunModel {
-  readonly meta: RunMeta;
   /** Every iteration, sorted by n. */
   readonly rows: ExperimentRow[] = [];
   /** Increments with every applied batch; views compare it to skip work. */
   version = 0;
 
+  private state: RunState | null = null;
   private readonly byN = new Map<number, ExperimentRow>();
-  private readonly levels = new LevelFold();
+  private readonly experiments = new Map<number, Experiment>();
+  private readonly timeline = new LevelTimeline();
   /** The highest-numbered iteration finished so far: level events are placed after it. */
   private lastFinished = -1;
   private lastSeq = 0;
   private readonly configFrozen: Set<string>;
-  private best: { n: number; metric: number } | null = null;
   private statsCache: { version: number; stats: ParamStat[] } | null = null;
 
-  constructor(tag: string, opts: { frozen?: readonly string[]; group?: string } = {}) {
-    this.meta = {
-      tag,
-      group: opts.group ?? '',
-      branch: '',
-      metricName: 'metric',
-      goal: 'minimize',
-      proposer: '',
-      startedAt: '',
-      stopped: null,
-      stopMessage: '',
-      resumes: 0,
-      llmCalls: 0,
-      llmTokens: 0,
-    };
+  constructor(
+    private readonly tag: string,
+    private readonly opts: { frozen?: readonly string[]; group?: string } = {},
+  ) {
     this.configFrozen = new Set(opts.frozen ?? []);
+  }
+
+  get meta(): RunMeta {
+    const s = this.state;
+    return {
+      tag: this.tag,
+      group: this.opts.group ?? '',
+      branch: s?.branch ?? '',
+      metricName: s?.metricName ?? 'metric',
+      goal: s?.goal ?? 'minimize',
+      proposer: s?.proposer ?? '',
+      startedAt: s?.startedAt ?? '',
+      stopped: s?.stopped ?? null,
+      stopMessage: s?.stopMessage ?? '',
+      resumes: s?.resumes ?? 0,
+      llmCalls: s?.llmCalls ?? 0,
+      llmTokens: s?.llmTokens ?? 0,
+    };
   }
 
   get(n: number): ExperimentRow | undefined {
     return this.byN.get(n);
   }
 
+  /** The best result (RunState.best). */
   get bestResult(): { n: number; metric: number } | null {
-    return this.best;
+    const best = this.state?.best;
+    return best ? { n: best.n, metric: best.metric } : null;
   }
 
   apply(events: readonly DashboardEvent[]): void {
@@ -151,179 +204,79 @@ export class RunModel {
         if (e.seq <= this.lastSeq) continue;
         this.lastSeq = e.seq;
       }
-      this.applyOne(e);
+      this.applyOne(e as RunEvent);
     }
     this.version++;
   }
 
-  private row(n: number, at = ''): ExperimentRow {
-    let x = this.byN.get(n);
-    if (x) return x;
-    x = {
-      n,
-      baseline: false,
-      status: 'running',
-      metric: null,
-      delta: null,
-      description: '',
-      hypothesis: '',
-      touched: [],
-      changes: [],
-      origin: 'L1',
-      proposedBy: null,
-      mechanisms: [],
-      proposer: '',
-      baseCommit: '',
-      commit: null,
-      sameAs: null,
-      seconds: null,
-      memoryGb: null,
-      note: '',
-      startedAt: at,
-      params: null,
-    };
-    this.byN.set(n, x);
-    const last = this.rows[this.rows.length - 1];
-    if (!last || last.n < n) this.rows.push(x);
-    else this.rows.splice(this.rows.findIndex((r) => r.n > n), 0, x);
-    // The hooks of an iteration may be recorded before its first event reaches the dashboard.
-    x.mechanisms = this.levels.shapedBy(n);
-    return x;
-  }
-
-  private applyOne(raw: DashboardEvent): void {
-    const e = raw as RunEvent;
-    switch (e.type) {
-      case 'run.started':
-        Object.assign(this.meta, { branch: e.branch, metricName: e.metric, goal: e.goal, proposer: e.proposer, startedAt: e.at });
-        return;
-      case 'run.resumed':
-        this.meta.resumes++;
-        this.meta.stopped = null;
-        return;
-      case 'run.stopped':
-        this.meta.stopped = e.reason;
-        this.meta.stopMessage = e.message ?? '';
-        for (const x of this.rows) if (x.status === 'running') x.status = 'interrupted';
-        return;
-      case 'iteration.started': {
-        const x = this.row(e.n, e.at);
-        Object.assign(x, { baseline: e.baseline, baseCommit: e.baseCommit, startedAt: e.at, status: 'running' });
-        if (e.baseline) Object.assign(x, { origin: 'baseline', description: x.description || 'baseline' });
-        this.meta.stopped = null;
-        return;
-      }
-      case 'candidate.proposed': {
-        const x = this.row(e.n);
-        Object.assign(x, {
-          description: e.candidate.description,
-          hypothesis: e.candidate.hypothesis ?? '',
-          proposer: e.proposer,
-          origin: originOf(e.level, x.baseline),
-          proposedBy: e.mechanism ?? null,
-          touched: touchedBy(e.candidate.params ? Object.keys(e.candidate.params) : [], e.candidate.edits),
-          changes: Object.entries(e.candidate.params ?? {}).map(([name, to]) => ({ name, from: undefined, to })),
-        });
-        return;
-      }
-      case 'candidate.applied': {
-        const x = this.row(e.n);
-        const edits = x.touched.filter((t) => t.startsWith('edit:'));
-        x.params = e.params;
-        x.changes = Object.entries(e.changed).map(([name, c]) => ({ name, from: c.from, to: c.to }));
-        x.touched = [...Object.keys(e.changed), ...edits];
-        return;
-      }
-      case 'candidate.rejected': {
-        const x = this.row(e.n);
-        x.note = `rejected by ${e.by}: ${e.reason}`;
-        return;
-      }
-      case 'candidate.cached': {
-        const x = this.row(e.n);
-        Object.assign(x, { status: 'cached', sameAs: e.sameAs, metric: e.metric });
-        x.delta = e.metric !== null && this.best ? e.metric - this.best.metric : null;
-        x.note = `same files as #${e.sameAs}`;
-        return;
-      }
-      case 'candidate.committed':
-        this.row(e.n).commit = e.commit;
-        return;
-      case 'candidate.edited': {
-        // A person changed the candidate's files before it trained: this commit and these parameters trained.
-        const x = this.row(e.n);
-        const edits = x.touched.filter((t) => t.startsWith('edit:'));
-        Object.assign(x, { commit: e.commit, params: e.params, note: 'edited by hand before training' });
-        x.changes = Object.entries(e.changed).map(([name, c]) => ({ name, from: c.from, to: c.to }));
-        x.touched = [...Object.keys(e.changed), ...edits];
-        return;
-      }
-      case 'training.finished': {
-        const x = this.row(e.n);
-        x.seconds = e.seconds;
-        if (e.reason) x.note = e.reason;
-        return;
-      }
-      case 'experiment.decided': {
-        const x = this.row(e.n);
-        Object.assign(x, { status: e.status, metric: e.metric, delta: e.delta, description: e.description, memoryGb: e.memoryGb, commit: e.commit });
-        if (e.note) x.note = e.note;
-        if (e.status === 'keep' && e.metric !== null && (!this.best || !isBetter(this.best.metric, e.metric, this.meta.goal))) {
-          this.best = { n: e.n, metric: e.metric };
-        }
-        return;
-      }
-      case 'experiment.interrupted': {
-        const x = this.row(e.n);
-        x.status = 'interrupted';
-        x.note = e.reason;
-        return;
-      }
-      case 'proposal.failed': {
-        const x = this.row(e.n);
-        x.note = e.reason;
-        return;
-      }
-      case 'iteration.finished': {
-        this.lastFinished = Math.max(this.lastFinished, e.n);
-        const x = this.row(e.n);
-        if (e.result === 'rejected' || e.result === 'proposal-failed' || e.result === 'interrupted') x.status = e.result;
-        else if (x.status === 'running') x.status = e.result;
-        return;
-      }
-      case 'llm.called':
-        this.meta.llmCalls++;
-        this.meta.llmTokens += (e.usage?.promptTokens ?? 0) + (e.usage?.completionTokens ?? 0);
-        return;
-      case 'run.paused':
-        this.meta.stopped = 'paused';
-        this.meta.stopMessage = e.reason;
-        return;
-      default:
-        if (isLevelEvent(e)) this.applyLevel(e);
+  private applyOne(e: RunEvent): void {
+    // Nothing to fold into before run.started; a second one would start the state over.
+    if ((this.state === null) !== (e.type === 'run.started')) return;
+    try {
+      this.state = applyEvent(this.state, e);
+    } catch {
+      // An event the fold refuses (one for an iteration this trace never started) is left out; the
+      // dashboard shows the rest rather than nothing.
+      return;
     }
+    const state = this.state;
+    if (isLevelEvent(e)) this.timeline.apply(e, this.lastFinished);
+    if (e.type === 'iteration.finished') this.lastFinished = Math.max(this.lastFinished, e.n);
+    if (e.type === 'iteration.started') this.experiments.set(e.n, state.open.get(e.n)!);
+    if (EXPERIMENT_EVENTS.has(e.type)) this.refresh((e as { n: number }).n);
+    if (RUN_EVENTS.has(e.type)) for (const n of state.open.keys()) this.refresh(n);
   }
 
-  private applyLevel(e: LevelEvent): void {
-    this.levels.apply(e, this.lastFinished);
-    if (e.type !== 'mechanism.hooks') return;
-    const x = this.byN.get(e.n);
-    if (x) x.mechanisms = this.levels.shapedBy(e.n);
+  /** Rebuilds experiment n's row from the fold (the row object stays, so views may hold it). */
+  private refresh(n: number): void {
+    const x = this.experiments.get(n);
+    if (!x || !this.state) return;
+    const row = experimentRow(x, this.state);
+    const existing = this.byN.get(n);
+    if (existing) {
+      Object.assign(existing, row);
+      return;
+    }
+    this.byN.set(n, row);
+    const last = this.rows[this.rows.length - 1];
+    if (!last || last.n < n) this.rows.push(row);
+    else this.rows.splice(this.rows.findIndex((r) => r.n > n), 0, row);
   }
 
   /** Strategy reviews and mechanism research sessions, in trace order. */
   get markers(): readonly ChartMarker[] {
-    return this.levels.markers;
+    return this.timeline.markers;
   }
 
   /** The latest strategy review (level 1.5), or null before any. */
   get strategy(): StrategyInForce | null {
-    return this.levels.strategy;
+    const s = this.state;
+    if (!s || s.strategy.reviewer === null) return null;
+    const { reviewer, frozen, focus, guidance } = s.strategy;
+    return { after: this.timeline.strategyAfter ?? -1, cycle: s.strategyReviews, reviewer, frozen, focus, guidance };
   }
 
   /** Mechanisms in the order they first appeared. */
   mechanisms(): MechanismView[] {
-    return this.levels.mechanisms();
+    const s = this.state;
+    if (!s) return [];
+    return this.timeline.names.map((name) => {
+      const m = s.mechanisms.get(name);
+      const hooks = s.hookStats.get(name);
+      return {
+        name,
+        description: m?.description ?? '',
+        declaredHooks: m?.hooks ?? [],
+        session: m?.session ?? null,
+        // Hooks of a mechanism this trace never proposed (e.g. one carried over from another run): evidently active.
+        stage: m?.status ?? 'active',
+        validation: m?.validated === undefined ? null : { ok: m.validated, checks: m.checks },
+        ...this.timeline.placingOf(name),
+        hooks: hooks?.hooks ?? [],
+        hookRuns: hooks?.runs ?? 0,
+        experiments: hooks?.experiments ?? 0,
+      };
+    });
   }
 
   /** The x extent of the run: spans still open end here. */
@@ -340,7 +293,7 @@ export class RunModel {
   }
 
   summary(): RunSummary {
-    const counts = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as Record<ExperimentStatus, number>;
+    const counts = Object.fromEntries(EXPERIMENT_STATUSES.map((s) => [s, 0])) as Record<ExperimentStatus, number>;
     const running: number[] = [];
     let baseline: number | null = null;
     for (const x of this.rows) {
@@ -348,16 +301,17 @@ export class RunModel {
       if (x.status === 'running') running.push(x.n);
       if (x.baseline && x.metric !== null && baseline === null) baseline = x.metric;
     }
-    return { counts, best: this.best, baseline, running };
+    const behind = this.state ? incumbentBehindBest(this.state) : null;
+    return { counts, best: this.bestResult, incumbent: behind ? { n: behind.n, metric: behind.metric } : null, baseline, running };
   }
 
-  /** The parameter configuration of the current best experiment. */
+  /** The parameter configuration of the incumbent (what the search continues from). */
   currentParams(): Record<string, ParamValue> | null {
-    const best = this.best ? this.byN.get(this.best.n) : undefined;
-    if (best?.params) return best.params;
-    // The best has no applied event (the baseline): any experiment built on its commit knows its
+    const incumbent = this.state?.incumbent ? this.byN.get(this.state.incumbent.n) : undefined;
+    if (incumbent?.params) return incumbent.params;
+    // The incumbent has no applied event (the baseline): any experiment built on its commit knows its
     // configuration, as that experiment's parameters with its own change undone.
-    const commit = best?.commit ?? best?.baseCommit;
+    const commit = incumbent?.commit ?? incumbent?.baseCommit;
     const child = this.rows.find((r) => r.params && (commit ? r.baseCommit === commit : true));
     if (!child?.params) return null;
     const out = { ...child.params };
@@ -388,7 +342,7 @@ export class RunModel {
     const recent: ExperimentRow[] = [];
     for (const x of this.rows) {
       if (x.baseline) continue;
-      const result = x.status === 'keep' || x.status === 'discard' || x.status === 'crash' || x.status === 'cached';
+      const result = isResultStatus(x.status);
       if (result) {
         tried++;
         recent.push(x);
@@ -429,14 +383,62 @@ export class RunModel {
     return {
       params: [...params].sort(),
       origins: ORIGINS.filter((o) => origins.has(o)),
-      mechanisms: this.levels.mechanismNames(),
+      mechanisms: [...this.timeline.names],
     };
   }
 }
 
-function touchedBy(params: string[], edits: { file: string }[] | undefined): string[] {
-  const files = [...new Set((edits ?? []).map((e) => `edit:${e.file}`))];
-  return [...params, ...files];
+/** One experiment of the fold as the table, the chart and the filters show it. Pure. */
+export function experimentRow(x: Experiment, state: RunState): ExperimentRow {
+  const edits = [...new Set((x.candidate?.edits ?? []).map((e) => `edit:${e.file}`))];
+  const changes: ParamChange[] = x.changed
+    ? Object.entries(x.changed).map(([name, c]) => ({ name, from: c.from, to: c.to }))
+    : Object.entries(x.candidate?.params ?? {}).map(([name, to]) => ({ name, from: undefined, to }));
+  // A cached experiment reused a metric without a decision: its delta is against the incumbent it met.
+  const cachedDelta = x.metric !== null && x.incumbentMetric != null ? x.metric - x.incumbentMetric : null;
+  return {
+    n: x.n,
+    baseline: x.baseline,
+    status: experimentStatus(x, state),
+    metric: x.metric,
+    delta: x.sameAs !== undefined && !x.status ? cachedDelta : x.delta,
+    description: x.description || (x.baseline ? 'baseline' : ''),
+    hypothesis: x.candidate?.hypothesis ?? '',
+    touched: [...changes.map((c) => c.name), ...edits],
+    changes,
+    origin: originOf(x.level, x.baseline),
+    proposedBy: x.proposedBy ?? null,
+    mechanisms: [...(state.shapedBy.get(x.n) ?? [])],
+    proposer: x.proposer ?? '',
+    baseCommit: x.baseCommit,
+    commit: x.commit ?? null,
+    sameAs: x.sameAs ?? null,
+    seconds: x.training?.seconds ?? null,
+    memoryGb: x.memoryGb,
+    note: noteOf(x),
+    startedAt: x.startedAt,
+    params: x.params ?? null,
+  };
+}
+
+/**
+ * The latest reason the experiment's events gave, in the order an iteration goes: rejections before
+ * applying, a failed proposal, a cache hit, the stepping gate (an edit, or a person's rejection),
+ * training, the decision, an interruption.
+ */
+function noteOf(x: Experiment): string {
+  const last = x.rejections[x.rejections.length - 1];
+  const rejection = last ? `rejected by ${last.by}: ${last.reason}` : '';
+  return (
+    x.interrupted ||
+    x.note ||
+    x.training?.reason ||
+    (last?.by === 'user' ? rejection : '') ||
+    (x.edited ? 'edited by hand before training' : '') ||
+    (x.sameAs !== undefined ? `same files as #${x.sameAs}` : '') ||
+    x.proposalFailure ||
+    rejection
+  );
 }
 
 /** Every run the dashboard knows, by tag, in arrival order. */

@@ -1,4 +1,5 @@
-import type { ExperimentRow, ExperimentStatus } from './dashboardModel';
+import { isResultStatus, type ExperimentStatus } from '../../../src/shared/trace/events';
+import type { ExperimentRow } from './dashboardModel';
 import type { Origin } from './levelEvents';
 
 /**
@@ -36,7 +37,7 @@ export function rowMatcher(f: Filter): (x: ExperimentRow) => boolean {
   const text = f.text.trim().toLowerCase();
   return (x) => {
     if (f.status === 'results') {
-      if (x.status !== 'keep' && x.status !== 'discard' && x.status !== 'crash' && x.status !== 'cached') return false;
+      if (!isResultStatus(x.status)) return false;
     } else if (f.status !== ALL && x.status !== f.status) return false;
     if (f.param !== ALL && !x.touched.includes(f.param)) return false;
     if (f.origin !== ALL && x.origin !== f.origin) return false;

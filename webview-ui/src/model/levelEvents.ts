@@ -1,15 +1,15 @@
-import type { HookRun, MechanismCheck, RunEvent } from '../../../src/shared/trace/events';
+import type { RunEvent } from '../../../src/shared/trace/events';
 
 /**
- * What level 1.5 (strategy review) and level 2 (mechanism research) did in one run, folded from
- * their events (typed in src/shared/trace/events.ts) into what the chart and the mechanisms
- * timeline draw. O(1) per event.
+ * Where level 1.5 (strategy review) and level 2 (mechanism research) events sit on the experiment
+ * axis: the chart's markers and each mechanism's steps and active spans. What a mechanism is and
+ * where it stands (its status, checks, hook counts) comes from the shared fold
+ * (src/shared/trace/runState.ts); this is only their placing. O(1) per event.
  *
  * Positions come from the trace's order, not from the events' own n (the engine's count of
  * iterations done, which interrupted iterations and parallel workers set apart from experiment
  * numbers): a level event happened after the highest-numbered iteration finished before it in the
- * trace, and is drawn between that experiment and the next, at x = after + 0.5. mechanism.hooks is
- * the exception: its n is the iteration the hooks ran for.
+ * trace, and is drawn between that experiment and the next, at x = after + 0.5.
  */
 
 export type LevelEvent = Extract<
@@ -65,42 +65,14 @@ export interface ChartMarker {
   detail: string;
 }
 
-export interface StrategyInForce {
-  /** The experiment after which the review ran. */
-  after: number;
-  cycle: number;
-  reviewer: string;
-  frozen: string[];
-  focus: string[];
-  guidance: string;
-}
+/** A step a mechanism took, as the timeline draws it (a failed validation is a step of its own). */
+export type MechanismStep = 'proposed' | 'validated' | 'validation-failed' | 'active' | 'deactivated' | 'reverted';
 
-export type MechanismStage = 'proposed' | 'validated' | 'validation-failed' | 'active' | 'deactivated' | 'reverted';
-
-export interface HookStat {
-  hook: HookRun['hook'];
-  runs: number;
-  /** How often each result word came back (ok, guided, vetoed, …). */
-  results: Record<string, number>;
-  ms: number;
-}
-
-export interface MechanismView {
-  name: string;
-  description: string;
-  /** Hooks the module declares; `hooks` below are those that actually ran. */
-  declaredHooks: string[];
-  session: number | null;
-  stage: MechanismStage;
+export interface MechanismPlacing {
   /** Each step and the experiment after which it happened. */
-  history: { stage: MechanismStage; after: number; detail: string }[];
-  validation: { ok: boolean; checks: MechanismCheck[] } | null;
+  history: { stage: MechanismStep; after: number; detail: string }[];
   /** Where it was active on the x axis; `to` null while still active. */
   spans: { from: number; to: number | null }[];
-  hooks: HookStat[];
-  hookRuns: number;
-  /** Experiments at least one of its hooks ran for. */
-  experiments: number;
 }
 
 interface Session {
@@ -109,19 +81,20 @@ interface Session {
   outcome: string;
 }
 
-export class LevelFold {
+export class LevelTimeline {
   readonly markers: ChartMarker[] = [];
-  strategy: StrategyInForce | null = null;
-  private readonly mechs = new Map<string, { view: MechanismView; hookIndex: Map<string, HookStat>; shaped: Set<number> }>();
+  /** The experiment after which the latest strategy review ran (null before any). */
+  strategyAfter: number | null = null;
+  /** Mechanism names in the order they first appeared in a level event (hooks included). */
+  readonly names: string[] = [];
+  private readonly placings = new Map<string, MechanismPlacing>();
   private readonly sessions = new Map<number, Session>();
-  /** Iteration → mechanisms whose hooks ran for it. */
-  private readonly shaped = new Map<number, string[]>();
 
   /** `after`: the highest-numbered iteration finished before e in the trace (-1 before any). */
   apply(e: LevelEvent, after: number): void {
     switch (e.type) {
       case 'strategy.updated': {
-        this.strategy = { after, cycle: e.cycle, reviewer: e.reviewer, frozen: e.frozen, focus: e.focus, guidance: e.guidance };
+        this.strategyAfter = after;
         const parts = [
           e.focus.length && `focus: ${e.focus.join(', ')}`,
           e.frozen.length && `frozen: ${e.frozen.join(', ')}`,
@@ -148,52 +121,39 @@ export class LevelFold {
         const s = this.session(e.session, after);
         s.outcome = `proposed ${e.name}`;
         this.describe(s);
-        const m = this.mech(e.name);
-        Object.assign(m.view, { description: e.description, declaredHooks: e.hooks, session: e.session });
-        this.step(m.view, 'proposed', after, e.description);
+        this.placing(e.name).history.push({ stage: 'proposed', after, detail: e.description });
         return;
       }
       case 'mechanism.validated': {
-        const m = this.mech(e.name);
-        m.view.validation = { ok: e.ok, checks: e.checks };
         const failed = e.checks.filter((c) => !c.ok).map((c) => c.name);
         const detail = `${e.checks.length - failed.length}/${e.checks.length} checks passed${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`;
-        this.step(m.view, e.ok ? 'validated' : 'validation-failed', after, detail);
+        this.placing(e.name).history.push({ stage: e.ok ? 'validated' : 'validation-failed', after, detail });
         return;
       }
       case 'mechanism.activated': {
-        const m = this.mech(e.name);
-        this.step(m.view, 'active', after, `by ${e.by}`);
-        if (!m.view.spans.some((s) => s.to === null)) m.view.spans.push({ from: afterX(after), to: null });
+        const p = this.placing(e.name);
+        p.history.push({ stage: 'active', after, detail: `by ${e.by}` });
+        if (!p.spans.some((s) => s.to === null)) p.spans.push({ from: afterX(after), to: null });
         return;
       }
       case 'mechanism.reverted':
       case 'mechanism.deactivated': {
-        const m = this.mech(e.name);
+        const p = this.placing(e.name);
         const how = e.type === 'mechanism.reverted' ? 'reverted' : 'deactivated';
         const detail = e.type === 'mechanism.reverted' ? `by ${e.by}: ${e.reason}` : `${e.hook}: ${e.reason}`;
-        this.step(m.view, how, after, detail);
-        for (const s of m.view.spans) if (s.to === null) s.to = afterX(after);
+        p.history.push({ stage: how, after, detail });
+        for (const s of p.spans) if (s.to === null) s.to = afterX(after);
         return;
       }
       case 'mechanism.hooks':
-        for (const h of e.ran) this.countHook(h, e.n);
+        for (const h of e.ran) this.placing(h.mechanism);
         return;
     }
   }
 
-  /** Mechanisms in the order they first appeared. */
-  mechanisms(): MechanismView[] {
-    return [...this.mechs.values()].map((m) => m.view);
-  }
-
-  mechanismNames(): string[] {
-    return [...this.mechs.keys()];
-  }
-
-  /** Mechanisms whose hooks ran for iteration n (a fresh array). */
-  shapedBy(n: number): string[] {
-    return [...(this.shaped.get(n) ?? [])];
+  /** Where a mechanism's steps and spans are (empty for a name never seen). */
+  placingOf(name: string): MechanismPlacing {
+    return this.placings.get(name) ?? { history: [], spans: [] };
   }
 
   private session(id: number, after: number): Session {
@@ -210,44 +170,13 @@ export class LevelFold {
     s.marker.detail = [s.outcome, s.steps.join(' → ')].filter(Boolean).join(' · ');
   }
 
-  private mech(name: string) {
-    let m = this.mechs.get(name);
-    if (!m) {
-      m = {
-        view: { name, description: '', declaredHooks: [], session: null, stage: 'proposed', history: [], validation: null, spans: [], hooks: [], hookRuns: 0, experiments: 0 },
-        hookIndex: new Map(),
-        shaped: new Set(),
-      };
-      this.mechs.set(name, m);
+  private placing(name: string): MechanismPlacing {
+    let p = this.placings.get(name);
+    if (!p) {
+      p = { history: [], spans: [] };
+      this.placings.set(name, p);
+      this.names.push(name);
     }
-    return m;
-  }
-
-  private step(v: MechanismView, stage: MechanismStage, after: number, detail: string): void {
-    v.stage = stage;
-    v.history.push({ stage, after, detail });
-  }
-
-  private countHook(h: HookRun, n: number): void {
-    const m = this.mech(h.mechanism);
-    // Hooks of a mechanism this trace never proposed (e.g. one carried over from another run): it is evidently active.
-    if (m.view.history.length === 0) m.view.stage = 'active';
-    let c = m.hookIndex.get(h.hook);
-    if (!c) {
-      c = { hook: h.hook, runs: 0, results: {}, ms: 0 };
-      m.hookIndex.set(h.hook, c);
-      m.view.hooks.push(c);
-    }
-    c.runs++;
-    c.results[h.result] = (c.results[h.result] ?? 0) + 1;
-    c.ms += h.ms;
-    m.view.hookRuns++;
-    if (!m.shaped.has(n)) {
-      m.shaped.add(n);
-      m.view.experiments++;
-      const list = this.shaped.get(n) ?? [];
-      list.push(h.mechanism);
-      this.shaped.set(n, list);
-    }
+    return p;
   }
 }

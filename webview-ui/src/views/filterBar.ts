@@ -1,6 +1,6 @@
 import { h } from '../dom';
 import { fmtInt, STATUS_LABEL } from '../format';
-import { ALL_STATUSES, type ExperimentStatus } from '../model/dashboardModel';
+import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../../../src/shared/trace/events';
 import { ALL, isFiltered, type Filter } from '../model/filters';
 
 /**
@@ -100,7 +100,7 @@ export class FilterBar {
     this.setOptions('status', [
       opt(ALL, `all (${fmtInt(total)})`),
       opt('results', 'results (kept, discarded, crashed, cached)'),
-      ...ALL_STATUSES.filter((s) => choices.counts[s] > 0 || s === this.filter.status).map((s) => opt(s, `${STATUS_LABEL[s]} (${fmtInt(choices.counts[s])})`)),
+      ...EXPERIMENT_STATUSES.filter((s) => choices.counts[s] > 0 || s === this.filter.status).map((s) => opt(s, `${STATUS_LABEL[s]} (${fmtInt(choices.counts[s])})`)),
     ]);
     this.setOptions('param', [opt(ALL, 'any'), ...withCurrent(choices.params, this.filter.param).map((p) => opt(p, p))]);
     this.setOptions('origin', [opt(ALL, 'any'), ...withCurrent(choices.origins, this.filter.origin).map((o) => opt(o, o))]);

@@ -1,9 +1,11 @@
 import { h } from '../dom';
-import { afterX, type ChartMarker, type MechanismStage, type MechanismView } from '../model/levelEvents';
+import type { MechanismStatus } from '../../../src/shared/trace/runState';
+import type { MechanismView } from '../model/dashboardModel';
+import { afterX, type ChartMarker, type MechanismStep } from '../model/levelEvents';
 
 /**
- * Level 2 at a glance: per mechanism its path proposed → validated → active → deactivated/reverted
- * (with the experiment each step happened at), a lane on the run's experiment axis showing where
+ * Level 2 at a glance: per mechanism its status (from the shared fold), its path proposed → validated
+ * → active → deactivated/reverted (with the experiment each step happened at), a lane on the run's experiment axis showing where
  * it was active, the validation checks, and the provenance counts: how often each hook really ran.
  * Below it, the research sessions (also the ones that produced no mechanism) and the level 1.5
  * strategy reviews.
@@ -18,10 +20,18 @@ const STEPS: { key: 'proposed' | 'validated' | 'active' | 'ended'; label: string
 
 const MAX_LISTED = 8;
 
-const STAGE_LABEL: Record<MechanismStage, string> = {
+const STEP_LABEL: Record<MechanismStep, string> = {
   proposed: 'proposed',
   validated: 'validated',
   'validation-failed': 'validation failed',
+  active: 'active',
+  deactivated: 'deactivated',
+  reverted: 'reverted',
+};
+
+const STATUS_LABEL: Record<MechanismStatus, string> = {
+  proposed: 'proposed',
+  'awaiting-review': 'awaiting review',
   active: 'active',
   deactivated: 'deactivated',
   reverted: 'reverted',
@@ -45,7 +55,7 @@ export class MechanismsTimeline {
   }
 
   private card(m: MechanismView, lastX: number, color: number): HTMLElement {
-    const at = (stages: MechanismStage[]) => m.history.filter((s) => stages.includes(s.stage)).pop();
+    const at = (stages: MechanismStep[]) => m.history.filter((s) => stages.includes(s.stage)).pop();
     const stepState = (key: (typeof STEPS)[number]['key']) => {
       const e =
         key === 'proposed' ? at(['proposed']) : key === 'validated' ? at(['validated', 'validation-failed']) : key === 'active' ? at(['active']) : at(['deactivated', 'reverted']);
@@ -73,7 +83,7 @@ export class MechanismsTimeline {
       lane.append(seg);
     }
     for (const e of m.history) {
-      const tick = h('span', { class: `lane-tick ${e.stage}`, title: `${STAGE_LABEL[e.stage]} after #${e.after}` });
+      const tick = h('span', { class: `lane-tick ${e.stage}`, title: `${STEP_LABEL[e.stage]} after #${e.after}` });
       tick.style.left = `${(100 * afterX(e.after)) / extent}%`;
       lane.append(tick);
     }
@@ -111,7 +121,7 @@ export class MechanismsTimeline {
     return h(
       'section',
       { class: `mech-card stage-${m.stage}`, 'data-mechanism': m.name, 'data-stage': m.stage },
-      h('header', null, h('span', { class: `swatch mech-${color % 6}` }), h('span', { class: 'mech-name mono' }, m.name), h('span', { class: `badge stage-${m.stage}` }, STAGE_LABEL[m.stage])),
+      h('header', null, h('span', { class: `swatch mech-${color % 6}` }), h('span', { class: 'mech-name mono' }, m.name), h('span', { class: `badge stage-${m.stage}` }, STATUS_LABEL[m.stage])),
       m.description ? h('p', { class: 'mech-desc' }, m.description) : null,
       steps,
       lane,
@@ -121,7 +131,7 @@ export class MechanismsTimeline {
         h('div', null, h('h4', null, 'validation'), checks),
         h('div', null, h('h4', null, `provenance: ${m.hookRuns} hook run${m.hookRuns === 1 ? '' : 's'} over ${m.experiments} experiment${m.experiments === 1 ? '' : 's'}`), hooks),
       ),
-      ended?.detail ? h('p', { class: 'muted' }, `${STAGE_LABEL[ended.stage]}: ${ended.detail}`) : null,
+      ended?.detail ? h('p', { class: 'muted' }, `${STEP_LABEL[ended.stage]}: ${ended.detail}`) : null,
     );
   }
 }

@@ -210,9 +210,12 @@ function userPrompt(ctx: ProposalContext): string {
   sections.push(`## Editable files\n${ctx.editableFiles.map((f) => `### ${f.path}\n${fence(f.content, languageOf(f.path))}`).join('\n\n') || '(none)'}`);
   sections.push(`## Parameters\n${ctx.params.length ? parameterTable(ctx.params) : '(no parameters found; use edits)'}`);
   sections.push(`## Recent experiments (oldest first)\n${ctx.history.length ? historyLines(ctx.history, ctx).join('\n') : '(none yet)'}`);
-  sections.push(
-    `## Best so far\n${ctx.best.metric === null ? `no ${ctx.metricName} yet` : `${ctx.metricName} ${formatNumber(ctx.best.metric)} (${ctx.best.n === 0 ? 'the baseline' : `experiment #${ctx.best.n}`})`}`,
-  );
+  const which = (n: number) => (n === 0 ? 'the baseline' : `experiment #${n}`);
+  const continuing =
+    ctx.incumbent.n !== ctx.best.n && ctx.incumbent.metric !== null
+      ? `\nA mechanism kept a worse result: the search continues from ${which(ctx.incumbent.n)} (${ctx.metricName} ${formatNumber(ctx.incumbent.metric)}). The files above are its version, and your experiment is judged against it.`
+      : '';
+  sections.push(`## Best so far\n${ctx.best.metric === null ? `no ${ctx.metricName} yet` : `${ctx.metricName} ${formatNumber(ctx.best.metric)} (${which(ctx.best.n)})`}${continuing}`);
   const evaluated = evaluatedLines(ctx);
   if (evaluated.length) sections.push(`## Configurations already evaluated (differences from the current values; don't propose these again)\n${evaluated.map((l) => `- ${l}`).join('\n')}`);
   if (ctx.guidance.length) sections.push(`## Guidance\n${ctx.guidance.map((g) => `- ${g}`).join('\n')}`);

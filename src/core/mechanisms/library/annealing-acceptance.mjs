@@ -1,5 +1,5 @@
 // Annealing acceptance: a small regression is kept with probability exp(-r / T), r the regression
-// relative to the best, T a temperature that decays with every decision, so the search can leave a
+// relative to the incumbent (what the result is judged against), T a temperature that decays with every decision, so the search can leave a
 // local optimum early and settles later. Deterministic: the PRNG (mulberry32) seed lives in the state.
 
 const T0 = 0.01;
@@ -18,12 +18,12 @@ export function decide(ctx, result) {
   const s = ctx.state || { seed: SEED, decisions: 0 };
   const temperature = T0 * Math.pow(DECAY, s.decisions);
   const next = { seed: s.seed, decisions: s.decisions + 1 };
-  if (result.status !== 'discard' || result.metric === null || result.delta === null || !ctx.best || ctx.best.metric === 0) {
+  if (result.status !== 'discard' || result.metric === null || result.delta === null || !ctx.incumbent || ctx.incumbent.metric === 0) {
     return { state: next };
   }
   const worse = ctx.goal === 'minimize' ? result.delta : -result.delta;
   if (!(worse > 0)) return { state: next };
-  const r = worse / Math.abs(ctx.best.metric);
+  const r = worse / Math.abs(ctx.incumbent.metric);
   const p = Math.exp(-r / temperature);
   const draw = mulberry32(s.seed);
   next.seed = draw.seed;
