@@ -14,6 +14,7 @@ export class TraceBuilder {
   private seq = 0;
   private t: number;
   params: Record<string, ParamValue>;
+  /** The incumbent's metric and commit: what the next experiment starts from and is judged against. */
   best: number | null = null;
   bestCommit = 'c0000000';
   private commits = 0;
@@ -60,13 +61,16 @@ export class TraceBuilder {
     return { n, after, description };
   }
 
-  /** A whole experiment: keep when it beats the best, else discard; metric null is a crash. */
-  experiment(n: number, change: Record<string, ParamValue>, metric: number | null, o: ProposalOptions = {}): void {
+  /**
+   * A whole experiment: keep when it beats the incumbent, else discard; metric null is a crash.
+   * `keptBy`: a mechanism whose decide keeps it whatever the metric (annealing acceptance).
+   */
+  experiment(n: number, change: Record<string, ParamValue>, metric: number | null, o: ProposalOptions & { keptBy?: string } = {}): void {
     const s = this.start(n, change, o);
-    this.finish(s, metric);
+    this.finish(s, metric, o.keptBy);
   }
 
-  finish(s: { n: number; after: Record<string, ParamValue>; description: string }, metric: number | null): void {
+  finish(s: { n: number; after: Record<string, ParamValue>; description: string }, metric: number | null, keptBy?: string): void {
     const { n } = s;
     const commit = this.commit();
     this.push({ type: 'candidate.committed', n, commit });
@@ -83,8 +87,9 @@ export class TraceBuilder {
     });
     const previousBest = this.best;
     const delta = metric === null || previousBest === null ? null : metric - previousBest;
-    const status = metric === null ? 'crash' : previousBest === null || metric < previousBest ? 'keep' : 'discard';
-    this.push({ type: 'experiment.decided', n, status, commit, metric, previousBest, delta, description: s.description, memoryGb: metric === null ? null : 0.5 });
+    const status = metric === null ? 'crash' : keptBy || previousBest === null || metric < previousBest ? 'keep' : 'discard';
+    const note = keptBy ? { note: `keep by the mechanism ${keptBy}: annealing` } : {};
+    this.push({ type: 'experiment.decided', n, status, commit, metric, previousBest, delta, description: s.description, memoryGb: metric === null ? null : 0.5, ...note });
     this.push({ type: 'iteration.finished', n, result: status });
     if (status === 'keep') {
       this.best = metric;

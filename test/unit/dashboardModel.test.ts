@@ -95,6 +95,26 @@ test('the baseline configuration is recovered when the best is still the baselin
   assert.equal(stats.LEARNING_RATE.current, 0.001);
 });
 
+test("a worse result a mechanism kept: the summary's best stays, the incumbent is shown, the best line never rises", () => {
+  const b = new TraceBuilder('anneal', FIXTURE_PARAMS);
+  b.baseline(0, 1.0);
+  b.experiment(1, { DEPTH: 3 }, 0.98);
+  b.experiment(2, { DEPTH: 4 }, 1.01, { keptBy: 'annealing-acceptance' });
+  b.experiment(3, { LEARNING_RATE: 0.002 }, 0.995);
+  const m = new RunModel('anneal');
+  m.apply(b.events);
+  assert.deepEqual(m.summary().best, { n: 1, metric: 0.98 });
+  assert.deepEqual(m.bestResult, { n: 1, metric: 0.98 });
+  assert.deepEqual(m.summary().incumbent, { n: 3, metric: 0.995 }, 'kept against the regressed incumbent');
+  assert.equal(m.get(2)!.status, 'keep');
+  assert.match(m.get(2)!.note, /annealing-acceptance/);
+  assert.deepEqual(buildProgressData(m.rows, 'minimize').best, [1, 0.98, 0.98, 0.98]);
+  assert.equal(m.currentParams()?.DEPTH, 4, 'the current configuration is the incumbent\'s');
+  assert.equal(m.currentParams()?.LEARNING_RATE, 0.002);
+  const plain = fixture();
+  assert.equal(plain.summary().incumbent, null, 'no incumbent shown while it is the best');
+});
+
 test('mechanisms: stages, validation, active spans and provenance counts', () => {
   const m = fixture();
   const mechs = Object.fromEntries(m.mechanisms().map((x) => [x.name, x]));

@@ -72,6 +72,21 @@ test('the improvement over the baseline is the best metric minus the baseline me
   assert.equal(describeRun(s, false), 'nov23 · best 1.750000 (#1)');
 });
 
+test('a worse result a mechanism kept: the views show the best, and the incumbent the search continues from', () => {
+  const kept = experiment(2, 'keep', 1.95, 0.05, 'LR 0.002 -> 0.003').map((e) =>
+    e.type === 'experiment.decided' ? { ...e, note: 'keep by the mechanism annealing-acceptance: annealing' } : e,
+  );
+  const s = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1), ...kept]));
+  assert.equal(describeRun(s, false), 'nov23 · best 1.900000 (#1) · continuing from #2 1.950000');
+  assert.equal(presentExperiment(s.experiments[1], s, false).icon, 'star-full');
+  const incumbent = presentExperiment(s.experiments[2], s, false);
+  assert.equal(incumbent.icon, 'arrow-circle-right');
+  assert.match(incumbent.tooltip, /continuing from here/);
+  assert.equal(improvementOverBaseline(s), 1.9 - 2, 'against the best, not the regressed incumbent');
+  const stopped = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1), ...kept, { type: 'run.stopped', reason: 'interrupted' }]));
+  assert.match(resumeOffer(stopped, () => false)!.message, /best val_bpb 1\.900000, continuing from #2 1\.950000/);
+});
+
 const mechanismEvents = (name: string, n: number): RunEventBody[] => [
   { type: 'mechanism.proposed', n, session: 1, name, description: `${name} does things`, file: `.autoresearch/mechanisms/${name}.mjs`, branch: `autoresearch/nov23/mechanism/${n}-${name}`, commit: `m${n}`, hooks: ['reviewCandidate'] },
 ];

@@ -67,6 +67,10 @@ export class Header {
         s.best ? `best ${fmtMetric(s.best.metric)} at #${s.best.n}` : 'no result yet',
         rel !== null && rel !== 0 ? h('span', { class: 'delta better' }, ` (${rel > 0 ? '+' : '−'}${Math.abs(rel * 100).toFixed(2)}% vs baseline)`) : null,
       ),
+      // A mechanism kept a worse result: the search goes on from it while the best stays.
+      ...(s.incumbent
+        ? [h('span', { class: 'incumbent', 'data-testid': 'incumbent', title: 'a mechanism kept a worse result; the next experiments start from it' }, `continuing from #${s.incumbent.n} ${fmtMetric(s.incumbent.metric)}`)]
+        : []),
       h(
         'span',
         { class: 'counts' },
