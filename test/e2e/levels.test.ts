@@ -17,7 +17,8 @@ import { TraceStore } from '../../src/core/store/traceStore';
 import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { candidate as c, ListProposer } from '../support/listProposer';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
-import { git } from '../support/tinyGptRepo';
+import { cli, git } from '../support/tinyGptRepo';
+import { RunModel } from '../../webview-ui/src/model/dashboardModel';
 import { scriptRepo } from '../support/scriptRepo';
 import { libraryMechanism } from '../../src/core/mechanisms/library';
 
@@ -352,4 +353,67 @@ test('a mechanism that proposes an already evaluated configuration does not burn
   assert.deepEqual(repeats.map((r) => r.n), [2]);
   assert.match(repeats[0].reason, /stuck proposed a configuration already evaluated as #1/);
   assert.deepEqual(ofType(events, 'experiment.decided').map((d) => d.description), ['baseline', 'A to 16 again', '{"B":0.5}', 'A to 16 again'], 'on the new best the same move is a new configuration');
+});
+
+test("a regression an annealing-like decide keeps: bilevel status, the dashboard model and results.tsv all report the better result as best, and the incumbent apart", { timeout: 120_000 }, async () => {
+  const metrics = join(mkdtempSync(join(tmpdir(), 'anneal-metrics-')), 'metrics.txt');
+  // The metric each run prints, in order: the baseline, #1 (a gain: kept), #2 (a regression the
+  // mechanism keeps), #3 (better than #2, worse than #1: kept against the incumbent).
+  writeFileSync(metrics, ['1.00', '0.98', '1.01', '0.995'].join('\n') + '\n');
+  const train = `import os
+A = 8
+lines = open(os.environ["METRICS_FILE"]).read().split()
+open(os.environ["METRICS_FILE"], "w").write("\\n".join(lines[1:]) + "\\n")
+print(f"val_bpb: {lines[0]}")
+`;
+  const { dir, config } = scriptRepo(train, {
+    parameters: { file: 'train.py' },
+    run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 5, env: { METRICS_FILE: metrics } },
+    levels: { strategy: { enabled: false }, mechanisms: { every: 100 } },
+  }, 'anneal-');
+  // Annealing acceptance with the dice loaded: it keeps the first regression it sees, and no other.
+  const annealing = `export function decide(ctx, result) {
+  const s = ctx.state || { kept: 0 };
+  if (result.status !== 'discard' || s.kept > 0) return { state: s };
+  return { state: { kept: 1 }, status: 'keep', reason: 'annealing: kept a regression' };
+}
+`;
+  const { events, summary } = await run(dir, config, new ListProposer([c({ A: 6 }), c({ A: 5 }), c({ A: 7 })]), 3, {
+    overlap: false,
+    levelsNow: ['mechanism'],
+    mechanismResearcher: new ScriptedResearcher([{ name: 'loaded-annealing', source: annealing }]),
+  });
+  const decided = ofType(events, 'experiment.decided');
+  assert.deepEqual(decided.map((d) => [d.status, d.metric]), [['keep', 1], ['keep', 0.98], ['keep', 1.01], ['keep', 0.995]]);
+  assert.match(decided[2].note!, /keep by the mechanism loaded-annealing: annealing/);
+  assert.equal(decided[3].previousBest, 1.01, '#3 is judged against the incumbent it ran on');
+  const [, first, regressed, third] = decided;
+  assert.equal(ofType(events, 'iteration.started').find((e) => e.n === third.n)!.baseCommit, regressed.commit, '#3 starts from the incumbent, not from the best');
+
+  const { state } = summary;
+  assert.deepEqual(state.best, { n: first.n, commit: first.commit, metric: 0.98 }, 'the best never moves backwards');
+  assert.equal(state.incumbent?.n, third.n);
+  assert.equal(git(dir, 'rev-parse', 'HEAD'), third.commit, 'the branch is on the incumbent');
+  assert.equal(git(dir, 'merge-base', '--is-ancestor', first.commit, 'HEAD'), '', 'the best commit stays on the branch');
+
+  // bilevel status: the best, then where the search continues from.
+  const status = cli(dir, ['status']);
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`best val_bpb 0\\.980000 at #${first.n} \\(${first.commit.slice(0, 7)}\\).* · continuing from #${third.n} 0\\.995000 \\(${third.commit.slice(0, 7)}\\)`));
+  assert.match(status.stdout, new RegExp(`#${first.n} +keep +0\\.980000 .*\\(best\\)`));
+  const json = JSON.parse(cli(dir, ['status', '--json']).stdout);
+  assert.deepEqual([json.best.n, json.incumbent.n], [first.n, third.n]);
+
+  // The dashboard, from the same trace.
+  const model = new RunModel('t');
+  model.apply(traceOf(dir));
+  assert.deepEqual(model.summary().best, { n: first.n, metric: 0.98 });
+  assert.deepEqual(model.summary().incumbent, { n: third.n, metric: 0.995 });
+
+  // results.tsv: its best kept row is the best, its last kept row the incumbent.
+  const rows = readFileSync(join(dir, '.autoresearch/runs/t/results.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const kept = rows.filter((r) => r[3] === 'keep');
+  const bestRow = kept.reduce((a, b) => (Number(b[1]) < Number(a[1]) ? b : a));
+  assert.deepEqual([bestRow[0], bestRow[1]], [first.commit.slice(0, 7), '0.980000']);
+  assert.deepEqual([kept[kept.length - 1][0], kept[kept.length - 1][1]], [third.commit.slice(0, 7), '0.995000']);
 });
