@@ -6,13 +6,14 @@ export interface MetricGoal {
 }
 
 /**
- * Keep or discard: a run is kept only when it finished with a metric that beats the best by more
- * than `minImprovement`. The first successful run (the baseline) is always kept.
+ * Keep or discard: a run is kept only when it finished with a metric that beats the incumbent (what
+ * it ran on: see RunState.incumbent) by more than `minImprovement`. The first successful run (the
+ * baseline) is always kept.
  */
-export function judge(outcome: Outcome, metric: number | null, best: number | null, goal: MetricGoal): { status: Status; delta: number | null } {
+export function judge(outcome: Outcome, metric: number | null, incumbent: number | null, goal: MetricGoal): { status: Status; delta: number | null } {
   if (outcome !== 'ok' || metric === null || !Number.isFinite(metric)) return { status: 'crash', delta: null };
-  if (best === null) return { status: 'keep', delta: null };
-  const delta = metric - best;
+  if (incumbent === null) return { status: 'keep', delta: null };
+  const delta = metric - incumbent;
   const gain = goal.goal === 'minimize' ? -delta : delta;
   return { status: gain > goal.minImprovement ? 'keep' : 'discard', delta };
 }

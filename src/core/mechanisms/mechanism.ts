@@ -1,4 +1,5 @@
 import type { ParamValue } from '../../shared/trace/candidate';
+import type { IterationResult } from '../../shared/trace/events';
 import type { ParamKind } from '../target/pythonParams';
 
 /**
@@ -14,7 +15,8 @@ export function isHookName(name: string): name is HookName {
   return (HOOKS as readonly string[]).includes(name);
 }
 
-export type ExperimentStatus = 'keep' | 'discard' | 'crash' | 'rejected' | 'cached';
+/** How a finished experiment in a hook's history ended (the shared statuses, less those without a proposal or an end). */
+export type HistoryStatus = Exclude<IterationResult, 'proposal-failed' | 'interrupted'>;
 
 export interface ContextParam {
   name: string;
@@ -26,7 +28,7 @@ export interface ContextParam {
 
 export interface HistoryEntry {
   n: number;
-  status: ExperimentStatus;
+  status: HistoryStatus;
   metric: number | null;
   delta: number | null;
   changed: Record<string, { from: ParamValue; to: ParamValue }>;

@@ -61,31 +61,31 @@ export function mechanismContext(run: RunState, opts: ContextOptions): ContextWi
 /** The run's finished experiments as hooks see them, oldest first, the last HISTORY_LIMIT. */
 export function historyOf(run: RunState): HistoryEntry[] {
   const out: HistoryEntry[] = [];
-  let best: Record<string, ParamValue> | null = null;
+  let incumbent: Record<string, ParamValue> | null = null;
   for (const x of run.experiments) {
-    if (x.params && x.changed) best ??= baseParams(x);
+    if (x.params && x.changed) incumbent ??= baseParams(x);
     const status = x.result === 'keep' || x.result === 'discard' || x.result === 'crash' || x.result === 'rejected' || x.result === 'cached' ? x.result : null;
     if (status && !x.baseline) {
-      out.push({ n: x.n, status, metric: x.metric, delta: x.delta, changed: x.changed ?? changesAgainst(best, x), description: x.description ?? x.candidate?.description ?? '' });
+      out.push({ n: x.n, status, metric: x.metric, delta: x.delta, changed: x.changed ?? changesAgainst(incumbent, x), description: x.description ?? x.candidate?.description ?? '' });
     }
-    if (x.status === 'keep' && x.params) best = x.params;
+    if (x.status === 'keep' && x.params) incumbent = x.params;
   }
   return out.slice(-HISTORY_LIMIT);
 }
 
 /** The incumbent's full parameter values (the latest kept experiment's), as far as the trace tells them. */
 export function incumbentParamsOf(run: RunState): Record<string, ParamValue> {
-  let best: Record<string, ParamValue> = {};
+  let incumbent: Record<string, ParamValue> = {};
   let known = false;
   for (const x of run.experiments) {
     // The baseline records no parameters; the first applied candidate tells them (its `from` values).
     if (!known && x.params && x.changed) {
-      best = baseParams(x);
+      incumbent = baseParams(x);
       known = true;
     }
-    if (x.status === 'keep' && x.params) best = x.params;
+    if (x.status === 'keep' && x.params) incumbent = x.params;
   }
-  return best;
+  return incumbent;
 }
 
 /** One finished experiment of a recorded run, with what the hooks would have seen around it. */
@@ -138,11 +138,11 @@ function baseParams(x: Experiment): Record<string, ParamValue> {
 }
 
 /** What a candidate changes against the given parameters (for experiments rejected before applying). */
-function changesAgainst(best: Record<string, ParamValue> | null, x: Experiment): Changes {
+function changesAgainst(base: Record<string, ParamValue> | null, x: Experiment): Changes {
   const proposed = x.candidate?.params ?? x.rejections.find((r) => r.candidate?.params)?.candidate?.params ?? {};
   const out: Changes = {};
   for (const [name, to] of Object.entries(proposed)) {
-    const from = best?.[name] ?? null;
+    const from = base?.[name] ?? null;
     if (JSON.stringify(from) !== JSON.stringify(to)) out[name] = { from, to };
   }
   return out;
