@@ -14,7 +14,7 @@ import { createWorkers } from '../core/executors/createWorkers';
 import { ExecutorSetupError } from '../core/executors/executor';
 import { deriveRunState } from '../core/store/runState';
 import { TraceStore } from '../core/store/traceStore';
-import { GitError } from '../core/git/runRepo';
+import { GitError } from '../core/git/git';
 import type { RunEvent } from '../core/events/events';
 import { renderEvent } from './renderEvent';
 
