@@ -123,10 +123,19 @@ test('readFileAt: null only for a file or commit that is not there; a damaged re
 
   const blob = git(dir, 'rev-parse', 'HEAD:train.py');
   rmSync(join(dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
-  for (const read of [r.readFileAt(head, 'train.py'), r.requireFileAt(head, 'train.py')]) {
-    await assert.rejects(read, (e: unknown) => e instanceof GitError && /train\.py at [0-9a-f]+ .*cannot be read \(the repository is damaged\): fatal: /.test(e.message));
+  for (const read of [() => r.readFileAt(head, 'train.py'), () => r.requireFileAt(head, 'train.py')]) {
+    await assert.rejects(read(), (e: unknown) => e instanceof GitError && /train\.py at [0-9a-f]+ .*cannot be read \(the repository is damaged\): fatal: /.test(e.message));
   }
 
   rmSync(join(dir, '.git'), { recursive: true });
   await assert.rejects(r.readFileAt(head, 'train.py'), (e: unknown) => e instanceof GitError && e.exitCode === 128 && /not a git repository/.test(e.message));
+});
+
+test('files the run edits must be committed before it starts', async () => {
+  const dir = repo();
+  writeFileSync(join(dir, 'model.py'), 'DEPTH = 2\n');
+  const r = await RunRepo.open(dir);
+  await r.assertCommitted(['train.py']);
+  await assert.rejects(r.assertCommitted(['train.py', 'model.py']), /^GitError: model\.py is not committed\. .*commit it first \(git add model\.py && git commit\)/);
+  assert.equal(readFileSync(join(dir, 'model.py'), 'utf8'), 'DEPTH = 2\n', 'the untracked file is left alone');
 });

@@ -98,6 +98,19 @@ export class RunRepo {
     }
   }
 
+  /**
+   * Refuses files the run will edit that HEAD does not hold: the proposer would see them empty, and
+   * the first reset after they were committed would delete the user's copy.
+   */
+  async assertCommitted(paths: string[]): Promise<void> {
+    const out = await this.git(['ls-tree', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...paths]);
+    const committed = new Set(out.split('\0'));
+    const missing = paths.filter((p) => !committed.has(p));
+    if (missing.length) {
+      throw new GitError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not committed. The run edits and resets committed files only: commit ${missing.length > 1 ? 'them' : 'it'} first (git add ${missing.join(' ')} && git commit), then run again.`);
+    }
+  }
+
   async head(): Promise<string> {
     return (await this.git(['rev-parse', 'HEAD'])).trim();
   }

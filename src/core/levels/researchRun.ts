@@ -497,6 +497,7 @@ export class ResearchRun {
 
   private async start(): Promise<void> {
     await this.repo.assertClean();
+    await this.repo.assertCommitted(this.opts.config.editable);
     const { branch, baseCommit } = await this.repo.createRunBranch(this.tag);
     this.store = TraceStore.open(join(this.runDir, 'trace.jsonl')).store;
     const { metric } = this.opts.config;
