@@ -22,7 +22,7 @@ const FALLBACK_IDENTITY = ['-c', 'user.name=Bilevel Autoresearch', '-c', 'user.e
  * A commit message as git takes it on stdin: git refuses a NUL byte in a message, so each becomes
  * U+FFFD; everything else is kept as written.
  */
-export const commitMessage = (message: string) => message.replace(/\0/g, '\uFFFD');
+const commitMessage = (message: string) => message.replace(/\0/g, '\uFFFD');
 
 /**
  * The training repo as the run sees it. Every write is confined to the run's own branch and refs:
