@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+// The project's one guarded way to signal a process group (a leaf module; it belongs below both folders).
+import { killProcessGroup } from '../executors/processGroup';
 
 /**
  * The one way this project runs git: core, the executors and the extension all come through here.
@@ -62,18 +64,10 @@ export function git(args: string[], options: GitOptions): Promise<string> {
     const stderr: Buffer[] = [];
     let startError: Error | undefined;
     let stopped = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const signalGroup = (s: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, s);
-      } catch {
-        // Already gone.
-      }
-    };
     const onAbort = () => {
       stopped = true;
-      signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
+      // A detached child leads its own group, so its pid is never one the guard refuses.
+      if (child.pid !== undefined) void killProcessGroup(child.pid, STOP_GRACE_MS);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout!.on('data', (d: Buffer) => stdout.push(d));
@@ -85,7 +79,6 @@ export function git(args: string[], options: GitOptions): Promise<string> {
       child.stdin.end(input);
     }
     child.once('close', (code, killedBy) => {
-      clearTimeout(killTimer);
       signal?.removeEventListener('abort', onAbort);
       const err = Buffer.concat(stderr).toString('utf8');
       if (startError && child.pid === undefined) return reject(new GitError(`cannot run git (${startError.message}); is git installed and on the PATH?`));
