@@ -43,7 +43,7 @@ export function cpuMsSoFar(): number | null {
  */
 export async function countSpawns<T>(f: () => Promise<T>): Promise<{ result: T; spawns: Record<string, number> }> {
   const spawns: Record<string, number> = {};
-  // Every child process (spawn, execFile, simple-git) goes through this undocumented method.
+  // Every child process (spawn, execFile) goes through this undocumented method.
   const proto = ChildProcess.prototype as unknown as { spawn: (options: { file: string }) => unknown };
   const original = proto.spawn;
   proto.spawn = function (this: unknown, options) {

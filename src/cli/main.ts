@@ -13,7 +13,7 @@ import { createProposer } from '../core/proposers/createProposer';
 import { createWorkers } from '../core/executors/createWorkers';
 import { ExecutorSetupError } from '../core/executors/executor';
 import { TraceStore } from '../core/store/traceStore';
-import { GitError } from '../core/git/runRepo';
+import { GitError } from '../core/git/git';
 import type { RunEvent } from '../shared/trace/events';
 import { renderEvent } from './renderEvent';
 

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { changedFiles } from '../core/git/revisionFiles';
 import type { ExperimentRef } from './experimentRef';
 import { experimentTitle, presentExperiment } from './experimentPresentation';
 import { gitShowUri } from './gitShowContentProvider';
 import type { ResearchRunController } from './researchRunController';
-
-const execFileAsync = promisify(execFile);
 
 /**
  * Opens an experiment's change: its commit against its parent (the best commit it was built on),
@@ -31,8 +28,7 @@ export async function showExperimentDiff(ref: ExperimentRef, controller: Researc
   }
   const repo = controller.repoDir;
   const parent = `${commit}^`;
-  const { stdout } = await execFileAsync('git', ['-C', repo, 'diff', '--name-only', '--no-renames', parent, commit]);
-  const files = stdout.split('\n').filter(Boolean);
+  const files = await changedFiles(repo, parent, commit);
   const title = `#${x.n} ${experimentTitle(x)}`;
   if (!files.length) {
     void vscode.window.showInformationMessage(`Autoresearch: ${title} changes no file.`);

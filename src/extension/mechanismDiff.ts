@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { changedFiles, mergeBase } from '../core/git/revisionFiles';
 import { gitShowUri } from './gitShowContentProvider';
 import type { MechanismRef } from './mechanismsTreeProvider';
 import type { ResearchRunController } from './researchRunController';
-
-const execFileAsync = promisify(execFile);
 
 /**
  * Review: a mechanism's branch against the run branch, from where the two parted (so only what
@@ -20,9 +17,8 @@ export async function showMechanismDiff(ref: MechanismRef, controller: ResearchR
     return;
   }
   const repo = controller.repoDir;
-  const git = async (...args: string[]) => (await execFileAsync('git', ['-C', repo, ...args])).stdout.trim();
-  const base = await git('merge-base', state.branch, m.commit).catch(() => `${m.commit}^`);
-  const files = (await git('diff', '--name-only', '--no-renames', base, m.commit)).split('\n').filter(Boolean);
+  const base = (await mergeBase(repo, state.branch, m.commit)) ?? `${m.commit}^`;
+  const files = await changedFiles(repo, base, m.commit);
   // The module first: it is what a person reviews; mechanisms.json and the like follow.
   files.sort((a, b) => Number(b === m.file) - Number(a === m.file));
   const mechanism = { tag: ref.tag, name: ref.name };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { createWorkers } from '../core/executors/createWorkers';
-import { GitError } from '../core/git/runRepo';
+import { GitError } from '../core/git/git';
 import { MissingApiKeyError } from '../core/llm/llmClient';
 import { createLevels } from '../core/levels/createLevels';
 import type { Level } from '../core/levels/outerLevels';

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
+import { changedFiles } from '../core/git/revisionFiles';
 import type { TrainingGate } from '../core/levels/researchRun';
 import { showExperimentDiff } from './experimentDiff';
 import type { ResearchRunController } from './researchRunController';
-
-const execFileAsync = promisify(execFile);
 
 /**
  * Stepping: when the run stops before training a candidate, its change opens as a diff and a
@@ -57,8 +54,7 @@ export class SteppingGate implements vscode.Disposable {
   async edit(): Promise<void> {
     const gate = this.controller.awaitingGate;
     if (!gate) return;
-    const { stdout } = await execFileAsync('git', ['-C', gate.checkout, 'diff', '--name-only', '--no-renames', gate.parent, gate.commit]);
-    const files = stdout.split('\n').filter(Boolean);
+    const files = await changedFiles(gate.checkout, gate.parent, gate.commit);
     for (const [i, f] of files.entries()) {
       await vscode.window.showTextDocument(vscode.Uri.file(join(gate.checkout, f)), { preview: false, preserveFocus: i > 0 });
     }

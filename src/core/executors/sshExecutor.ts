@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { classifyOutcome, ExecutorSetupError, notStarted, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { callSafely, TrainingOutput } from './trainingOutput';
 import { killProcessGroup } from './processGroup';
+import { git, GitError } from '../git/git';
 
 /**
  * Runs training on another machine over ssh. The host is whatever the system `ssh` client makes of it
@@ -435,11 +436,16 @@ export class SshExecutor implements Executor {
 
   /** The full id of the commit to train, from the local repository. */
   private async resolveCommit(req: TrainingRequest): Promise<string> {
-    const result = await capture('git', ['rev-parse', '--verify', '--quiet', `${req.commit}^{commit}`], { cwd: req.cwd });
-    const id = result.stdout.trim();
-    if (result.code !== 0 || !/^[0-9a-f]{40,64}$/.test(id)) {
-      throw new ExecutorSetupError(`ssh executor: ${req.commit} is not a commit in ${req.cwd}${result.startError ? ` (${result.startError})` : ''}`);
+    let id = '';
+    let why = '';
+    try {
+      id = (await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${req.commit}^{commit}`], { cwd: req.cwd })).trim();
+    } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      // --quiet says nothing when the name is simply not a commit; anything it does say is the reason.
+      why = e.stderr.trim() ? ` (${lastLine(e.stderr)})` : e.exitCode === null ? ` (${e.message})` : '';
     }
+    if (!/^[0-9a-f]{40,64}$/.test(id)) throw new ExecutorSetupError(`ssh executor: ${req.commit} is not a commit in ${req.cwd}${why}`);
     return id;
   }
 
@@ -447,15 +453,19 @@ export class SshExecutor implements Executor {
   private async push(req: TrainingRequest, commit: string): Promise<boolean> {
     const { host, remoteDir } = this.options;
     const remote = gitRemote(host, remoteDir);
-    const env = { ...process.env, GIT_SSH_COMMAND: gitSshCommand(this.options), GIT_TERMINAL_PROMPT: '0' };
+    const env = { GIT_SSH_COMMAND: gitSshCommand(this.options), GIT_TERMINAL_PROMPT: '0' };
     // No hooks: this syncs a working copy, it does not publish anything.
     const args = ['push', '--quiet', '--no-verify', '--force', remote, `${commit}:${syncRef(req.n)}`];
-    const result = await capture('git', args, { cwd: req.cwd, env, signal: req.signal });
-    if (result.aborted) return false;
-    if (result.code === 0) return true;
-    const detail = result.startError ?? result.stderr;
-    const reach = /^(ssh:|kex_|Connection|Host key|.*Permission denied)/m.test(detail) ? `${describeSshFailure(host, detail, this.options.sshConfigFile)} ` : '';
-    throw new ExecutorSetupError(`ssh executor: could not push ${commit.slice(0, 12)} to ${remote}: ${reach}${lastLine(detail) ?? `git exited with code ${result.code}`}`);
+    try {
+      await git(args, { cwd: req.cwd, env, signal: req.signal });
+      return true;
+    } catch (e) {
+      if (req.signal?.aborted) return false;
+      if (!(e instanceof GitError)) throw e;
+      const detail = e.exitCode === null && !e.stderr ? e.message : e.stderr;
+      const reach = /^(ssh:|kex_|Connection|Host key|.*Permission denied)/m.test(detail) ? `${describeSshFailure(host, detail, this.options.sshConfigFile)} ` : '';
+      throw new ExecutorSetupError(`ssh executor: could not push ${commit.slice(0, 12)} to ${remote}: ${reach}${lastLine(detail) ?? `git exited with code ${e.exitCode}`}`);
+    }
   }
 
   private async train(req: TrainingRequest, commit: string, output: TrainingOutput): Promise<TrainingResult> {

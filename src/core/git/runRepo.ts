@@ -1,18 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { simpleGit, type SimpleGit } from 'simple-git';
-
-const execFileAsync = promisify(execFile);
-
-export class GitError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GitError';
-  }
-}
+import { git, GitError, type GitOptions } from './git';
+import { fileAt } from './revisionFiles';
 
 /** Paths under the repo that hold run state and must never be committed. */
 export const RUN_STATE_DIR = '.autoresearch/runs';
@@ -29,6 +19,12 @@ export const mechanismBranch = (tag: string, session: number, name: string) => `
 const FALLBACK_IDENTITY = ['-c', 'user.name=Bilevel Autoresearch', '-c', 'user.email=autoresearch@localhost'];
 
 /**
+ * A commit message as git takes it on stdin: git refuses a NUL byte in a message, so each becomes
+ * U+FFFD; everything else is kept as written.
+ */
+const commitMessage = (message: string) => message.replace(/\0/g, '\uFFFD');
+
+/**
  * The training repo as the run sees it. Every write is confined to the run's own branch and refs:
  * anything that moves HEAD first checks that the run branch is what is checked out.
  */
@@ -37,32 +33,37 @@ export class RunRepo {
 
   private constructor(
     readonly dir: string,
-    private readonly git: SimpleGit,
     /** Absolute path of the git directory, where HEAD is read from. */
     private readonly gitDir: string,
   ) {}
 
   static async open(dir: string): Promise<RunRepo> {
     if (!existsSync(dir)) throw new GitError(`${dir} does not exist`);
-    const git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 1 });
     let top: string;
     let gitDir: string;
     try {
-      [top, gitDir] = (await git.revparse(['--show-toplevel', '--absolute-git-dir'])).trim().split('\n');
-    } catch {
-      throw new GitError(`${dir} is not a git repository. Run \`git init && git add -A && git commit -m init\` there first.`);
+      [top, gitDir] = (await git(['rev-parse', '--show-toplevel', '--absolute-git-dir'], { cwd: dir })).trim().split('\n');
+    } catch (e) {
+      if (e instanceof GitError && /not a git repository/i.test(e.stderr)) {
+        throw new GitError(`${dir} is not a git repository. Run \`git init && git add -A && git commit -m init\` there first.`, e.exitCode, e.stderr);
+      }
+      throw e;
     }
     try {
-      await git.revparse(['--verify', 'HEAD']);
-    } catch {
-      throw new GitError(`${top} has no commits yet. Commit your training code first (\`git add -A && git commit -m init\`).`);
+      await git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: top });
+    } catch (e) {
+      // --quiet: exit status 1 with nothing said is "HEAD names no commit yet".
+      if (e instanceof GitError && e.exitCode === 1 && !e.stderr.trim()) {
+        throw new GitError(`${top} has no commits yet. Commit your training code first (\`git add -A && git commit -m init\`).`, e.exitCode, e.stderr);
+      }
+      throw e;
     }
-    return new RunRepo(top, git, gitDir);
+    return new RunRepo(top, gitDir);
   }
 
   /** Keeps run state out of git without touching the user's .gitignore. */
   async excludeRunState(): Promise<void> {
-    let excludePath = (await this.git.revparse(['--git-path', 'info/exclude'])).trim();
+    let excludePath = (await this.git(['rev-parse', '--git-path', 'info/exclude'])).trim();
     if (!isAbsolute(excludePath)) excludePath = join(this.dir, excludePath);
     const line = `/${RUN_STATE_DIR}/`;
     const current = existsSync(excludePath) ? readFileSync(excludePath, 'utf8') : '';
@@ -71,10 +72,9 @@ export class RunRepo {
     appendFileSync(excludePath, `${current && !current.endsWith('\n') ? '\n' : ''}${line}\n`);
   }
 
-  /** Tracked files with uncommitted changes (staged or not). Untracked files are left alone. */
-  /** Tracked files with changes, in the main checkout or in a worker's worktree. */
+  /** Tracked files with changes (staged or not), in the main checkout or in a worker's worktree. Untracked files are left alone. */
   async dirtyPaths(checkout = this.dir): Promise<string[]> {
-    const out = await this.quiet(['-C', checkout, 'status', '--porcelain', '--untracked-files=no']);
+    const out = await this.git(['-C', checkout, 'status', '--porcelain', '--untracked-files=no']);
     return out
       .split('\n')
       .filter(Boolean)
@@ -84,8 +84,8 @@ export class RunRepo {
   /** Folds what is staged in `checkout` into its HEAD commit (same parent); returns the new commit. */
   async amend(checkout: string): Promise<string> {
     const identity = await this.commitIdentity();
-    await this.quiet([...identity, '-C', checkout, 'commit', '-q', '--amend', '--no-edit', '--no-verify']);
-    return (await this.quiet(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
+    await this.git([...identity, '-C', checkout, 'commit', '-q', '--amend', '--no-edit', '--no-verify']);
+    return (await this.git(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
   }
 
   async assertClean(): Promise<void> {
@@ -98,8 +98,21 @@ export class RunRepo {
     }
   }
 
+  /**
+   * Refuses files the run will edit that HEAD does not hold: the proposer would see them empty, and
+   * the first reset after they were committed would delete the user's copy.
+   */
+  async assertCommitted(paths: string[]): Promise<void> {
+    const out = await this.git(['ls-tree', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...paths]);
+    const committed = new Set(out.split('\0'));
+    const missing = paths.filter((p) => !committed.has(p));
+    if (missing.length) {
+      throw new GitError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not committed. The run edits and resets committed files only: commit ${missing.length > 1 ? 'them' : 'it'} first (git add ${missing.join(' ')} && git commit), then run again.`);
+    }
+  }
+
   async head(): Promise<string> {
-    return (await this.git.revparse(['HEAD'])).trim();
+    return (await this.git(['rev-parse', 'HEAD'])).trim();
   }
 
   /**
@@ -113,7 +126,7 @@ export class RunRepo {
   }
 
   async branchExists(branch: string): Promise<boolean> {
-    return (await this.git.raw(['branch', '--list', branch])).trim() !== '';
+    return (await this.git(['branch', '--list', branch])).trim() !== '';
   }
 
   /** Creates the run branch at HEAD and checks it out. */
@@ -121,7 +134,7 @@ export class RunRepo {
     const branch = runBranch(tag);
     if (await this.branchExists(branch)) throw new GitError(`Branch ${branch} already exists; pick another tag or resume that run.`);
     const baseCommit = await this.head();
-    await this.git.raw(['checkout', '-q', '-b', branch]);
+    await this.git(['checkout', '-q', '-b', branch]);
     return { branch, baseCommit };
   }
 
@@ -129,12 +142,12 @@ export class RunRepo {
     const branch = runBranch(tag);
     if ((await this.currentBranch()) === branch) return;
     if (!(await this.branchExists(branch))) throw new GitError(`The run's branch ${branch} no longer exists; start a new run.`);
-    await this.git.raw(['checkout', '-q', branch]);
+    await this.git(['checkout', '-q', branch]);
   }
 
   /** Checks out a branch or commit (the ablation goes back to where it started between runs). */
   async checkoutRef(ref: string): Promise<void> {
-    await this.quiet(['checkout', '-q', ref]);
+    await this.git(['checkout', '-q', ref]);
   }
 
   private async assertOnRunBranch(tag: string): Promise<void> {
@@ -146,8 +159,8 @@ export class RunRepo {
 
   /** Stages exactly these paths (in `checkout`, default the main one) and returns their tree, without committing. */
   async stageTree(paths: string[], checkout = this.dir): Promise<string> {
-    if (paths.length) await this.quiet(['-C', checkout, 'add', '--', ...paths]);
-    return (await this.quiet(['-C', checkout, 'write-tree'])).trim();
+    if (paths.length) await this.git(['-C', checkout, 'add', '--', ...paths]);
+    return (await this.git(['-C', checkout, 'write-tree'])).trim();
   }
 
   /**
@@ -156,39 +169,39 @@ export class RunRepo {
    */
   async prepareWorktree(path: string, commit: string): Promise<void> {
     if (existsSync(join(path, '.git'))) {
-      await this.quiet(['-C', path, 'checkout', '-q', '--detach', '-f', commit]);
+      await this.git(['-C', path, 'checkout', '-q', '--detach', '-f', commit]);
       return;
     }
     mkdirSync(dirname(path), { recursive: true });
-    await this.quiet(['worktree', 'add', '-q', '--detach', '-f', path, commit]);
+    await this.git(['worktree', 'add', '-q', '--detach', '-f', path, commit]);
   }
 
   async removeWorktree(path: string): Promise<void> {
-    if (existsSync(path)) await this.quiet(['worktree', 'remove', '--force', path]);
+    if (existsSync(path)) await this.git(['worktree', 'remove', '--force', path]);
   }
 
   /** Commits what is staged in a worktree on its detached HEAD; the run branch moves only on keep. */
   async commitDetached(checkout: string, message: string): Promise<string> {
     const identity = await this.commitIdentity();
-    await this.quiet([...identity, '-C', checkout, 'commit', '-q', '--no-verify', '-m', message]);
-    return (await this.quiet(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
+    await this.git([...identity, '-C', checkout, 'commit', '-q', '--no-verify', '-F', '-'], { input: commitMessage(message) });
+    return (await this.git(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
   }
 
   async commitStaged(tag: string, message: string): Promise<string> {
     await this.assertOnRunBranch(tag);
     const identity = await this.commitIdentity();
-    await this.quiet([...identity, 'commit', '-q', '--no-verify', '-m', message]);
+    await this.git([...identity, 'commit', '-q', '--no-verify', '-F', '-'], { input: commitMessage(message) });
     return this.head();
   }
 
   /** Moves the run branch (and working tree) back to `commit`. */
   async resetTo(tag: string, commit: string): Promise<void> {
     await this.assertOnRunBranch(tag);
-    await this.quiet(['reset', '-q', '--hard', commit]);
+    await this.git(['reset', '-q', '--hard', commit]);
   }
 
   async recordTried(tag: string, n: number, commit: string): Promise<void> {
-    await this.quiet(['update-ref', triedRef(tag, n), commit]);
+    await this.git(['update-ref', triedRef(tag, n), commit]);
   }
 
   /**
@@ -197,19 +210,19 @@ export class RunRepo {
    */
   async commitFilesOnto(base: string, files: Record<string, string>, message: string): Promise<string> {
     const index = join(tmpdir(), `bilevel-index-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-    const env = { ...process.env, GIT_INDEX_FILE: index };
+    const env = { GIT_INDEX_FILE: index };
     try {
-      await execFileAsync('git', ['read-tree', base], { cwd: this.dir, env });
+      await this.git(['read-tree', base], { env });
       for (const [path, content] of Object.entries(files)) {
-        const blob = (await this.gitWithInput(['hash-object', '-w', '--stdin'], content)).trim();
-        await execFileAsync('git', ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { cwd: this.dir, env });
+        const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: content })).trim();
+        await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { env });
       }
-      const tree = (await execFileAsync('git', ['write-tree'], { cwd: this.dir, env })).stdout.trim();
+      const tree = (await this.git(['write-tree'], { env })).trim();
       const identity = await this.commitIdentity();
-      return (await execFileAsync('git', [...identity, 'commit-tree', tree, '-p', base, '-m', message], { cwd: this.dir, env })).stdout.trim();
+      return (await this.git([...identity, 'commit-tree', tree, '-p', base, '-F', '-'], { env, input: commitMessage(message) })).trim();
     } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw new GitError(`committing ${Object.keys(files).join(', ')} onto ${base.slice(0, 7)} failed: ${(err.stderr || err.message).trim()}`);
+      if (!(e instanceof GitError)) throw e;
+      throw new GitError(`committing ${Object.keys(files).join(', ')} onto ${base.slice(0, 7)} failed: ${e.stderr.trim() || e.message}`, e.exitCode, e.stderr);
     } finally {
       rmSync(index, { force: true });
     }
@@ -218,55 +231,50 @@ export class RunRepo {
   /** Creates or moves a branch other than the one checked out (mechanism branches). */
   async setBranch(branch: string, commit: string): Promise<void> {
     if ((await this.currentBranch()) === branch) throw new GitError(`Refusing to move ${branch}: it is checked out.`);
-    await this.quiet(['update-ref', `refs/heads/${branch}`, commit]);
+    await this.git(['update-ref', `refs/heads/${branch}`, commit]);
   }
 
-  /** A file's content at a commit, or null when it is not there. */
-  async readFileAt(commit: string, path: string): Promise<string | null> {
-    try {
-      return (await execFileAsync('git', ['show', `${commit}:${path}`], { cwd: this.dir, maxBuffer: 16 << 20 })).stdout;
-    } catch {
-      return null;
-    }
+  /**
+   * A file's content at a commit, or null only when it is not there (see fileAt); a repository that
+   * cannot be read throws a GitError with git's message.
+   */
+  readFileAt(commit: string, path: string): Promise<string | null> {
+    return fileAt(this.dir, commit, path);
+  }
+
+  /** A file the run needs at a commit (an editable file, a mechanism's module): absent is an error too. */
+  async requireFileAt(commit: string, path: string): Promise<string> {
+    const content = await this.readFileAt(commit, path);
+    if (content === null) throw new GitError(`${path} is missing from commit ${commit.slice(0, 7)} in ${this.dir}`);
+    return content;
   }
 
   /** The tree of an experiment without the loop's own files (.autoresearch/): what the cache compares. */
   async experimentTree(tree: string): Promise<string> {
-    const all = (await this.quiet(['ls-tree', tree])).split('\n').filter(Boolean);
+    const all = (await this.git(['ls-tree', tree])).split('\n').filter(Boolean);
     const entries = all.filter((l) => !l.endsWith('\t.autoresearch'));
     if (entries.length === all.length) return tree;
-    return (await this.gitWithInput(['mktree'], entries.join('\n') + '\n')).trim();
-  }
-
-  private gitWithInput(args: string[], input: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = execFile('git', args, { cwd: this.dir, maxBuffer: 16 << 20 }, (err, stdout, stderr) => (err ? reject(new GitError(`git ${args[0]} failed: ${stderr || err.message}`)) : resolve(stdout)));
-      child.stdin!.end(input);
-    });
+    return (await this.git(['mktree'], { input: entries.join('\n') + '\n' })).trim();
   }
 
   /** Unified diff of a commit against its parent, for review. */
   async showCommit(commit: string): Promise<string> {
-    return this.git.raw(['show', '--format=%H%n%s%n', commit]);
+    return this.git(['show', '--format=%H%n%s%n', commit]);
   }
 
-  /**
-   * Runs a git command that prints nothing. simple-git waits a fixed 50 ms after any command with
-   * no output (its completion plugin), which was most of the loop's overhead: these four calls per
-   * iteration go straight to git instead.
-   */
-  private async quiet(args: string[]): Promise<string> {
-    try {
-      return (await execFileAsync('git', args, { cwd: this.dir })).stdout;
-    } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw new GitError(`git ${args.filter((a) => !a.startsWith('user.')).join(' ')} failed: ${(err.stderr || err.message).trim()}`);
-    }
+  private git(args: string[], options: Omit<GitOptions, 'cwd'> = {}): Promise<string> {
+    return git(args, { cwd: this.dir, ...options });
   }
 
   private async commitIdentity(): Promise<string[]> {
     if (this.identity) return this.identity;
-    const email = (await this.git.raw(['config', 'user.email']).catch(() => '')).trim();
+    let email = '';
+    try {
+      email = (await this.git(['config', 'user.email'])).trim();
+    } catch (e) {
+      // Exit status 1 is git config's "not set"; any other failure is the repo's and is reported.
+      if (!(e instanceof GitError) || e.exitCode !== 1) throw e;
+    }
     this.identity = email ? [] : FALLBACK_IDENTITY;
     return this.identity;
   }

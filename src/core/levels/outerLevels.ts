@@ -87,10 +87,10 @@ export class OuterLevels {
   /** The run's parameters at the best commit, marked frozen by config or strategy. */
   async params(): Promise<ContextParam[]> {
     const { parameters } = this.host.config;
-    const source = await this.host.repo.readFileAt(this.host.bestCommit(), parameters.file);
+    const source = await this.host.repo.requireFileAt(this.host.bestCommit(), parameters.file);
     const excluded = new Set(parameters.exclude);
     const frozen = new Set([...parameters.frozen, ...this.host.state().strategy.frozen]);
-    return parseParams(source ?? '', { names: parameters.names })
+    return parseParams(source, { names: parameters.names })
       .filter((p) => !excluded.has(p.name))
       .map((p) => ({ name: p.name, value: p.value, kind: p.kind, frozen: frozen.has(p.name), ...(parameters.choices[p.name] ? { choices: parameters.choices[p.name] } : {}) }));
   }
@@ -147,7 +147,7 @@ export class OuterLevels {
     const n = state.iterationsDone;
     const params = await this.params();
     const active = await Promise.all(
-      activeMechanisms(state).map(async (m) => ({ name: m.name, description: m.description, source: (await host.repo.readFileAt(m.commit, m.file)) ?? '' })),
+      activeMechanisms(state).map(async (m) => ({ name: m.name, description: m.description, source: await host.repo.requireFileAt(m.commit, m.file) })),
     );
     const earlier = [...state.mechanisms.values()].filter((m) => m.status !== 'active').map((m) => ({ name: m.name, status: m.status, reason: m.reason }));
     let researched;

@@ -8,7 +8,8 @@ import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
 import { SlurmExecutor } from '../executors/slurmExecutor';
 import { isAlive, killProcessGroup, processStartTime } from '../executors/processGroup';
-import { GitError, RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
+import { GitError } from '../git/git';
+import { RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
 import { renderResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
@@ -435,7 +436,7 @@ export class ResearchRun {
   }
 
   private async filesAt(commit: string): Promise<Record<string, string>> {
-    const entries = await Promise.all(this.opts.config.editable.map(async (f) => [f, (await this.repo.readFileAt(commit, f)) ?? ''] as const));
+    const entries = await Promise.all(this.opts.config.editable.map(async (f) => [f, await this.repo.requireFileAt(commit, f)] as const));
     return Object.fromEntries(entries);
   }
 
@@ -496,6 +497,7 @@ export class ResearchRun {
 
   private async start(): Promise<void> {
     await this.repo.assertClean();
+    await this.repo.assertCommitted(this.opts.config.editable);
     const { branch, baseCommit } = await this.repo.createRunBranch(this.tag);
     this.store = TraceStore.open(join(this.runDir, 'trace.jsonl')).store;
     const { metric } = this.opts.config;
@@ -846,7 +848,7 @@ export class ResearchRun {
     const tree = this.state.mechanisms.size ? await this.repo.experimentTree(staged) : staged;
     const commit = await this.repo.amend(slot.checkout);
     const { file, names } = this.opts.config.parameters;
-    const before = parseParams((await this.repo.readFileAt(x.base, file)) ?? '', { names });
+    const before = parseParams(await this.repo.requireFileAt(x.base, file), { names });
     const after = this.currentParams(this.readEditable(slot.checkout));
     this.emit({ type: 'candidate.edited', n: x.n, commit, tree, changed: paramChanges(before, after), params: paramRecord(after) });
     return commit;
