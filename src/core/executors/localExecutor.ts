@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { classifyOutcome, directoryProblem, notStarted, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, directoryProblem, errorMessage, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 import { callSafely, TrainingOutput } from './trainingOutput';
 
@@ -22,10 +22,6 @@ function defaultShell(): string {
   return existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * Runs training on this machine, in its own process group so that a timeout or Stop kills everything
  * the command started. When the command exits, whatever it left running in its group is killed too: a
@@ -41,10 +37,9 @@ export class LocalExecutor implements Executor {
     try {
       return await this.execute(req, started);
     } catch (e) {
-      return notStarted(req, started, message(e));
+      return notStarted(req, started, errorMessage(e));
     }
   }
-
 
   private async execute(req: TrainingRequest, started: number): Promise<TrainingResult> {
     if (req.signal?.aborted) return notStarted(req, started, 'stopped before it started', true);
@@ -65,17 +60,16 @@ export class LocalExecutor implements Executor {
       });
     } catch (e) {
       await output.close();
-      return notStarted(req, started, message(e));
+      return notStarted(req, started, errorMessage(e));
     }
 
-    const flush = output.follow(child, this.options.maxLineLength);
+    const end = output.follow(child, this.options.maxLineLength);
 
     let startError: string | undefined;
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', (e) => {
-        if (child.pid === undefined) startError = message(e);
+        if (child.pid === undefined) startError = errorMessage(e);
         resolve({ code: null, signal: null });
       });
     });
@@ -112,13 +106,7 @@ export class LocalExecutor implements Executor {
 
     stopGroup();
     await stopping;
-    if (!(await settlesWithin(closed, OUTPUT_SETTLE_MS))) {
-      // Something outside the group still holds the pipes; what it writes now is not this run's output.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    }
-    flush();
-    await output.close();
+    await end(OUTPUT_SETTLE_MS);
 
     const reading = output.scanner.reading();
     const { outcome, reason } = classifyOutcome({

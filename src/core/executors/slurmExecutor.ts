@@ -5,7 +5,8 @@ import { open } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { classifyOutcome, directoryProblem, ExecutorSetupError, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, directoryProblem, errorMessage, ExecutorSetupError, notStarted, onceUntilFailure, reasonDetail, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { shellQuote } from './shell';
 import { callSafely, LineSplitter, TrainingOutput } from './trainingOutput';
 
 /**
@@ -78,14 +79,6 @@ export function isQueuedSlurmState(state: string): boolean {
   return state === 'PENDING' || state === 'CONFIGURING' || state === 'REQUEUED' || state === 'REQUEUE_HOLD' || state === 'REQUEUE_FED';
 }
 
-const MAX_REASON_DETAIL = 300;
-
-function lineDetail(text: string | undefined): string {
-  if (!text) return '';
-  const line = text.trim();
-  return `: ${line.length > MAX_REASON_DETAIL ? `${line.slice(0, MAX_REASON_DETAIL)}…` : line}`;
-}
-
 export function signalName(signal: number): string | undefined {
   return Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0];
 }
@@ -121,7 +114,7 @@ export function slurmOutcome(f: SlurmOutcomeFacts): Pick<TrainingResult, 'outcom
     const pending = f.pendingReason && f.pendingReason !== 'None' ? ` (pending: ${f.pendingReason})` : '';
     return { outcome: 'interrupted', reason: `not started by Slurm${limit}${pending}` };
   }
-  if (!status) return { outcome: 'crash', reason: `final Slurm state unknown${lineDetail(f.unknownState)}` };
+  if (!status) return { outcome: 'crash', reason: `final Slurm state unknown${reasonDetail(f.unknownState)}` };
   switch (status.state) {
     case 'TIMEOUT': {
       const limit = f.timeLimitMinutes !== undefined ? ` of ${f.timeLimitMinutes} min` : '';
@@ -136,7 +129,7 @@ export function slurmOutcome(f: SlurmOutcomeFacts): Pick<TrainingResult, 'outcom
   }
   const sig = status.signal ? signalName(status.signal) : undefined;
   const code = `exit code ${status.exitCode ?? '?'}:${status.signal ?? '?'}${sig ? `, ${sig}` : ''}`;
-  return { outcome: 'crash', reason: `Slurm state ${status.state} (${code})${lineDetail(f.lastLine)}` };
+  return { outcome: 'crash', reason: `Slurm state ${status.state} (${code})${reasonDetail(f.lastLine)}` };
 }
 
 const PERMANENT_PENDING: Record<string, string> = {
@@ -196,10 +189,6 @@ export function slurmTimeLimitMinutes(timeoutSeconds: number, configured?: numbe
   if (configured !== undefined) return configured;
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) return undefined;
   return Math.max(1, Math.ceil(timeoutSeconds / 60));
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -278,10 +267,6 @@ const CONTROLLER_GRACE_MS = 300_000;
 const OUTPUT_SETTLE_MS = 500;
 const READ_CHUNK = 1 << 20;
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
 }
@@ -302,7 +287,6 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
-
 
 /** The job's output file as it grows, passed on line by line to the log, the metric scanner and onLine. */
 class OutputFollower {
@@ -398,7 +382,7 @@ interface JobWatch {
  */
 export class SlurmExecutor implements Executor {
   readonly kind = 'slurm';
-  private ready: Promise<void> | undefined;
+  private readonly checkOnce = onceUntilFailure(() => this.check());
   private readonly directives: string[];
 
   constructor(private readonly options: SlurmExecutorOptions = {}) {
@@ -413,11 +397,7 @@ export class SlurmExecutor implements Executor {
    * ExecutorSetupError saying which is not so. Runs once per executor (again after a failure).
    */
   preflight(): Promise<void> {
-    this.ready ??= this.check().catch((e: unknown) => {
-      this.ready = undefined;
-      throw e;
-    });
-    return this.ready;
+    return this.checkOnce();
   }
 
   /** Cancels a job (e.g. one left behind by a run that died); false when scancel failed. */
@@ -457,7 +437,7 @@ export class SlurmExecutor implements Executor {
     } catch (e) {
       await log.close();
       if (e instanceof ExecutorSetupError) throw e;
-      return notStarted(req, started, message(e));
+      return notStarted(req, started, errorMessage(e));
     }
     if (req.onStart) callSafely(() => req.onStart!(undefined, jobId));
 
