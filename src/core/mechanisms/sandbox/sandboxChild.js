@@ -58,6 +58,7 @@
       } catch (_) {
         // stderr is gone with the host; the kill still happens.
       }
+      // Its own pid, the one signal this process sends: SIGKILL, as nothing of the main thread may run first.
       process.kill(process.pid, 'SIGKILL');
     };
     setInterval(() => {
