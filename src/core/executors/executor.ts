@@ -137,6 +137,17 @@ export function onceUntilFailure(check: () => Promise<void>): () => Promise<void
   };
 }
 
+/** Between SIGTERM and SIGKILL when a run is stopped, unless an executor is told otherwise. */
+export const DEFAULT_KILL_GRACE_MS = 3000;
+
+// setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A run's hard timeout as a delay for setTimeout: never negative, and a huge one stays huge. */
+export function hardTimeoutMs(timeoutSeconds: number): number {
+  return Math.min(Math.max(0, timeoutSeconds * 1000), MAX_TIMER_MS);
+}
+
 /** Waits for `promise` at most `ms`; true when it settled in time. */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,14 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { classifyOutcome, directoryProblem, errorMessage, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, DEFAULT_KILL_GRACE_MS, directoryProblem, errorMessage, hardTimeoutMs, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 import { callSafely, TrainingOutput } from './trainingOutput';
 
-const DEFAULT_KILL_GRACE_MS = 3000;
 /** After the command exits, how long to wait for its output pipes to close before cutting them. */
 const OUTPUT_SETTLE_MS = 1000;
-// setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface LocalExecutorOptions {
   /** Between SIGTERM and SIGKILL when a run is stopped. */
@@ -88,7 +85,7 @@ export class LocalExecutor implements Executor {
         timedOut = true;
         stopGroup();
       },
-      Math.min(Math.max(0, req.timeoutSeconds * 1000), MAX_TIMER_MS),
+      hardTimeoutMs(req.timeoutSeconds),
     );
     const onAbort = () => {
       if (hasExited) return;

@@ -255,12 +255,10 @@ interface CommandResult {
 const COMMAND_TIMEOUT_MS = 60_000;
 /** How often the output file is read; the job's state is asked for every `pollSeconds`. */
 const TAIL_MS = 250;
-/** After scancel: ask for the state this often, repeat scancel this often, give up waiting after this long. */
-const CANCEL_POLL_MS = 1000;
+/** After scancel: ask for the state every `pollMs`, repeat scancel every `retryMs`, give up waiting after `waitMs`. */
+const CANCEL = { pollMs: 1000, retryMs: 10_000, waitMs: 120_000 };
 /** Once the command is done, how often to ask until Slurm says the job has ended (usually within a second). */
 const ENDING_POLL_MS = 200;
-const SCANCEL_RETRY_MS = 10_000;
-const CANCEL_WAIT_MS = 120_000;
 /** The controller may be restarted or fail over mid-run; after this long without an answer, stop waiting. */
 const CONTROLLER_GRACE_MS = 300_000;
 /** After the job has ended, one more look at its output file (on NFS, the last writes may show late). */
@@ -469,7 +467,7 @@ export class SlurmExecutor implements Executor {
       pendingReason: watch.pendingReason,
       unknownState: watch.unknownState,
     });
-    if (watch.stillRunning) reason = `${reason ?? outcome}; Slurm job ${jobId} had not ended ${CANCEL_WAIT_MS / 1000} s after scancel`;
+    if (watch.stillRunning) reason = `${reason ?? outcome}; Slurm job ${jobId} had not ended ${CANCEL.waitMs / 1000} s after scancel`;
     const signal = watch.status?.signal ? (signalName(watch.status.signal) ?? `signal ${watch.status.signal}`) : null;
     const result: TrainingResult = {
       outcome,
@@ -573,9 +571,9 @@ export class SlurmExecutor implements Executor {
       // The command is done: ask for the final state now and then often, not at the next poll.
       if (output.endSeen && !endSeenBefore) lastPoll = -Infinity;
       if (req.signal?.aborted && w.cancelledBy === undefined) await cancel('stop');
-      else if (w.cancelledBy !== undefined && Date.now() - lastCancel >= SCANCEL_RETRY_MS) await cancel(w.cancelledBy);
+      else if (w.cancelledBy !== undefined && Date.now() - lastCancel >= CANCEL.retryMs) await cancel(w.cancelledBy);
 
-      const interval = Math.min(pollMs, output.endSeen ? ENDING_POLL_MS : cancelSince !== undefined ? CANCEL_POLL_MS : Infinity);
+      const interval = Math.min(pollMs, output.endSeen ? ENDING_POLL_MS : cancelSince !== undefined ? CANCEL.pollMs : Infinity);
       if (Date.now() - lastPoll >= interval) {
         lastPoll = Date.now();
         const q = await this.query(jobId);
@@ -610,7 +608,7 @@ export class SlurmExecutor implements Executor {
           await cancel('queue');
         }
       }
-      if (cancelSince !== undefined && Date.now() - cancelSince > CANCEL_WAIT_MS) {
+      if (cancelSince !== undefined && Date.now() - cancelSince > CANCEL.waitMs) {
         w.stillRunning = true;
         break;
       }

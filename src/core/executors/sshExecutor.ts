@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { classifyOutcome, errorMessage, ExecutorSetupError, notStarted, onceUntilFailure, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, DEFAULT_KILL_GRACE_MS, errorMessage, ExecutorSetupError, hardTimeoutMs, notStarted, onceUntilFailure, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 import { shellCommand, shellQuote, shippedScript } from './shell';
 import { callSafely, TrainingOutput } from './trainingOutput';
@@ -24,10 +24,8 @@ import { callSafely, TrainingOutput } from './trainingOutput';
  * marker, which the local side takes out of the output.
  */
 
-const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
-const DEFAULT_KILL_GRACE_MS = 3000;
-const DEFAULT_HEARTBEAT_MS = 5000;
-const DEFAULT_SILENCE_SECONDS = 30;
+/** What the options not given are (the kill grace is every executor's). */
+const DEFAULTS = { connectTimeoutSeconds: 10, heartbeatMs: 5000, silenceSeconds: 30 } satisfies Partial<SshExecutorOptions>;
 /** After asking the remote to stop, how long beyond its kill grace to wait for it to confirm before cutting the connection. */
 const STOP_CONFIRM_MS = 5000;
 /** After the remote reported the end, how long to wait for ssh to exit (a process that escaped the group may hold the channel). */
@@ -36,8 +34,6 @@ const EXIT_SETTLE_MS = 2000;
 const OUTPUT_SETTLE_MS = 1000;
 /** Preflight: connect timeout plus this for the check itself. */
 const PREFLIGHT_EXTRA_MS = 30_000;
-// setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface SshExecutorOptions {
@@ -61,7 +57,7 @@ export interface SshExecutorOptions {
 
 /** Options for every ssh this executor starts, git's included. */
 export function sshOptions(options: Pick<SshExecutorOptions, 'sshConfigFile' | 'connectTimeoutSeconds'>): string[] {
-  const timeout = Math.max(1, Math.round(options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS));
+  const timeout = Math.max(1, Math.round(options.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds));
   const o = (setting: string) => ['-o', setting];
   return [
     ...(options.sshConfigFile !== undefined ? ['-F', options.sshConfigFile] : []),
@@ -313,7 +309,7 @@ export class SshExecutor implements Executor {
   private async check(): Promise<void> {
     const { host, remoteDir } = this.options;
     const marker = newMarker();
-    const timeoutMs = (this.options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000 + PREFLIGHT_EXTRA_MS;
+    const timeoutMs = (this.options.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds) * 1000 + PREFLIGHT_EXTRA_MS;
     const result = await capture('ssh', [...sshOptions(this.options), '--', host, preflightCommand(remoteDir, marker)], { timeoutMs });
     if (result.startError !== undefined) throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${result.startError}); install OpenSSH's ssh.`);
     const verdict = result.stdout
@@ -379,7 +375,7 @@ export class SshExecutor implements Executor {
       command: req.command,
       env: req.env ?? {},
       killGraceMs: graceMs,
-      silenceSeconds: options.silenceSeconds ?? DEFAULT_SILENCE_SECONDS,
+      silenceSeconds: options.silenceSeconds ?? DEFAULTS.silenceSeconds,
       marker,
     });
 
@@ -443,7 +439,7 @@ export class SshExecutor implements Executor {
     });
     const heartbeat = setInterval(() => {
       if (child.stdin!.writable) child.stdin!.write('\n');
-    }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    }, options.heartbeatMs ?? DEFAULTS.heartbeatMs);
     // Closing stdin is the stop signal: the remote watchdog sees EOF and kills the group.
     const requestStop = (why: 'interrupted' | 'timeout') => {
       if (stopRequested !== undefined || exitReport !== undefined) return;
@@ -452,7 +448,7 @@ export class SshExecutor implements Executor {
       child.stdin!.end();
       cutConnection(graceMs + STOP_CONFIRM_MS);
     };
-    const timer = setTimeout(() => requestStop('timeout'), Math.min(Math.max(0, req.timeoutSeconds * 1000), MAX_TIMER_MS));
+    const timer = setTimeout(() => requestStop('timeout'), hardTimeoutMs(req.timeoutSeconds));
     const onAbort = () => requestStop('interrupted');
     req.signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkHookOutput } from './hookOutput';
 import { HOOKS, isHookName, type ContextWithoutState, type HookArgs, type HookName, type HookOutputs } from './mechanism';
+import { readShippedFile } from '../shipped/shippedFile';
 import { parseMechanismModule, sandboxProgram } from './mechanismModule';
 
 export interface SandboxLimits {
@@ -267,24 +266,9 @@ function permissionFlag(): string | null {
   return null;
 }
 
-const sandboxFiles = new Map<string, string>();
-
-/**
- * The sandbox process's program and its realm's harness: real files under sandbox/, beside this module
- * under tsx and beside the bundles in dist/ (scripts/build.mjs copies them there), read once.
- */
+/** The sandbox process's program and its realm's harness: real files under sandbox/, checked by tsc. */
 function sandboxFile(name: 'sandboxChild.js' | 'sandboxRealm.js'): string {
-  let text = sandboxFiles.get(name);
-  if (text === undefined) {
-    const path = join(__dirname, 'sandbox', name);
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new Error(`${path} is missing (${(e as NodeJS.ErrnoException).code ?? String(e)}); rebuild with node scripts/build.mjs`);
-    }
-    sandboxFiles.set(name, text);
-  }
-  return text;
+  return readShippedFile(__dirname, 'sandbox', name);
 }
 
 function lastLine(text: string): string {
