@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { shellCommand, shellQuote, shippedScript, type ShippedScript } from '../../src/core/executors/shell';
 import { slurmBatchScript } from '../../src/core/executors/slurmExecutor';
 
-const REMOTE = resolve(__dirname, '../../src/core/executors/remote');
+const ROOT = resolve(__dirname, '../..');
+const REMOTE = join(ROOT, 'src/core/executors/remote');
 const shipped = readdirSync(REMOTE).filter((f) => f.endsWith('.sh'));
 
 test('shellQuote leaves plain words alone and survives single quotes', () => {
@@ -44,4 +47,29 @@ test('the Slurm batch script parses (bash -n), directives, environment and end m
   const script = slurmBatchScript('python3 train.py --lr "3e-4"', { SEED: "it's 42", EMPTY: '' }, ['--mem=16G'], '@@bilevel-slurm-end-0123@@');
   const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
   assert.equal(check.status, 0, check.stderr);
+});
+
+test('the scripts are found beside an esbuild bundle, where scripts/build.mjs copies them (dist/remote)', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'shell-bundle-'));
+  await build({
+    stdin: {
+      contents: `import { shippedScript } from './src/core/executors/shell';\nprocess.stdout.write(shippedScript('sshRun.sh'));`,
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: join(out, 'bundle.js'),
+    logLevel: 'silent',
+  });
+  const missing = spawnSync(process.execPath, [join(out, 'bundle.js')], { encoding: 'utf8' });
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /remote\/sshRun\.sh is missing \(ENOENT\); rebuild with node scripts\/build\.mjs/);
+  cpSync(REMOTE, join(out, 'remote'), { recursive: true });
+  const found = spawnSync(process.execPath, [join(out, 'bundle.js')], { encoding: 'utf8' });
+  assert.equal(found.status, 0, found.stderr);
+  assert.equal(found.stdout, readFileSync(join(REMOTE, 'sshRun.sh'), 'utf8'));
+  assert.ok(readFileSync(join(ROOT, 'scripts/build.mjs'), 'utf8').includes("'dist/remote'"));
 });
