@@ -105,7 +105,7 @@ test('a host killed in the middle of a runaway call leaves no orphan process spi
   assert.equal(run.signal, 'SIGKILL', run.stderr);
   const pid = Number(run.stdout.trim());
   assert.ok(pid > 0, run.stdout);
-  // The sandbox's own limit (callMs + 1 s) stops the loop; with its host gone it then exits.
+  // Its watchdog thread sees the host gone (its parent pid changed) and kills it, loop or not.
   await waitUntil(() => gone(pid));
 });
 
