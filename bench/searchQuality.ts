@@ -105,7 +105,10 @@ async function privateCli(): Promise<string> {
   const { build } = await import('esbuild');
   const out = mkdtempSync(join(tmpdir(), 'bench-cli-'));
   await build({ entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile: join(out, 'cli.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+  // What scripts/build.mjs copies beside the bundles: the built-in mechanisms, the sandbox process, the ssh scripts.
   cpSync(join(ROOT, 'src/core/mechanisms/library'), join(out, 'mechanisms'), { recursive: true });
+  cpSync(join(ROOT, 'src/core/mechanisms/sandbox'), join(out, 'sandbox'), { recursive: true });
+  cpSync(join(ROOT, 'src/core/executors/remote'), join(out, 'remote'), { recursive: true });
   return join(out, 'cli.js');
 }
 

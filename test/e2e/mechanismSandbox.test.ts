@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -106,8 +106,106 @@ test('a host killed in the middle of a runaway call leaves no orphan process spi
   assert.equal(run.signal, 'SIGKILL', run.stderr);
   const pid = Number(run.stdout.trim());
   assert.ok(pid > 0, run.stdout);
-  // The sandbox's own limit (callMs + 1 s) stops the loop; with its host gone it then exits.
+  // Its watchdog thread sees the host gone (its parent pid changed) and kills it, loop or not.
   await waitUntil(() => gone(pid));
+});
+
+/** Runs `body` in a host process of its own that starts a sandbox, prints its pid, and is killed with -9 once `body` is done. */
+function killedHost(source: string, body: string): number {
+  const host = `
+    const { MechanismSandbox } = require('./src/core/mechanisms/mechanismSandbox');
+    (async () => {
+      const box = await MechanismSandbox.start({ name: 'orphan', source: ${JSON.stringify(source)}, limits: { callMs: 1000 } });
+      console.log(box.pid);
+      ${body}
+      process.kill(process.pid, 'SIGKILL');
+    })();`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', host], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.signal, 'SIGKILL', run.stderr);
+  const pid = Number(run.stdout.trim());
+  assert.ok(pid > 0, run.stdout);
+  return pid;
+}
+
+async function goneWithin(pid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!gone(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(gone(pid), `sandbox process ${pid} still alive ${ms} ms after its host was killed`);
+}
+
+test('a host killed with -9 takes its idle sandbox process with it within 2 s', async () => {
+  const pid = killedHost('export function decide() { return {}; }', `await box.call('decide', ${JSON.stringify(ctx)}, ${JSON.stringify(result)});`);
+  await goneWithin(pid, 2000);
+});
+
+// A rejected promise whose prototype is a Proxy: Node's own bookkeeping of unhandled rejections reads
+// it after the call, outside any vm time limit, and its trap spins.
+const spinsAfterTheCall = `const trap = new Proxy({}, { get() { for (;;) {} }, getPrototypeOf() { for (;;) {} }, has() { for (;;) {} } });
+export function decide() { Object.setPrototypeOf(Promise.reject(1), trap); return {}; }`;
+
+test('a sandbox process held outside the vm by a Proxy trap still dies with its host within 2 s', async () => {
+  const pid = killedHost(spinsAfterTheCall, `await box.call('decide', ${JSON.stringify(ctx)}, ${JSON.stringify(result)}); await new Promise((r) => setTimeout(r, 200));`);
+  await goneWithin(pid, 2000);
+});
+
+test('a sandbox process held outside the vm by a Proxy trap is killed by its watchdog past the call limit', async () => {
+  const box = await MechanismSandbox.start({ name: 'trap', source: spinsAfterTheCall, limits: { callMs: 500 } });
+  try {
+    const pid = box.pid;
+    const r = await box.call('decide', ctx, result);
+    assert.equal(r.ok, true, JSON.stringify(r));
+    await waitUntil(() => !box.alive);
+    // The child's own limit is callMs + 1000; its watchdog allows 1000 ms more for one message.
+    assert.deepEqual(box.failure, { failure: 'timeout', detail: 'the sandbox process was busy for more than 2500 ms' });
+    await waitUntil(() => gone(pid));
+  } finally {
+    await box.close();
+  }
+});
+
+test('getters and Proxy traps planted on the prototypes never run in the harness; in a hook they run under its limit', async () => {
+  const source = `const trap = new Proxy({}, { get() { for (;;) {} }, getPrototypeOf() { for (;;) {} }, getOwnPropertyDescriptor() { for (;;) {} } });
+Object.defineProperty(Array.prototype, 'toJSON', { get() { throw trap; } });
+Object.defineProperty(Object.prototype, 'toJSON', { get() { throw trap; } });
+Object.defineProperty(Object.prototype, 'propose', { get() { throw trap; } });
+export function decide() { return {}; }
+export function afterResult() { return 'not an object'; }`;
+  const box = await MechanismSandbox.start({ name: 'trap', source, limits: { callMs: 1500 } });
+  try {
+    assert.equal(box.failure, null);
+    assert.deepEqual(box.hooks, ['decide', 'afterResult']);
+    // A string has no toJSON to look up: the harness's answer is read without touching the prototypes.
+    const plain = await box.call('afterResult', ctx, result);
+    assert.deepEqual(plain.ok ? null : [plain.failure, plain.detail], ['garbage', 'afterResult must return an object, got "not an object"']);
+    // Serializing the hook's own object runs the module's getter, whose trap spins: inside the call's limit.
+    const pid = box.pid;
+    const r = await box.call('decide', ctx, result);
+    assert.deepEqual(r.ok ? null : [r.failure, r.detail], ['timeout', 'decide took longer than 1500 ms']);
+    await waitUntil(() => gone(pid));
+  } finally {
+    await box.close();
+  }
+});
+
+test('native memory the heap cap does not bound (Intl objects kept across calls) is stopped at the memory cap', async () => {
+  const source = `const keep = [];
+export function beforePropose() {
+  for (let i = 0; i < 20000; i++) keep.push(new Intl.Collator('de', { sensitivity: 'base' }), new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo' }), new Intl.NumberFormat('ja', { style: 'currency', currency: 'JPY' }));
+  return { guidance: String(keep.length) };
+}`;
+  const box = await MechanismSandbox.start({ name: 'intl', source, limits: { callMs: 60_000 } });
+  try {
+    assert.equal(box.limits.rssMb, 256);
+    const pid = box.pid;
+    let r = await box.call('beforePropose', ctx);
+    for (let i = 0; i < 5 && r.ok; i++) r = await box.call('beforePropose', ctx);
+    assert.equal(!r.ok && r.failure, 'memory', JSON.stringify(r));
+    assert.match(!r.ok ? r.detail : '', /^used too much memory: \d+ MB in use, over the cap of 256 MB$/);
+    assert.equal(box.alive, false);
+    await waitUntil(() => gone(pid));
+  } finally {
+    await box.close();
+  }
 });
 
 test('an async hook that never settles, and one that loops on await: both time out', async () => {
@@ -129,8 +227,8 @@ test('reading and writing files: no file API is reachable, nothing is read or wr
     // Spelt so the static import check lets them through: this is about what exists at run time.
     `globalThis['req' + 'uire']('fs').writeFileSync(${JSON.stringify(join(s.dir, 'pwned'))}, 'x')`,
     `globalThis['req' + 'uire']('fs').readFileSync('/etc/passwd', 'utf8')`,
-    `process.binding('fs')`,
-    `process.getBuiltinModule('fs').unlinkSync(${JSON.stringify(s.marker)})`,
+    `globalThis['pro' + 'cess'].binding('fs')`,
+    `globalThis['pro' + 'cess'].getBuiltinModule('fs').unlinkSync(${JSON.stringify(s.marker)})`,
     `globalThis.constructor.constructor('return process')().mainModule`,
     `(function () { return this; })().process.exit(3)`,
   ];
@@ -151,15 +249,30 @@ test('importing a module (static, dynamic or require) is refused before anything
     `export function propose() { return { guidance: require('fs').readFileSync('/etc/passwd', 'utf8') }; }`,
     `import { readFileSync } from 'node:fs';\nexport function propose() { readFileSync('/etc/passwd'); }`,
     `export async function propose() { const fs = await import('node:fs'); return { guidance: fs.readFileSync('/etc/passwd', 'utf8') }; }`,
+    `export function propose() { return { guidance: process.binding('fs') }; }`,
   ]) {
     const box = await MechanismSandbox.start({ name: 'importer', source });
     assert.equal(box.failure?.failure, 'throw');
-    assert.match(box.failure!.detail, /imports are not available in a mechanism: (import from "node:fs"|dynamic import\(\)|require\(\)) \(line \d\)/);
+    assert.match(box.failure!.detail, /imports are not available in a mechanism: (import from "node:fs"|dynamic import\(\)|require\(\)|process \(Node's\)) \(line \d\)/);
     assert.equal(box.pid, undefined, 'no process was even started');
     const v = await validateMechanism(source);
     assert.equal(v.checks[0].name, 'parses');
     assert.equal(v.checks[0].ok, false);
   }
+});
+
+test('an import hidden from the module reading by an HTML-like comment is refused before anything runs', async () => {
+  // As a module, line 3 is a comparison and the import is text in a template; as the script the sandbox
+  // runs, "<!--" starts a comment and the import on line 4 is code.
+  const source = "export function propose() {\n  const a = 1, b = 2;\n  const x = a <!--b + `\n  import('node:fs');\n  //`;\n  return { guidance: String(x) };\n}";
+  const box = await MechanismSandbox.start({ name: 'html-comment', source });
+  assert.equal(box.failure?.failure, 'throw');
+  assert.match(box.failure!.detail, /^line 3: "<!--" starts a comment in the script the sandbox runs/);
+  assert.equal(box.pid, undefined, 'no process was even started');
+  const v = await validateMechanism(source);
+  assert.equal(v.checks[0].name, 'parses');
+  assert.equal(v.checks[0].ok, false);
+  assert.match(v.checks[0].detail, /line 3: "<!--" starts a comment/);
 });
 
 test('spawning a process: no process API is reachable, the command never runs', async () => {
@@ -168,7 +281,7 @@ test('spawning a process: no process API is reachable, the command never runs', 
   const marker = JSON.stringify(join(s.dir, 'spawned'));
   for (const attempt of [
     `globalThis['req' + 'uire']('child_process').execSync('touch ' + ${marker})`,
-    `process.binding('spawn_sync').spawn({ file: 'touch', args: ['touch', ${marker}] })`,
+    `globalThis['pro' + 'cess'].binding('spawn_sync').spawn({ file: 'touch', args: ['touch', ${marker}] })`,
     `new Worker('require("fs").writeFileSync(' + ${JSON.stringify(marker)} + ', "x")', { eval: true })`,
   ]) {
     await withBox(`export function afterResult() { ${attempt}; return {}; }`, async (box) => {
@@ -192,13 +305,13 @@ test('opening a socket or fetching: no network API is reachable, the server sees
       `await fetch('http://127.0.0.1:${port}/')`,
       `new WebSocket('ws://127.0.0.1:${port}/')`,
       `globalThis['req' + 'uire']('net').connect(${port}, '127.0.0.1')`,
-      `process.binding('tcp_wrap')`,
+      `globalThis['pro' + 'cess'].binding('tcp_wrap')`,
       `new XMLHttpRequest()`,
     ]) {
       await withBox(`export async function beforePropose() { ${attempt}; return { guidance: 'connected' }; }`, async (box) => {
         const r = await box.call('beforePropose', ctx);
         assert.equal(!r.ok && r.failure, 'throw', attempt);
-        assert.match(!r.ok ? r.detail : '', /ReferenceError: (fetch|WebSocket|process|XMLHttpRequest) is not defined|TypeError: globalThis\[.*\] is not a function/, attempt);
+        assert.match(!r.ok ? r.detail : '', /ReferenceError: (fetch|WebSocket|process|XMLHttpRequest) is not defined|TypeError: globalThis\[.*\] is not a function|TypeError: Cannot read properties of undefined \(reading 'binding'\)/, attempt);
       });
     }
     // Give any stray connection time to arrive before concluding there was none.
@@ -225,10 +338,16 @@ test('escaping the vm through constructors finds no code generation and no host 
 });
 
 test('process.exit is not there to call; a sandbox process killed from outside reports exit', async () => {
-  await withBox('export function decide() { process.exit(0); }', async (box) => {
+  // Named, it is refused before anything runs; reached for at run time, it is not there.
+  const named = await MechanismSandbox.start({ name: 'exit', source: 'export function decide() { process.exit(0); }' });
+  assert.equal(named.failure?.failure, 'throw');
+  assert.match(named.failure!.detail, /imports are not available in a mechanism: process \(Node's\) \(line 1\)/);
+  assert.equal(named.pid, undefined);
+  await withBox(`export function decide() { globalThis['pro' + 'cess'].exit(0); }`, async (box) => {
     const r = await box.call('decide', ctx, result);
     assert.equal(!r.ok && r.failure, 'throw');
-    assert.match(!r.ok ? r.detail : '', /ReferenceError: process is not defined/);
+    assert.match(!r.ok ? r.detail : '', /TypeError: Cannot read properties of undefined \(reading 'exit'\)/);
+    assert.equal(box.alive, true);
   });
   await withBox('export function decide() { return {}; }', async (box) => {
     signalProcess(box.pid!, 'SIGKILL');
@@ -357,16 +476,18 @@ test('the sandbox and the library work from an esbuild bundle, as in dist/cli.js
     outfile: join(out, 'bundle.js'),
     logLevel: 'silent',
   });
-  // The same copy scripts/build.mjs makes next to the bundles.
+  // The same copies scripts/build.mjs makes next to the bundles.
   mkdirSync(join(out, 'mechanisms'));
   cpSync(join(ROOT, 'src/core/mechanisms/library'), join(out, 'mechanisms'), { recursive: true });
+  cpSync(join(ROOT, 'src/core/mechanisms/sandbox'), join(out, 'sandbox'), { recursive: true });
   const run = spawnSync(process.execPath, [join(out, 'bundle.js')], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 0, run.stderr);
   const printed = JSON.parse(run.stdout);
   assert.deepEqual(printed.hooks, ['reviewCandidate', 'afterResult']);
   assert.equal(printed.ok, true);
   assert.deepEqual(printed.state.tabu.map((t: { name: string; dir: string }) => [t.name, t.dir]), [['LR', 'up']]);
-  assert.ok(existsSync(join(ROOT, 'scripts/build.mjs')) && readFileSync(join(ROOT, 'scripts/build.mjs'), 'utf8').includes("'dist/mechanisms'"));
+  const buildScript = readFileSync(join(ROOT, 'scripts/build.mjs'), 'utf8');
+  assert.ok(buildScript.includes("'dist/mechanisms'") && buildScript.includes("'dist/sandbox'"));
 });
 
 async function waitUntil(cond: () => boolean): Promise<void> {

@@ -1,16 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutorSetupError, type TrainingRequest } from '../../src/core/executors/executor';
 import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
+import { shellQuote } from '../../src/core/executors/shell';
 import {
   describeSshFailure,
   gitRemote,
   remoteEnd,
-  shellQuote,
   splitReport,
   SshExecutor,
   type SshExecutorOptions,
@@ -112,13 +111,6 @@ async function rejectsWithSetupError(promise: Promise<unknown>, pattern: RegExp)
 }
 
 // --- Pure pieces ------------------------------------------------------------------------------------
-
-test('shellQuote leaves plain words alone and survives single quotes', () => {
-  assert.equal(shellQuote('python3'), 'python3');
-  assert.equal(shellQuote(''), "''");
-  const nasty = `it's "$HOME" \`x\` ; rm -rf /`;
-  assert.equal(execFileSync('sh', ['-c', `printf %s ${shellQuote(nasty)}`], { encoding: 'utf8' }), nasty);
-});
 
 test('gitRemote: scp-like, with ~ meaning the remote home', () => {
   assert.equal(gitRemote('gpu-box', '/data/repo'), 'gpu-box:/data/repo');

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
 import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
-import { shellQuote } from '../../src/core/executors/sshExecutor';
+import { shellQuote } from '../../src/core/executors/shell';
 import { cloneOnHost, hostProcesses, hostTempDir, onHost, SSH_HOST, startSshTestHost } from '../support/sshTestHost';
 import { cliAsync, cliRun, git, onlyRunTag, readTraceEvents, tinyGptRepo, waitFor } from '../support/tinyGptRepo';
 

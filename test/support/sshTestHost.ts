@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { shellQuote } from '../../src/core/executors/sshExecutor';
+import { shellQuote } from '../../src/core/executors/shell';
 
 /**
  * The "remote" training host of the ssh tests: a real sshd on loopback (scripts/test-hosts/sshd.sh),

@@ -45,6 +45,15 @@ test("the paper's sklearn case: an import of a missing package fails `parses`, t
   ]);
 });
 
+test('`parses` reads the module as the sandbox runs it: an import hidden by "<!--", and Node\'s globals, fail it', async () => {
+  const hidden = await validateMechanism("export function propose() {\n  const a = 1, b = 2;\n  const x = a <!--b + `\n  import('node:fs');\n  //`;\n  return {};\n}", { limits });
+  assert.equal(hidden.ok, false);
+  assert.match(hidden.checks[0].detail, /^syntax error at line 3: "<!--" starts a comment in the script the sandbox runs/);
+  assert.deepEqual(summary(hidden).slice(1), ['exports-hooks:FAIL not run: the module does not parse', 'contract:FAIL not run: the module does not parse', 'replay:FAIL not run: the module does not parse']);
+  const env = await validateMechanism('export function propose() { return { guidance: process.env.HOME }; }', { limits });
+  assert.equal(summary(env)[0], "parses:FAIL mechanisms run without any imports (no packages, files or Node APIs), found: process (Node's) at line 1");
+});
+
 test('a syntax error fails `parses` with its line', async () => {
   const r = await validateMechanism('export function propose(ctx) {\n  return { candidate: null ;\n}', { limits });
   assert.match(r.checks[0].detail, /^syntax error at line 2: Unexpected token/);

@@ -158,7 +158,7 @@ test('slurmBatchScript: our directives, then the user\'s, the environment quoted
       '#SBATCH --account=proj',
       'export PYTHONUNBUFFERED=1',
       `export SEED='it'\\''s 42'`,
-      "export CUDA_VISIBLE_DEVICES='0'",
+      'export CUDA_VISIBLE_DEVICES=0',
       'python3 train.py --lr 3e-4',
       '',
     ].join('\n'),

@@ -67,7 +67,8 @@ export interface OutcomeFacts {
 
 const MAX_REASON_DETAIL = 300;
 
-function detail(text: string | undefined): string {
+/** ": <text>" for a reason, trimmed and cut to a readable length; nothing for no text. */
+export function reasonDetail(text: string | undefined): string {
   if (!text) return '';
   const line = text.trim();
   return `: ${line.length > MAX_REASON_DETAIL ? `${line.slice(0, MAX_REASON_DETAIL)}…` : line}`;
@@ -82,11 +83,11 @@ export function classifyOutcome(facts: OutcomeFacts): Pick<TrainingResult, 'outc
   if (facts.timedOut) {
     return { outcome: 'timeout', reason: facts.timeoutSeconds !== undefined ? `timed out after ${facts.timeoutSeconds} s` : 'timed out' };
   }
-  if (facts.startError !== undefined) return { outcome: 'crash', reason: `could not start${detail(facts.startError)}` };
-  if (facts.signal !== null) return { outcome: 'crash', reason: `killed by ${facts.signal}${detail(facts.lastErrorLine)}` };
+  if (facts.startError !== undefined) return { outcome: 'crash', reason: `could not start${reasonDetail(facts.startError)}` };
+  if (facts.signal !== null) return { outcome: 'crash', reason: `killed by ${facts.signal}${reasonDetail(facts.lastErrorLine)}` };
   if (facts.exitCode !== 0) {
     const how = facts.exitCode === null ? 'exited abnormally' : `exit code ${facts.exitCode}`;
-    return { outcome: 'crash', reason: `${how}${detail(facts.lastErrorLine)}` };
+    return { outcome: 'crash', reason: `${how}${reasonDetail(facts.lastErrorLine)}` };
   }
   if (facts.metric === null || !Number.isFinite(facts.metric)) {
     if (facts.invalidMetric !== undefined) return { outcome: 'crash', reason: `${facts.metricName} was ${facts.invalidMetric}` };
@@ -115,6 +116,36 @@ export function directoryProblem(cwd: string): string | undefined {
   } catch {
     return `working directory ${cwd} does not exist`;
   }
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * A preflight that runs once and is shared by every caller, run again only after it failed (the setup
+ * may have been fixed meanwhile).
+ */
+export function onceUntilFailure(check: () => Promise<void>): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () => {
+    ready ??= check().catch((e: unknown) => {
+      ready = undefined;
+      throw e;
+    });
+    return ready;
+  };
+}
+
+/** Between SIGTERM and SIGKILL when a run is stopped, unless an executor is told otherwise. */
+export const DEFAULT_KILL_GRACE_MS = 3000;
+
+// setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A run's hard timeout as a delay for setTimeout: never negative, and a huge one stays huge. */
+export function hardTimeoutMs(timeoutSeconds: number): number {
+  return Math.min(Math.max(0, timeoutSeconds * 1000), MAX_TIMER_MS);
 }
 
 /** Waits for `promise` at most `ms`; true when it settled in time. */

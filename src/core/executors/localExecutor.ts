@@ -1,14 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { classifyOutcome, directoryProblem, notStarted, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, DEFAULT_KILL_GRACE_MS, directoryProblem, errorMessage, hardTimeoutMs, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 import { callSafely, TrainingOutput } from './trainingOutput';
 
-const DEFAULT_KILL_GRACE_MS = 3000;
 /** After the command exits, how long to wait for its output pipes to close before cutting them. */
 const OUTPUT_SETTLE_MS = 1000;
-// setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface LocalExecutorOptions {
   /** Between SIGTERM and SIGKILL when a run is stopped. */
@@ -20,10 +17,6 @@ export interface LocalExecutorOptions {
 
 function defaultShell(): string {
   return existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /**
@@ -41,10 +34,9 @@ export class LocalExecutor implements Executor {
     try {
       return await this.execute(req, started);
     } catch (e) {
-      return notStarted(req, started, message(e));
+      return notStarted(req, started, errorMessage(e));
     }
   }
-
 
   private async execute(req: TrainingRequest, started: number): Promise<TrainingResult> {
     if (req.signal?.aborted) return notStarted(req, started, 'stopped before it started', true);
@@ -65,17 +57,16 @@ export class LocalExecutor implements Executor {
       });
     } catch (e) {
       await output.close();
-      return notStarted(req, started, message(e));
+      return notStarted(req, started, errorMessage(e));
     }
 
-    const flush = output.follow(child, this.options.maxLineLength);
+    const end = output.follow(child, this.options.maxLineLength);
 
     let startError: string | undefined;
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', (e) => {
-        if (child.pid === undefined) startError = message(e);
+        if (child.pid === undefined) startError = errorMessage(e);
         resolve({ code: null, signal: null });
       });
     });
@@ -94,7 +85,7 @@ export class LocalExecutor implements Executor {
         timedOut = true;
         stopGroup();
       },
-      Math.min(Math.max(0, req.timeoutSeconds * 1000), MAX_TIMER_MS),
+      hardTimeoutMs(req.timeoutSeconds),
     );
     const onAbort = () => {
       if (hasExited) return;
@@ -112,13 +103,7 @@ export class LocalExecutor implements Executor {
 
     stopGroup();
     await stopping;
-    if (!(await settlesWithin(closed, OUTPUT_SETTLE_MS))) {
-      // Something outside the group still holds the pipes; what it writes now is not this run's output.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    }
-    flush();
-    await output.close();
+    await end(OUTPUT_SETTLE_MS);
 
     const reading = output.scanner.reading();
     const { outcome, reason } = classifyOutcome({

@@ -5,7 +5,8 @@ import { open } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { classifyOutcome, directoryProblem, ExecutorSetupError, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, directoryProblem, errorMessage, ExecutorSetupError, notStarted, onceUntilFailure, reasonDetail, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { shellQuote } from './shell';
 import { callSafely, LineSplitter, TrainingOutput } from './trainingOutput';
 
 /**
@@ -78,14 +79,6 @@ export function isQueuedSlurmState(state: string): boolean {
   return state === 'PENDING' || state === 'CONFIGURING' || state === 'REQUEUED' || state === 'REQUEUE_HOLD' || state === 'REQUEUE_FED';
 }
 
-const MAX_REASON_DETAIL = 300;
-
-function lineDetail(text: string | undefined): string {
-  if (!text) return '';
-  const line = text.trim();
-  return `: ${line.length > MAX_REASON_DETAIL ? `${line.slice(0, MAX_REASON_DETAIL)}…` : line}`;
-}
-
 export function signalName(signal: number): string | undefined {
   return Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0];
 }
@@ -121,7 +114,7 @@ export function slurmOutcome(f: SlurmOutcomeFacts): Pick<TrainingResult, 'outcom
     const pending = f.pendingReason && f.pendingReason !== 'None' ? ` (pending: ${f.pendingReason})` : '';
     return { outcome: 'interrupted', reason: `not started by Slurm${limit}${pending}` };
   }
-  if (!status) return { outcome: 'crash', reason: `final Slurm state unknown${lineDetail(f.unknownState)}` };
+  if (!status) return { outcome: 'crash', reason: `final Slurm state unknown${reasonDetail(f.unknownState)}` };
   switch (status.state) {
     case 'TIMEOUT': {
       const limit = f.timeLimitMinutes !== undefined ? ` of ${f.timeLimitMinutes} min` : '';
@@ -136,7 +129,7 @@ export function slurmOutcome(f: SlurmOutcomeFacts): Pick<TrainingResult, 'outcom
   }
   const sig = status.signal ? signalName(status.signal) : undefined;
   const code = `exit code ${status.exitCode ?? '?'}:${status.signal ?? '?'}${sig ? `, ${sig}` : ''}`;
-  return { outcome: 'crash', reason: `Slurm state ${status.state} (${code})${lineDetail(f.lastLine)}` };
+  return { outcome: 'crash', reason: `Slurm state ${status.state} (${code})${reasonDetail(f.lastLine)}` };
 }
 
 const PERMANENT_PENDING: Record<string, string> = {
@@ -196,10 +189,6 @@ export function slurmTimeLimitMinutes(timeoutSeconds: number, configured?: numbe
   if (configured !== undefined) return configured;
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) return undefined;
   return Math.max(1, Math.ceil(timeoutSeconds / 60));
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -266,21 +255,15 @@ interface CommandResult {
 const COMMAND_TIMEOUT_MS = 60_000;
 /** How often the output file is read; the job's state is asked for every `pollSeconds`. */
 const TAIL_MS = 250;
-/** After scancel: ask for the state this often, repeat scancel this often, give up waiting after this long. */
-const CANCEL_POLL_MS = 1000;
+/** After scancel: ask for the state every `pollMs`, repeat scancel every `retryMs`, give up waiting after `waitMs`. */
+const CANCEL = { pollMs: 1000, retryMs: 10_000, waitMs: 120_000 };
 /** Once the command is done, how often to ask until Slurm says the job has ended (usually within a second). */
 const ENDING_POLL_MS = 200;
-const SCANCEL_RETRY_MS = 10_000;
-const CANCEL_WAIT_MS = 120_000;
 /** The controller may be restarted or fail over mid-run; after this long without an answer, stop waiting. */
 const CONTROLLER_GRACE_MS = 300_000;
 /** After the job has ended, one more look at its output file (on NFS, the last writes may show late). */
 const OUTPUT_SETTLE_MS = 500;
 const READ_CHUNK = 1 << 20;
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
@@ -302,7 +285,6 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
-
 
 /** The job's output file as it grows, passed on line by line to the log, the metric scanner and onLine. */
 class OutputFollower {
@@ -398,7 +380,7 @@ interface JobWatch {
  */
 export class SlurmExecutor implements Executor {
   readonly kind = 'slurm';
-  private ready: Promise<void> | undefined;
+  private readonly checkOnce = onceUntilFailure(() => this.check());
   private readonly directives: string[];
 
   constructor(private readonly options: SlurmExecutorOptions = {}) {
@@ -413,11 +395,7 @@ export class SlurmExecutor implements Executor {
    * ExecutorSetupError saying which is not so. Runs once per executor (again after a failure).
    */
   preflight(): Promise<void> {
-    this.ready ??= this.check().catch((e: unknown) => {
-      this.ready = undefined;
-      throw e;
-    });
-    return this.ready;
+    return this.checkOnce();
   }
 
   /** Cancels a job (e.g. one left behind by a run that died); false when scancel failed. */
@@ -457,7 +435,7 @@ export class SlurmExecutor implements Executor {
     } catch (e) {
       await log.close();
       if (e instanceof ExecutorSetupError) throw e;
-      return notStarted(req, started, message(e));
+      return notStarted(req, started, errorMessage(e));
     }
     if (req.onStart) callSafely(() => req.onStart!(undefined, jobId));
 
@@ -489,7 +467,7 @@ export class SlurmExecutor implements Executor {
       pendingReason: watch.pendingReason,
       unknownState: watch.unknownState,
     });
-    if (watch.stillRunning) reason = `${reason ?? outcome}; Slurm job ${jobId} had not ended ${CANCEL_WAIT_MS / 1000} s after scancel`;
+    if (watch.stillRunning) reason = `${reason ?? outcome}; Slurm job ${jobId} had not ended ${CANCEL.waitMs / 1000} s after scancel`;
     const signal = watch.status?.signal ? (signalName(watch.status.signal) ?? `signal ${watch.status.signal}`) : null;
     const result: TrainingResult = {
       outcome,
@@ -593,9 +571,9 @@ export class SlurmExecutor implements Executor {
       // The command is done: ask for the final state now and then often, not at the next poll.
       if (output.endSeen && !endSeenBefore) lastPoll = -Infinity;
       if (req.signal?.aborted && w.cancelledBy === undefined) await cancel('stop');
-      else if (w.cancelledBy !== undefined && Date.now() - lastCancel >= SCANCEL_RETRY_MS) await cancel(w.cancelledBy);
+      else if (w.cancelledBy !== undefined && Date.now() - lastCancel >= CANCEL.retryMs) await cancel(w.cancelledBy);
 
-      const interval = Math.min(pollMs, output.endSeen ? ENDING_POLL_MS : cancelSince !== undefined ? CANCEL_POLL_MS : Infinity);
+      const interval = Math.min(pollMs, output.endSeen ? ENDING_POLL_MS : cancelSince !== undefined ? CANCEL.pollMs : Infinity);
       if (Date.now() - lastPoll >= interval) {
         lastPoll = Date.now();
         const q = await this.query(jobId);
@@ -630,7 +608,7 @@ export class SlurmExecutor implements Executor {
           await cancel('queue');
         }
       }
-      if (cancelSince !== undefined && Date.now() - cancelSince > CANCEL_WAIT_MS) {
+      if (cancelSince !== undefined && Date.now() - cancelSince > CANCEL.waitMs) {
         w.stillRunning = true;
         break;
       }

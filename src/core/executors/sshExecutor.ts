@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { classifyOutcome, ExecutorSetupError, notStarted, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
-import { callSafely, TrainingOutput } from './trainingOutput';
+import { classifyOutcome, DEFAULT_KILL_GRACE_MS, errorMessage, ExecutorSetupError, hardTimeoutMs, notStarted, onceUntilFailure, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 import { git, GitError } from '../git/git';
+import { shellCommand, shellQuote, shippedScript } from './shell';
+import { callSafely, TrainingOutput } from './trainingOutput';
 
 /**
  * Runs training on another machine over ssh. The host is whatever the system `ssh` client makes of it
@@ -11,7 +12,8 @@ import { git, GitError } from '../git/git';
  *
  * Each run: `git push` the exact commit to `refs/autoresearch/sync/<n>` of the remote working copy,
  * then one ssh session that checks it out (detached, forced) and runs the command in its own session
- * and process group, its stdout and stderr streaming back as the log. Nothing else is fetched.
+ * and process group, its stdout and stderr streaming back as the log. Nothing else is fetched. The
+ * scripts that run on the host are remote/sshPreflight.sh and remote/sshRun.sh.
  *
  * The remote run is tied to that ssh session: a small bash wrapper on the remote side starts the
  * command with setsid and then reads its stdin, which is the ssh channel. The local side writes a
@@ -23,10 +25,8 @@ import { git, GitError } from '../git/git';
  * marker, which the local side takes out of the output.
  */
 
-const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
-const DEFAULT_KILL_GRACE_MS = 3000;
-const DEFAULT_HEARTBEAT_MS = 5000;
-const DEFAULT_SILENCE_SECONDS = 30;
+/** What the options not given are (the kill grace is every executor's). */
+const DEFAULTS = { connectTimeoutSeconds: 10, heartbeatMs: 5000, silenceSeconds: 30 } satisfies Partial<SshExecutorOptions>;
 /** After asking the remote to stop, how long beyond its kill grace to wait for it to confirm before cutting the connection. */
 const STOP_CONFIRM_MS = 5000;
 /** After the remote reported the end, how long to wait for ssh to exit (a process that escaped the group may hold the channel). */
@@ -35,8 +35,6 @@ const EXIT_SETTLE_MS = 2000;
 const OUTPUT_SETTLE_MS = 1000;
 /** Preflight: connect timeout plus this for the check itself. */
 const PREFLIGHT_EXTRA_MS = 30_000;
-// setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface SshExecutorOptions {
@@ -56,16 +54,11 @@ export interface SshExecutorOptions {
   maxLineLength?: number;
 }
 
-// --- Pure pieces: quoting, command lines, reading what the remote side says ------------------------
-
-/** One word for a POSIX shell, quoted only when it needs to be. */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+// --- Pure pieces: command lines, reading what the remote side says -------------------------------
 
 /** Options for every ssh this executor starts, git's included. */
 export function sshOptions(options: Pick<SshExecutorOptions, 'sshConfigFile' | 'connectTimeoutSeconds'>): string[] {
-  const timeout = Math.max(1, Math.round(options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS));
+  const timeout = Math.max(1, Math.round(options.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds));
   const o = (setting: string) => ['-o', setting];
   return [
     ...(options.sshConfigFile !== undefined ? ['-F', options.sshConfigFile] : []),
@@ -101,87 +94,9 @@ export function syncRef(n: number): string {
   return `refs/autoresearch/sync/${n}`;
 }
 
-/** A command line for the remote login shell: `interpreter -c script name args...`, every word quoted. */
-function remoteCommand(interpreter: string, script: string, args: string[]): string {
-  return [interpreter, '-c', shellQuote(script), 'bilevel-ssh', ...args.map(shellQuote)].join(' ');
-}
-
-/** `~` and `~/x` the way the remote shell would expand them; the path arrives quoted, so it does not. */
-const EXPAND_HOME = `case $dir in "~") dir=$HOME ;; "~/"*) dir=$HOME/\${dir#"~/"} ;; esac`;
-
-/**
- * Checks the remote side; prints one line "<marker> <verdict> [detail]". POSIX sh, since bash is one of
- * the things it checks for.
- */
-const PREFLIGHT_SCRIPT = `dir=$1 m=$2
-${EXPAND_HOME}
-report() { printf '%s %s\\n' "$m" "$*"; exit 0; }
-for tool in bash git setsid; do
-  command -v "$tool" >/dev/null 2>&1 || report missing-tool "$tool"
-done
-[ -e "$dir" ] || report no-dir
-[ -d "$dir" ] || report not-dir
-cd -- "$dir" 2>/dev/null || report no-access
-inside=$(git rev-parse --is-inside-work-tree 2>&1) || report not-git "$(printf '%s\\n' "$inside" | tail -n 1)"
-[ "$inside" = true ] || report not-git "a bare repository has no working copy to run in"
-prefix=$(git rev-parse --show-prefix 2>&1) || report git-failed "$(printf '%s\\n' "$prefix" | tail -n 1)"
-[ -z "$prefix" ] || report not-top "$(git rev-parse --show-toplevel)"
-changes=$(git status --porcelain --untracked-files=no 2>&1) || report git-failed "$(printf '%s\\n' "$changes" | tail -n 1)"
-[ -z "$changes" ] || report dirty $(printf '%s\\n' "$changes" | head -n 5 | cut -c4-)
-report ok`;
-
-/**
- * Checks out the commit and runs the command in its own session and process group (pgid = the pid
- * that `setsid` becomes: a background job of a non-interactive shell is never a group leader, so
- * setsid does not fork). Then waits for either the command to end or its stdin (the ssh channel) to
- * end or go silent, and kills the group. Reports on stderr, each line "<marker> ...":
- *   setup <problem>     the checkout failed; nothing ran
- *   started <pgid>      printed by the group leader itself, before any output of the command
- *   watchdog            stdin ended or went silent: the group is being killed
- *   exit code <n> | exit signal <NAME>
- * A status above 128 is read as death by a signal, as the shell reports it.
- */
-const RUN_SCRIPT = `set -u
-dir=$1 commit=$2 cmd=$3 grace_ticks=$4 silence=$5 m=$6
-shift 6
-${EXPAND_HOME}
-setup_failed() { printf '%s setup %s\\n' "$m" "$1" >&2; exit 0; }
-cd -- "$dir" 2>/dev/null || setup_failed "cannot enter $dir"
-out=$(git -c advice.detachedHead=false checkout --quiet --detach --force "$commit" 2>&1) || setup_failed "git checkout $commit failed: \${out##*$'\\n'}"
-exec 3<&0
-setsid env PYTHONUNBUFFERED=1 "$@" bash -c 'printf "%s started %s\\n" "$1" "$$" >&2; exec bash -c "$2"' bilevel-run "$m" "$cmd" </dev/null 3<&- &
-pgid=$!
-# A write to a dead connection must not end this script before it has killed the group.
-trap '' PIPE
-stop_group() {
-  kill -TERM -- "-$pgid" 2>/dev/null || return 0
-  local i=0
-  while [ "$i" -lt "$grace_ticks" ] && kill -0 -- "-$pgid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-  kill -KILL -- "-$pgid" 2>/dev/null
-  return 0
-}
-trap 'stop_group; exit 129' HUP
-trap 'stop_group; exit 130' INT
-trap 'stop_group; exit 143' TERM
-{
-  while IFS= read -r -t "$silence" -u 3 _; do :; done
-  printf '%s watchdog\\n' "$m" >&2
-  stop_group
-} &
-watchdog=$!
-wait "$pgid"
-status=$?
-kill "$watchdog" 2>/dev/null
-# Whatever the command left running in its group goes too: a stray worker must not hold the GPU.
-stop_group
-if [ "$status" -gt 128 ] && sig=$(kill -l "$((status - 128))" 2>/dev/null); then
-  printf '%s exit signal %s\\n' "$m" "$sig" >&2
-else
-  printf '%s exit code %s\\n' "$m" "$status" >&2
-fi`;
-
+/** The command line for the remote login shell that checks the host and remoteDir (remote/sshPreflight.sh). */
 export function preflightCommand(remoteDir: string, marker: string): string {
-  return remoteCommand('sh', PREFLIGHT_SCRIPT, [remoteDir, marker]);
+  return shellCommand('sh', shippedScript('sshPreflight.sh'), 'bilevel-ssh', [remoteDir, marker]);
 }
 
 export interface RemoteRunSpec {
@@ -194,14 +109,14 @@ export interface RemoteRunSpec {
   marker: string;
 }
 
-/** The command line for the remote login shell that checks out and runs one experiment. */
+/** The command line for the remote login shell that checks out and runs one experiment (remote/sshRun.sh). */
 export function remoteRunCommand(spec: RemoteRunSpec): string {
   const bad = Object.keys(spec.env).filter((name) => !ENV_NAME.test(name));
   if (bad.length) throw new ExecutorSetupError(`environment variable name${bad.length > 1 ? 's' : ''} ${bad.map((b) => JSON.stringify(b)).join(', ')} cannot be passed to a remote shell`);
   const assignments = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
   const graceTicks = String(Math.max(0, Math.ceil(spec.killGraceMs / 100)));
   const silence = String(Math.max(1, Math.round(spec.silenceSeconds)));
-  return remoteCommand('bash --norc --noprofile', RUN_SCRIPT, [spec.remoteDir, spec.commit, spec.command, graceTicks, silence, spec.marker, ...assignments]);
+  return shellCommand('bash --norc --noprofile', shippedScript('sshRun.sh'), 'bilevel-ssh', [spec.remoteDir, spec.commit, spec.command, graceTicks, silence, spec.marker, ...assignments]);
 }
 
 export function newMarker(): string {
@@ -317,10 +232,6 @@ export function remoteEnd(facts: RemoteRunFacts): { exitCode: number | null; sig
 
 // --- I/O -------------------------------------------------------------------------------------------
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 interface Captured {
   code: number | null;
   stdout: string;
@@ -337,7 +248,7 @@ function capture(file: string, args: string[], opts: { cwd?: string; env?: NodeJ
     try {
       child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      resolve({ code: null, stdout: '', stderr: '', startError: message(e), aborted: false });
+      resolve({ code: null, stdout: '', stderr: '', startError: errorMessage(e), aborted: false });
       return;
     }
     let stdout = '';
@@ -356,7 +267,7 @@ function capture(file: string, args: string[], opts: { cwd?: string; env?: NodeJ
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = opts.timeoutMs !== undefined ? setTimeout(stop, opts.timeoutMs) : undefined;
     child.once('error', (e) => {
-      if (child.pid === undefined) startError = message(e);
+      if (child.pid === undefined) startError = errorMessage(e);
     });
     child.once('close', (code) => {
       clearTimeout(timer);
@@ -379,7 +290,7 @@ function interruptedBeforeTraining(req: TrainingRequest, started: number): Train
  */
 export class SshExecutor implements Executor {
   readonly kind = 'ssh';
-  private ready: Promise<void> | undefined;
+  private readonly checkOnce = onceUntilFailure(() => this.check());
 
   constructor(private readonly options: SshExecutorOptions) {
     if (!options.host.trim() || options.host.startsWith('-')) throw new ExecutorSetupError(`ssh executor: host ${JSON.stringify(options.host)} is not a host name or ssh alias`);
@@ -393,17 +304,13 @@ export class SshExecutor implements Executor {
    * executor (again after a failure).
    */
   preflight(): Promise<void> {
-    this.ready ??= this.check().catch((e: unknown) => {
-      this.ready = undefined;
-      throw e;
-    });
-    return this.ready;
+    return this.checkOnce();
   }
 
   private async check(): Promise<void> {
     const { host, remoteDir } = this.options;
     const marker = newMarker();
-    const timeoutMs = (this.options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000 + PREFLIGHT_EXTRA_MS;
+    const timeoutMs = (this.options.connectTimeoutSeconds ?? DEFAULTS.connectTimeoutSeconds) * 1000 + PREFLIGHT_EXTRA_MS;
     const result = await capture('ssh', [...sshOptions(this.options), '--', host, preflightCommand(remoteDir, marker)], { timeoutMs });
     if (result.startError !== undefined) throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${result.startError}); install OpenSSH's ssh.`);
     const verdict = result.stdout
@@ -478,7 +385,7 @@ export class SshExecutor implements Executor {
       command: req.command,
       env: req.env ?? {},
       killGraceMs: graceMs,
-      silenceSeconds: options.silenceSeconds ?? DEFAULT_SILENCE_SECONDS,
+      silenceSeconds: options.silenceSeconds ?? DEFAULTS.silenceSeconds,
       marker,
     });
 
@@ -494,7 +401,7 @@ export class SshExecutor implements Executor {
       child = spawn('ssh', [...sshOptions(options), '--', options.host, remote], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (e) {
       await output.close();
-      throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${message(e)})`);
+      throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${errorMessage(e)})`);
     }
     const sshPid = child.pid;
 
@@ -520,7 +427,7 @@ export class SshExecutor implements Executor {
       }
     };
     // The wrapper reports on stderr, and those lines are taken out; stdout is the command's alone.
-    const flush = output.follow(child, options.maxLineLength, (line, stream) => {
+    const end = output.follow(child, options.maxLineLength, (line, stream) => {
       if (stream === 'stdout') return line;
       const { text, report } = splitReport(line, marker);
       if (report) handleReport(report);
@@ -528,11 +435,10 @@ export class SshExecutor implements Executor {
     });
 
     let spawnError: string | undefined;
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const exited = new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.once('error', (e) => {
-        if (child.pid === undefined) spawnError = message(e);
+        if (child.pid === undefined) spawnError = errorMessage(e);
         resolve();
       });
     });
@@ -543,7 +449,7 @@ export class SshExecutor implements Executor {
     });
     const heartbeat = setInterval(() => {
       if (child.stdin!.writable) child.stdin!.write('\n');
-    }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    }, options.heartbeatMs ?? DEFAULTS.heartbeatMs);
     // Closing stdin is the stop signal: the remote watchdog sees EOF and kills the group.
     const requestStop = (why: 'interrupted' | 'timeout') => {
       if (stopRequested !== undefined || exitReport !== undefined) return;
@@ -552,7 +458,7 @@ export class SshExecutor implements Executor {
       child.stdin!.end();
       cutConnection(graceMs + STOP_CONFIRM_MS);
     };
-    const timer = setTimeout(() => requestStop('timeout'), Math.min(Math.max(0, req.timeoutSeconds * 1000), MAX_TIMER_MS));
+    const timer = setTimeout(() => requestStop('timeout'), hardTimeoutMs(req.timeoutSeconds));
     const onAbort = () => requestStop('interrupted');
     req.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -562,33 +468,28 @@ export class SshExecutor implements Executor {
     clearTimeout(timer);
     clearTimeout(cutTimer);
     req.signal?.removeEventListener('abort', onAbort);
-    if (!(await settlesWithin(closed, OUTPUT_SETTLE_MS))) {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    }
-    flush();
-    await output.close();
+    await end(OUTPUT_SETTLE_MS);
 
     if (spawnError !== undefined) throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${spawnError})`);
     if (setupProblem !== undefined && stopRequested === undefined) {
       throw new ExecutorSetupError(`ssh executor: could not prepare remoteDir ${options.remoteDir} on ${options.host}: ${setupProblem}`);
     }
 
-    const end = remoteEnd({ exit: exitReport, watchdogFired, stopRequested });
+    const ended = remoteEnd({ exit: exitReport, watchdogFired, stopRequested });
     const reading = output.scanner.reading();
     const classified = classifyOutcome({
-      exitCode: end.exitCode,
-      signal: end.signal,
-      timedOut: end.timedOut,
-      interrupted: end.interrupted || end.connectionLost,
+      exitCode: ended.exitCode,
+      signal: ended.signal,
+      timedOut: ended.timedOut,
+      interrupted: ended.interrupted || ended.connectionLost,
       metric: reading.metric,
       metricName: req.metric.name,
       lastErrorLine: output.lastErrorLine,
       timeoutSeconds: req.timeoutSeconds,
       invalidMetric: reading.invalidMetric,
     });
-    const reason = end.connectionLost ? 'connection lost' : classified.reason;
-    const result: TrainingResult = { outcome: classified.outcome, exitCode: end.exitCode, signal: end.signal, metric: reading.metric, secondary: reading.secondary, seconds };
+    const reason = ended.connectionLost ? 'connection lost' : classified.reason;
+    const result: TrainingResult = { outcome: classified.outcome, exitCode: ended.exitCode, signal: ended.signal, metric: reading.metric, secondary: reading.secondary, seconds };
     if (reason !== undefined) result.reason = reason;
     return result;
   }

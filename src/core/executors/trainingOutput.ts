@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { MetricScanner } from '../target/metric';
-import type { TrainingRequest } from './executor';
+import { errorMessage, settlesWithin, type TrainingRequest } from './executor';
 
 /**
  * What every executor does with a training run's output, wherever it runs: split it into lines, and
@@ -123,7 +123,7 @@ export class TrainingOutput {
       mkdirSync(dirname(req.logPath), { recursive: true });
       return new TrainingOutput(req, createWriteStream(req.logPath, { fd: openSync(req.logPath, 'w') }));
     } catch (e) {
-      return `cannot write the log ${req.logPath}: ${e instanceof Error ? e.message : String(e)}`;
+      return `cannot write the log ${req.logPath}: ${errorMessage(e)}`;
     }
   }
 
@@ -157,9 +157,12 @@ export class TrainingOutput {
 
   /**
    * Follows a child's stdout and stderr line by line, pausing both while the log drains. `filter` sees
-   * each line first and returns what to record (undefined: nothing). Returns the flush for the end.
+   * each line first and returns what to record (undefined: nothing). Returns the end, for once the child
+   * has exited: it waits up to `settleMs` for the pipes to close, records the last unfinished lines and
+   * closes the log.
    */
-  follow(child: ChildProcess, maxLineLength?: number, filter: (line: string, stream: Stream) => string | undefined = (line) => line): () => void {
+  follow(child: ChildProcess, maxLineLength?: number, filter: (line: string, stream: Stream) => string | undefined = (line) => line): (settleMs: number) => Promise<void> {
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const splitters = { stdout: new LineSplitter(maxLineLength), stderr: new LineSplitter(maxLineLength) };
     let waiting = false;
     const take = (raw: string, stream: Stream) => {
@@ -181,8 +184,14 @@ export class TrainingOutput {
         for (const line of splitters[stream].push(chunk)) take(line, stream);
       });
     }
-    return () => {
+    return async (settleMs) => {
+      if (!(await settlesWithin(closed, settleMs))) {
+        // Something outside the run still holds the pipes; what it writes now is not this run's output.
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
       for (const stream of ['stdout', 'stderr'] as const) for (const line of splitters[stream].end()) take(line, stream);
+      await this.close();
     };
   }
 

@@ -1,18 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { checkHookOutput } from './hookOutput';
-import { isHookName, type ContextWithoutState, type HookArgs, type HookName, type HookOutputs } from './mechanism';
-import { parseMechanismModule } from './mechanismModule';
-import { SANDBOX_CHILD_SOURCE } from './sandboxChildSource';
+import { HOOKS, isHookName, type ContextWithoutState, type HookArgs, type HookName, type HookOutputs } from './mechanism';
+import { readShippedFile } from '../shipped/shippedFile';
+import { parseMechanismModule, sandboxProgram } from './mechanismModule';
 
 export interface SandboxLimits {
   /** Per hook call (and for evaluating the module's top level). */
   callMs: number;
   /** V8 heap cap of the sandbox process. */
   memoryMb: number;
+  /**
+   * All the memory of the sandbox process (RSS): the heap, and what it does not bound (ICU objects of
+   * Intl, code). Default: the heap cap and RSS_HEADROOM_MB for the rest.
+   */
+  rssMb: number;
 }
 
-export const DEFAULT_LIMITS: SandboxLimits = { callMs: 2000, memoryMb: 64 };
+/** What a sandbox process needs beyond its heap: Node itself (about 45 MB idle), its watchdog thread, code. */
+const RSS_HEADROOM_MB = 192;
+
+export const DEFAULT_LIMITS: Omit<SandboxLimits, 'rssMb'> = { callMs: 2000, memoryMb: 64 };
+
+/** The most JSON a hook may return (state included). */
+export const MAX_OUTPUT_CHARS = 1_000_000;
 
 /** How long a fresh node process may take to come up; generous, as a loaded machine is slow to spawn. */
 const STARTUP_MS = 30_000;
@@ -37,10 +48,12 @@ interface Pending {
 }
 
 /**
- * One mechanism module running in its own Node process: permission model on (no file system, child
- * processes, workers or addons), every Node API removed from its reach (no network), a heap cap, and a
- * time limit per call enforced by killing the process. The host keeps the state: it goes in with each
- * call and the returned one replaces it only when the call succeeded, so a failing call loses nothing.
+ * One mechanism module running in its own Node process (sandbox/sandboxChild.js): permission model on
+ * (no file system, child processes or addons; one worker, its own watchdog), every Node API removed from
+ * its reach (no network), a heap cap and a cap on all its memory, and a time limit per call enforced by
+ * killing the process. The host keeps the state: it goes in with each call and the returned one replaces
+ * it only when the call succeeded, so a failing call loses nothing. What comes back is JSON text, parsed
+ * here: the host never holds an object of the module's. The process dies with its host.
  *
  * Nothing a module does makes `start` or `call` throw or hang: every outcome is a CallResult.
  * A timeout, exit or memory blow-up leaves the sandbox dead; a throw or garbage does not.
@@ -62,7 +75,8 @@ export class MechanismSandbox {
 
   private constructor(opts: SandboxOptions) {
     this.name = opts.name;
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limits = { ...limits, rssMb: limits.rssMb ?? limits.memoryMb + RSS_HEADROOM_MB };
     this.currentState = opts.state ?? null;
   }
 
@@ -96,10 +110,15 @@ export class MechanismSandbox {
       box.failure = { failure: 'exit', detail: `this Node (${process.version}) has no permission model; mechanisms need Node 20 or newer` };
       return box;
     }
-    box.spawnChild(flag);
+    try {
+      box.spawnChild(flag, sandboxFile('sandboxChild.js'), sandboxFile('sandboxRealm.js'));
+    } catch (e) {
+      box.failure = { failure: 'exit', detail: `the sandbox cannot start: ${e instanceof Error ? e.message : String(e)}` };
+      return box;
+    }
     const ready = await box.exchange(null, STARTUP_MS, 'starting the sandbox process');
     if (!ready.ok) return box.fail(ready.failure, ready.detail);
-    const loaded = await box.exchange({ op: 'load', script: parsed.script, timeoutMs: box.limits.callMs + 1000 }, box.limits.callMs, 'evaluating the module');
+    const loaded = await box.exchange({ op: 'load', program: sandboxProgram(parsed.script), timeoutMs: box.limits.callMs + 1000 }, box.limits.callMs, 'evaluating the module');
     if (!loaded.ok) return box.fail(loaded.failure, loaded.detail);
     if (loaded.status !== 'ok') return box.fail(loaded.status as SandboxFailure, loaded.output);
     try {
@@ -154,10 +173,11 @@ export class MechanismSandbox {
     await exited;
   }
 
-  private spawnChild(flag: string): void {
+  private spawnChild(flag: string, childProgram: string, realmHarness: string): void {
+    const config = JSON.stringify({ hooks: HOOKS, maxOutputChars: MAX_OUTPUT_CHARS, rssMb: this.limits.rssMb, parentPid: process.pid });
     const child = spawn(
       process.execPath,
-      [flag, '--no-warnings', `--max-old-space-size=${this.limits.memoryMb}`, '--disallow-code-generation-from-strings', '-e', SANDBOX_CHILD_SOURCE],
+      [flag, '--allow-worker', '--no-warnings', `--max-old-space-size=${this.limits.memoryMb}`, '--disallow-code-generation-from-strings', '-e', childProgram, '--', realmHarness, config],
       // No environment: nothing secret can leak in, and no NODE_OPTIONS (loaders) can weaken it.
       // ELECTRON_RUN_AS_NODE makes VS Code's Electron binary behave as plain node.
       { stdio: ['pipe', 'pipe', 'pipe'], env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} },
@@ -179,17 +199,17 @@ export class MechanismSandbox {
       w?.resolve({ status: String(m.status ?? m.op), output: String(m.output ?? '') });
     });
     child.on('error', (e) => this.onExit(`could not start: ${e.message}`));
-    child.on('exit', (code, signal) => this.onExit(`exited (${signal ?? `code ${code}`})`));
+    // 'close', not 'exit': by then stderr has been read to its end, and with it what the watchdog said.
+    child.on('close', (code, signal) => this.onExit(`exited (${signal ?? `code ${code}`})`));
   }
 
   private onExit(how: string): void {
-    const memory = /heap out of memory|Reached heap limit|allocation failed/i.test(this.stderr);
-    const failure: SandboxFailure = this.killedFor ?? (memory ? 'memory' : 'exit');
-    const detail = memory ? `ran out of its ${this.limits.memoryMb} MB heap` : `the sandbox process ${how}${this.stderr.trim() ? `: ${lastLine(this.stderr)}` : ''}`;
-    if (!this.failure) this.failure = { failure, detail };
+    const ended = exitFailure(this.stderr, how, this.limits);
+    const failure = this.killedFor ?? ended.failure;
+    if (!this.failure) this.failure = { failure, detail: ended.detail };
     const w = this.waiting;
     this.waiting = null;
-    w?.resolve({ status: `!${failure}`, output: detail });
+    w?.resolve({ status: `!${failure}`, output: ended.detail });
   }
 
   /** Sends one message (or none: waits for `ready`) and waits for the answer within `ms`. */
@@ -225,12 +245,30 @@ export class MechanismSandbox {
   }
 }
 
-/** Node 20 calls it --experimental-permission; later versions --permission. */
+/**
+ * Why a sandbox process ended that was not killed by the host: the heap cap (V8's own message), or what
+ * its watchdog said ("sandbox: <reason>" on stderr), or else how it exited.
+ */
+export function exitFailure(stderr: string, how: string, limits: Pick<SandboxLimits, 'memoryMb'>): { failure: SandboxFailure; detail: string } {
+  if (/heap out of memory|Reached heap limit|allocation failed/i.test(stderr)) return { failure: 'memory', detail: `ran out of its ${limits.memoryMb} MB heap` };
+  const watchdog = /^sandbox: (.*)$/m.exec(stderr)?.[1];
+  if (watchdog?.startsWith('memory: ')) return { failure: 'memory', detail: `used too much memory: ${watchdog.slice('memory: '.length)}` };
+  if (watchdog?.startsWith('busy ')) return { failure: 'timeout', detail: `the sandbox process was ${watchdog}` };
+  return { failure: 'exit', detail: `the sandbox process ${how}${stderr.trim() ? `: ${lastLine(stderr)}` : ''}` };
+}
+
+/** Node 20 calls it --experimental-permission; later versions --permission. Both know --allow-worker (the watchdog is one). */
 function permissionFlag(): string | null {
   const flags = process.allowedNodeEnvironmentFlags;
+  if (!flags.has('--allow-worker')) return null;
   if (flags.has('--permission')) return '--permission';
   if (flags.has('--experimental-permission')) return '--experimental-permission';
   return null;
+}
+
+/** The sandbox process's program and its realm's harness: real files under sandbox/, checked by tsc. */
+function sandboxFile(name: 'sandboxChild.js' | 'sandboxRealm.js'): string {
+  return readShippedFile(__dirname, 'sandbox', name);
 }
 
 function lastLine(text: string): string {
