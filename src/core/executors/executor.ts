@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Outcome } from '../events/events';
+import type { Secrets } from '../secrets/secrets';
 import type { MetricSpec } from '../target/metric';
 
 /** One training run to execute. Executors differ in where it runs (here, over ssh, under slurm), not in what it means. */
@@ -13,6 +14,8 @@ export interface TrainingRequest {
   /** Shell command, e.g. "python3 train.py". */
   command: string;
   env?: Record<string, string>;
+  /** Variables the command's environment never carries, and values no output line shows (redacted at TrainingOutput.line). */
+  secrets?: Secrets;
   /** Hard timeout: the whole run is killed and the outcome is 'timeout'. */
   timeoutSeconds: number;
   /** Full output (stdout and stderr interleaved in arrival order) is written here; directories are created. */
@@ -115,6 +118,11 @@ export function directoryProblem(cwd: string): string | undefined {
   } catch {
     return `working directory ${cwd} does not exist`;
   }
+}
+
+/** `env` without the request's secret variables. */
+export function scrubbed<E extends Record<string, string | undefined>>(req: Pick<TrainingRequest, 'secrets'>, env: E): E {
+  return req.secrets ? req.secrets.scrub(env) : env;
 }
 
 /** Waits for `promise` at most `ms`; true when it settled in time. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { classifyOutcome, ExecutorSetupError, notStarted, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, ExecutorSetupError, notStarted, scrubbed, settlesWithin, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { callSafely, TrainingOutput } from './trainingOutput';
 import { killProcessGroup } from './processGroup';
 
@@ -148,7 +148,7 @@ setup_failed() { printf '%s setup %s\\n' "$m" "$1" >&2; exit 0; }
 cd -- "$dir" 2>/dev/null || setup_failed "cannot enter $dir"
 out=$(git -c advice.detachedHead=false checkout --quiet --detach --force "$commit" 2>&1) || setup_failed "git checkout $commit failed: \${out##*$'\\n'}"
 exec 3<&0
-setsid env PYTHONUNBUFFERED=1 "$@" bash -c 'printf "%s started %s\\n" "$1" "$$" >&2; exec bash -c "$2"' bilevel-run "$m" "$cmd" </dev/null 3<&- &
+setsid env "$@" bash -c 'printf "%s started %s\\n" "$1" "$$" >&2; exec bash -c "$2"' bilevel-run "$m" "$cmd" </dev/null 3<&- &
 pgid=$!
 # A write to a dead connection must not end this script before it has killed the group.
 trap '' PIPE
@@ -188,6 +188,8 @@ export interface RemoteRunSpec {
   commit: string;
   command: string;
   env: Record<string, string>;
+  /** Unset on the remote side too: the remote login may set them (a profile), and they must not reach the command. */
+  unset?: readonly string[];
   killGraceMs: number;
   silenceSeconds: number;
   marker: string;
@@ -195,12 +197,14 @@ export interface RemoteRunSpec {
 
 /** The command line for the remote login shell that checks out and runs one experiment. */
 export function remoteRunCommand(spec: RemoteRunSpec): string {
-  const bad = Object.keys(spec.env).filter((name) => !ENV_NAME.test(name));
+  const unset = spec.unset ?? [];
+  const bad = [...Object.keys(spec.env), ...unset].filter((name) => !ENV_NAME.test(name));
   if (bad.length) throw new ExecutorSetupError(`environment variable name${bad.length > 1 ? 's' : ''} ${bad.map((b) => JSON.stringify(b)).join(', ')} cannot be passed to a remote shell`);
-  const assignments = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
+  // env's -u options come before its assignments.
+  const envArgs = [...unset.flatMap((name) => ['-u', name]), 'PYTHONUNBUFFERED=1', ...Object.entries(spec.env).map(([name, value]) => `${name}=${value}`)];
   const graceTicks = String(Math.max(0, Math.ceil(spec.killGraceMs / 100)));
   const silence = String(Math.max(1, Math.round(spec.silenceSeconds)));
-  return remoteCommand('bash --norc --noprofile', RUN_SCRIPT, [spec.remoteDir, spec.commit, spec.command, graceTicks, silence, spec.marker, ...assignments]);
+  return remoteCommand('bash --norc --noprofile', RUN_SCRIPT, [spec.remoteDir, spec.commit, spec.command, graceTicks, silence, spec.marker, ...envArgs]);
 }
 
 export function newMarker(): string {
@@ -466,7 +470,8 @@ export class SshExecutor implements Executor {
       remoteDir: options.remoteDir,
       commit,
       command: req.command,
-      env: req.env ?? {},
+      env: scrubbed(req, req.env ?? {}),
+      unset: req.secrets?.names,
       killGraceMs: graceMs,
       silenceSeconds: options.silenceSeconds ?? DEFAULT_SILENCE_SECONDS,
       marker,
@@ -481,7 +486,7 @@ export class SshExecutor implements Executor {
     let child: ChildProcess;
     try {
       // Its own process group: the id onStart reports stops the local client, and with it the remote run.
-      child = spawn('ssh', [...sshOptions(options), '--', options.host, remote], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      child = spawn('ssh', [...sshOptions(options), '--', options.host, remote], { env: scrubbed(req, process.env), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (e) {
       await output.close();
       throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${message(e)})`);

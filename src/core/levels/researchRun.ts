@@ -13,6 +13,7 @@ import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext,
 import { renderResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../store/runState';
 import { TraceStore } from '../store/traceStore';
+import { Secrets } from '../secrets/secrets';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
 import { judge } from './judge';
@@ -60,6 +61,8 @@ export interface ResearchRunOptions {
    * wait for the LLM. Default on. See `usePrepared` for what happens when the best moves meanwhile.
    */
   overlap?: boolean;
+  /** Kept out of training and redacted from the trace and output. Default: OPENAI_API_KEY and run.secretEnv, from this process's environment. */
+  secrets?: Secrets;
 }
 
 /** A proposal made while experiment `during` trained, on the best of that moment. */
@@ -183,8 +186,10 @@ export class ResearchRun {
   /** A level that waits on an LLM, running while experiments train (overlap). */
   private levelTask: Promise<void> | null = null;
   private prepared: PreparedProposal | null = null;
+  private readonly secrets: Secrets;
 
   constructor(private readonly opts: ResearchRunOptions) {
+    this.secrets = opts.secrets ?? Secrets.of(opts.config.run.secretEnv);
     this.workers = opts.workers?.length ? opts.workers : [{ executor: opts.executor ?? new LocalExecutor() }];
     for (const level of opts.levelsNow ?? []) this.atBoundary.push({ kind: 'level', level });
   }
@@ -477,7 +482,7 @@ export class ResearchRun {
   }
 
   private emit(body: RunEventBody): RunEvent {
-    const event = this.store.append(body);
+    const event = this.store.append(this.secrets.redactDeep(body));
     if (event.type !== 'training.output') this.state = applyEvent(this.state ?? null, event);
     this.opts.onEvent?.(event);
     return event;
@@ -745,6 +750,7 @@ export class ResearchRun {
       commit,
       command: run.command,
       env: { ...run.env, ...slot.worker.env },
+      secrets: this.secrets,
       timeoutSeconds: run.hardTimeoutSeconds,
       logPath: log,
       metric,
