@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspect } from 'node:util';
-import type { LlmUsage } from '../../src/core/events/events';
-import { isLoopbackUrl, LlmClient, MissingApiKeyError, tokenLimitField, type LlmSettings, type MeteredUsage } from '../../src/core/llm/llmClient';
+import type { LlmCall } from '../../src/core/llm/chatModel';
+import { isLoopbackUrl, LlmClient, MissingApiKeyError, tokenLimitField, type LlmSettings } from '../../src/core/llm/llmClient';
 import { buildProposalMessages } from '../../src/core/llm/prompts/proposalPrompt';
 import { LlmProposer } from '../../src/core/proposers/llmProposer';
 import { ProposalError, type ProposalContext } from '../../src/core/proposers/proposer';
@@ -61,10 +61,8 @@ after(async () => {
 async function setup(script: Script, settings: Partial<LlmSettings> = {}, serverOptions: ScriptedServerOptions = {}) {
   const server = await startScriptedLlmServer(script, serverOptions);
   servers.push(server);
-  const calls: { usage: MeteredUsage; ok: boolean; error?: string }[] = [];
-  const client = new LlmClient({ baseURL: server.url, model: 'test-model', apiKey: SECRET, maxRetries: 0, timeoutSeconds: 5, ...settings }, (usage: LlmUsage, ok, error) =>
-    calls.push({ usage, ok, error }),
-  );
+  const calls: LlmCall[] = [];
+  const client = new LlmClient({ baseURL: server.url, model: 'test-model', apiKey: SECRET, maxRetries: 0, timeoutSeconds: 5, ...settings }, (call) => calls.push(call));
   return { server, calls, client, proposer: new LlmProposer(client) };
 }
 
@@ -227,7 +225,7 @@ test('a server that never answers times out', async () => {
 });
 
 test('a stream that goes quiet after the headers is reported as stalled', async () => {
-  const { proposer } = await setup([{ content: goodJson, stallMidStream: true }], { stream: true, timeoutSeconds: 0.3 });
+  const { proposer } = await setup([{ content: goodJson, stallAfterHeaders: true }], { stream: true, timeoutSeconds: 0.3 });
   const e = await proposalError(proposer.propose(ctx));
   assert.match(e.message, /stream from http:\/\/127\.0\.0\.1:\d+\/v1 stalled: no data for 0\.3 s/);
 });
@@ -240,7 +238,7 @@ test('an abort is passed through, not recorded as a proposal failure', async () 
 });
 
 test('an abort mid-stream is not taken for a short answer', async () => {
-  const { proposer, server } = await setup([{ content: goodJson, stallMidStream: true }], { stream: true });
+  const { proposer, server } = await setup([{ content: goodJson, stallAfterHeaders: true }], { stream: true });
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 100);
   await assert.rejects(proposer.propose(ctx, controller.signal), (e: unknown) => !(e instanceof ProposalError));

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Candidate, ParamValue } from '../candidates/candidate';
 import { applyCandidate } from '../candidates/applyCandidate';
 import { validateCandidate, type CandidateRules } from '../candidates/validateCandidate';
-import type { IterationResult, LlmUsage, RejectedBy, RunEvent, RunEventBody } from '../events/events';
+import type { IterationResult, RejectedBy, RunEvent, RunEventBody } from '../events/events';
+import type { LlmCall } from '../llm/chatModel';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
 import { SlurmExecutor } from '../executors/slurmExecutor';
@@ -473,8 +474,8 @@ export class ResearchRun {
   }
 
   /** LLM-backed proposers report each call here so that tokens and latency land in the trace. */
-  recordLlmCall(usage: LlmUsage, ok: boolean, error?: string): void {
-    if (this.store) this.emit({ type: 'llm.called', usage, ok, error });
+  recordLlmCall(call: LlmCall): void {
+    if (this.store) this.emit({ type: 'llm.called', ...call });
   }
 
   private summary(): ResearchRunSummary {
