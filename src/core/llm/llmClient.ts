@@ -29,7 +29,6 @@ export interface ChatMessage {
   content: string;
 }
 
-
 export interface ChatResult {
   text: string;
   usage: LlmUsage;
