@@ -10,6 +10,7 @@ import { activeMechanisms, deriveRunState, experimentStatus, incumbentBehindBest
 import { proposeConfig } from '../core/target/initTarget';
 import { ResearchRun, latestRunTag, runsDir } from '../core/levels/researchRun';
 import { createProposer } from '../core/proposers/createProposer';
+import type { LlmCallListener } from '../core/llm/chatModel';
 import { createWorkers } from '../core/executors/createWorkers';
 import { ExecutorSetupError } from '../core/executors/executor';
 import { TraceStore } from '../core/store/traceStore';
@@ -81,7 +82,7 @@ program
       liveShown = false;
       console.log(line);
     };
-    const onLlmCall = (usage: Parameters<ResearchRun['recordLlmCall']>[0], ok: boolean, error?: string) => run.recordLlmCall(usage, ok, error);
+    const onLlmCall: LlmCallListener = (call) => run.recordLlmCall(call);
     const run = new ResearchRun({
       repoDir: dir,
       config,
@@ -118,7 +119,7 @@ program
     const controller = new AbortController();
     process.on('SIGINT', () => controller.abort());
     let current: ResearchRun | undefined;
-    const onLlmCall = (usage: Parameters<ResearchRun['recordLlmCall']>[0], ok: boolean, error?: string) => current?.recordLlmCall(usage, ok, error);
+    const onLlmCall: LlmCallListener = (call) => current?.recordLlmCall(call);
     const { report, files } = await runAblation({
       repoDir: dir,
       config,

@@ -33,7 +33,9 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
     case 'proposal.failed':
       return `#${e.n}   no proposal: ${e.reason}`;
     case 'llm.called':
-      return opts.verbose ? `      llm ${e.usage.purpose}: ${e.usage.promptTokens}+${e.usage.completionTokens} tokens, ${e.usage.ms} ms${e.ok ? '' : ` (failed: ${e.error})`}` : null;
+      return opts.verbose
+        ? `      llm ${e.usage.purpose}: ${e.usage.promptTokens}+${e.usage.completionTokens} tokens${e.usage.estimated ? ' (estimated)' : ''}, ${e.usage.ms} ms${e.ok ? '' : ` (failed: ${e.error})`}${e.answerError ? ` (unusable answer: ${e.answerError})` : ''}`
+        : null;
     case 'run.paused':
       return `run paused: ${e.reason}`;
     case 'strategy.updated': {

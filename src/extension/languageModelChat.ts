@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
-import type { ChatModel } from '../core/llm/chatModel';
+import type { ChatModel, LlmCallListener } from '../core/llm/chatModel';
 import { estimateTokens, LlmError, type ChatMessage, type ChatOptions, type ChatResult } from '../core/llm/llmClient';
-import type { LlmCallListener } from '../core/proposers/proposer';
 import { languageModelTurns } from './languageModelTurns';
 
 /**
@@ -34,11 +33,13 @@ export class LanguageModelChat implements ChatModel {
       for await (const chunk of response.text) text += chunk;
       if (opts.signal?.aborted) throw new LlmError('LLM request aborted');
       const usage = { purpose, model: this.modelName, ...(await this.countTokens(turns, text)), ms: Date.now() - started };
-      this.onCall?.(usage, true);
-      return { text, usage };
+      const result = { text, usage };
+      const answerError = opts.check?.(result);
+      this.onCall?.({ usage, ok: true, ...(answerError !== undefined ? { answerError } : {}) });
+      return result;
     } catch (e) {
       const message = e instanceof LlmError ? e.message : `VS Code language model ${this.modelName} failed: ${describe(e)}`;
-      this.onCall?.({ purpose, model: this.modelName, promptTokens: 0, completionTokens: 0, ms: Date.now() - started }, false, message);
+      this.onCall?.({ usage: { purpose, model: this.modelName, promptTokens: 0, completionTokens: 0, ms: Date.now() - started }, ok: false, error: message });
       throw e instanceof LlmError ? e : new LlmError(message);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);

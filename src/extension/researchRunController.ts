@@ -4,7 +4,9 @@ import type { MechanismResearcher } from '../core/levels/mechanismResearch';
 import type { Level } from '../core/levels/outerLevels';
 import { ResearchRun, type ResearchRunSummary, type TrainingGate, type Worker } from '../core/levels/researchRun';
 import type { StrategyReviewer } from '../core/levels/strategyReview';
-import type { LlmCallListener, Proposer } from '../core/proposers/proposer';
+import type { Secrets } from '../core/secrets/secrets';
+import type { LlmCallListener } from '../core/llm/chatModel';
+import type { Proposer } from '../core/proposers/proposer';
 import { applyEvent, type RunState } from '../shared/trace/runState';
 import type { TargetConfig } from '../core/target/targetConfig';
 import { readLatestRunState, readRunState } from './runTraceReader';
@@ -15,6 +17,8 @@ export interface StartRunRequest {
   createProposer: (onLlmCall: LlmCallListener) => Proposer;
   createLevels: (onLlmCall: LlmCallListener) => { strategyReviewer: StrategyReviewer; mechanismResearcher: MechanismResearcher };
   workers: Worker[];
+  /** Kept out of training and redacted from output: the key from secret storage is not in the environment. */
+  secrets: Secrets;
   iterations: number;
   fresh: boolean;
   /** Stop before each training run until the person answers Run, Edit or Skip. */
@@ -117,13 +121,14 @@ export class ResearchRunController implements vscode.Disposable {
       if (e.type !== 'training.output') this.changeEmitter.fire();
     };
     let run: ResearchRun;
-    const onLlmCall: LlmCallListener = (usage, ok, error) => run.recordLlmCall(usage, ok, error);
+    const onLlmCall: LlmCallListener = (call) => run.recordLlmCall(call);
     run = new ResearchRun({
       repoDir: this.repoDir,
       config: request.config,
       proposer: request.createProposer(onLlmCall),
       ...request.createLevels(onLlmCall),
       workers: request.workers,
+      secrets: request.secrets,
       iterations: request.iterations,
       fresh: request.fresh,
       signal: abort.signal,

@@ -5,10 +5,10 @@ import { GitError } from '../core/git/git';
 import { MissingApiKeyError } from '../core/llm/llmClient';
 import { createLevels } from '../core/levels/createLevels';
 import type { Level } from '../core/levels/outerLevels';
-import type { ChatModel } from '../core/llm/chatModel';
+import type { ChatModel, LlmCallListener } from '../core/llm/chatModel';
 import { createProposer } from '../core/proposers/createProposer';
 import { LlmProposer } from '../core/proposers/llmProposer';
-import type { LlmCallListener } from '../core/proposers/proposer';
+import { Secrets } from '../core/secrets/secrets';
 import type { RunState } from '../shared/trace/runState';
 import { ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
 import type { ApiKeyStore } from './apiKeyStore';
@@ -54,6 +54,7 @@ export async function startRun(controller: ResearchRunController, apiKeys: ApiKe
       createProposer: (onLlmCall) => (config.proposer.kind === 'llm' && llm.chat ? new LlmProposer(llm.chat(onLlmCall)) : createProposer(config, onLlmCall, llm.apiKey)),
       createLevels: (onLlmCall) => createLevels(config, onLlmCall, llm.apiKey, llm.chat?.(onLlmCall)),
       workers: createWorkers(config.workers),
+      secrets: Secrets.of(config.run.secretEnv, process.env, [llm.apiKey]),
       iterations: mode.iterations?.(controller.state) ?? settings.iterations,
       fresh: !resume,
       stepping: mode.stepping ?? settings.stepping,

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
-import { cliRun, git, onlyRunTag, readTraceEvents, tinyGptRepo } from '../support/tinyGptRepo';
+import { cliScriptRepo } from '../support/scriptRepo';
+import { cliAsync, cliRun, git, onlyRunTag, readTraceEvents, tinyGptRepo } from '../support/tinyGptRepo';
 
 const SECRET = 'sk-test-DO-NOT-LEAK-0123456789abcdef';
 const answer = (o: object) => JSON.stringify(o);
@@ -38,6 +39,10 @@ test('three real training iterations with the LLM proposer against a scripted Op
     assert.equal(calls.length, 5);
     assert.ok(calls.every((c) => c.ok && c.usage.promptTokens > 0 && c.usage.completionTokens > 0));
     assert.deepEqual(calls.map((c) => c.usage.purpose), ['proposal', 'proposal', 'proposal', 'proposal.repair', 'proposal']);
+    // The truncated answer is on record with what was wrong with it, before its repair; the others were usable.
+    assert.match(calls[2].answerError ?? '(none recorded)', /^truncated JSON: unbalanced braces/);
+    assert.deepEqual(calls.map((c) => c.answerError !== undefined), [false, false, true, false, false]);
+    assert.match(r.stdout, /llm proposal: \d+\+\d+ tokens, \d+ ms \(unusable answer: truncated JSON/);
 
     // The prompt carries the parameter table, and the retry carries the rejection reason.
     const firstPrompt = server.chatRequests[0].messages.map((m) => m.content).join('\n');
@@ -86,4 +91,41 @@ test('an unreachable LLM endpoint: each proposal fails cleanly, and three in a r
   assert.match((failed[0] as any).reason, /LLM call failed/);
   assert.equal(events.filter((e) => e.type === 'experiment.decided').length, 1, 'only the baseline trained');
   assert.equal(git(dir, 'status', '--porcelain'), '');
+});
+
+test('Ctrl+C while the LLM client waits out a Retry-After of an hour stops the run within 2 s', { timeout: 120_000 }, async () => {
+  const server = await startScriptedLlmServer([{ status: 429, retryAfter: 3600 }]);
+  try {
+    const dir = cliScriptRepo('LR = 0.1\nTIME_BUDGET = 1\nprint("val_bpb: 1.0")\n', {
+      run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 20 },
+      proposer: { kind: 'llm' },
+      // A timeout long enough that the hour's pause is within it: the client really waits.
+      llm: { model: 'scripted-model', timeoutSeconds: 7200, maxRetries: 1 },
+      levels: { strategy: { enabled: false }, mechanisms: { enabled: false } },
+    });
+    const child = cliAsync(dir, ['run', '--iterations', '3', '--no-overlap'], { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: SECRET });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    while (server.chatRequests.length < 1) {
+      if (child.exitCode !== null) assert.fail(`the run ended before asking the LLM: ${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // The 429 is answered at once; the client is now in its hour-long pause.
+    await new Promise((r) => setTimeout(r, 500));
+    const interrupted = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    const ms = Date.now() - interrupted;
+    assert.ok(ms < 2000, `the run took ${ms} ms to stop`);
+    assert.equal(code, 130, output);
+    assert.equal(server.chatRequests.length, 1, 'no retry after the interrupt');
+    const events = readTraceEvents(dir, onlyRunTag(dir));
+    const last = events.at(-1)!;
+    assert.equal(last.type === 'run.stopped' && last.reason, 'interrupted');
+    assert.ok(events.some((e) => e.type === 'llm.called' && !e.ok && e.error === 'LLM request aborted'));
+  } finally {
+    await server.close();
+  }
 });

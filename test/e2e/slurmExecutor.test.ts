@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ExecutorSetupError, type TrainingRequest, type TrainingResult } from '../../src/core/executors/executor';
 import { isAlive } from '../../src/core/executors/processGroup';
 import { SlurmExecutor, type SlurmExecutorOptions } from '../../src/core/executors/slurmExecutor';
+import { Secrets } from '../../src/core/secrets/secrets';
 import type { MetricSpec } from '../../src/core/target/metric';
 import { slurmJob, startSlurmTestCluster } from '../support/slurmTestCluster';
 
@@ -72,6 +73,29 @@ test('a job that prints the metric: ok, output streamed while it ran, job id rep
   assert.ok(done - first.at >= 1500, `"step 1" came ${done - first.at} ms before the end, not while the job slept`);
   assert.ok(existsSync(join(req.cwd, 'logs', '1.slurm.sh')), 'the batch script stays next to the log');
   assert.ok(!existsSync(join(req.cwd, 'logs', '1.slurm.out')), 'the raw output file is removed once it is in the log');
+});
+
+test('secrets stay out of the job (sbatch passes on no secret, the script exports none) and out of its log', async () => {
+  const key = 'sk-test-slurm-NEVER-SHOWN-0123456789';
+  // In this process's environment, as a key the user exported is, and in the request's.
+  process.env.BILEVEL_TEST_SECRET = key;
+  try {
+    const req = request('env; echo "saw $(cat key)"; echo "val_bpb: 0.9"', {
+      env: { OPENAI_API_KEY: key, KEEP_ME: 'visible' },
+      secrets: new Secrets(['OPENAI_API_KEY', 'BILEVEL_TEST_SECRET'], [key]),
+    });
+    writeFileSync(join(req.cwd, 'key'), key);
+    const result = await executor().run(req);
+    assert.equal(result.outcome, 'ok', result.reason);
+    const log = readFileSync(req.logPath, 'utf8');
+    assert.match(log, /^KEEP_ME=visible$/m);
+    assert.match(log, /^saw \*\*\*$/m, 'a key read elsewhere is redacted');
+    assert.doesNotMatch(log, /OPENAI_API_KEY|BILEVEL_TEST_SECRET/, 'neither secret variable reached the job');
+    assert.ok(!log.includes(key));
+    assert.ok(!readFileSync(join(req.cwd, 'logs', '1.slurm.sh'), 'utf8').includes(key), 'nor the batch script');
+  } finally {
+    delete process.env.BILEVEL_TEST_SECRET;
+  }
 });
 
 test('a job exiting 1 is a crash whose reason has the Slurm state, exit code and last line', async () => {

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +10,14 @@ import { shellQuote } from '../../src/core/executors/shell';
 import {
   describeSshFailure,
   gitRemote,
+  newMarker,
   remoteEnd,
+  remoteRunCommand,
   splitReport,
   SshExecutor,
   type SshExecutorOptions,
 } from '../../src/core/executors/sshExecutor';
+import { Secrets } from '../../src/core/secrets/secrets';
 import type { MetricSpec } from '../../src/core/target/metric';
 import { cloneOnHost, hostTempDir, onHost, SSH_HOST as HOST, startSshTestHost } from '../support/sshTestHost';
 import { git } from '../support/tinyGptRepo';
@@ -139,6 +143,33 @@ test('remoteEnd: our stop wins, a run without a report or killed by the watchdog
   assert.deepEqual(remoteEnd({ exit: { exitCode: 3, signal: null }, watchdogFired: false }), { exitCode: 3, signal: null, interrupted: false, timedOut: false, connectionLost: false });
 });
 
+test('the remote run command unsets the secret variables even where the remote login sets them', async () => {
+  // The exact command line the remote login shell gets, run here by bash with the secret already in its environment.
+  const repo = mkdtempSync(join(tmpdir(), 'bilevel-ssh-env-'));
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'empty');
+  const command = remoteRunCommand({
+    remoteDir: repo,
+    commit: git(repo, 'rev-parse', 'HEAD'),
+    command: 'env',
+    env: { KEEP_ME: 'visible' },
+    unset: ['OPENAI_API_KEY', 'HF_TOKEN'],
+    killGraceMs: 100,
+    silenceSeconds: 30,
+    marker: newMarker(),
+  });
+  // stdin stays open, as the ssh channel does, or the script's watchdog would end the run.
+  const child = spawn('bash', ['-c', command], { env: { ...process.env, OPENAI_API_KEY: 'sk-remote-profile-key', HF_TOKEN: 'hf-token-value' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  child.stdin.end();
+  assert.equal(code, 0);
+  assert.match(out, /^KEEP_ME=visible$/m);
+  assert.match(out, /^PYTHONUNBUFFERED=1$/m);
+  assert.doesNotMatch(out, /OPENAI_API_KEY|HF_TOKEN/);
+});
+
 test('describeSshFailure says what went wrong and what to do', () => {
   assert.match(describeSshFailure('gpu', 'ssh: Could not resolve hostname gpu: Name or service not known\n'), /Host alias in ~\/\.ssh\/config/);
   assert.match(describeSshFailure('gpu', 'me@gpu: Permission denied (publickey).\n'), /refused the login.*BatchMode/);
@@ -238,6 +269,25 @@ describe('SshExecutor over a real sshd on loopback', () => {
     const second = await executor(dir).run(request({ n: 2 }));
     assert.equal(second.metric, 0.9);
     assert.equal(ssh(`git -C ${shellQuote(dir)} rev-parse HEAD`), headCommit);
+  });
+
+  test('secrets stay out of the remote run and its output: dropped from the env, redacted from the log and the reason', async () => {
+    const dir = remoteClone();
+    const key = 'sk-test-ssh-NEVER-SHOWN-0123456789';
+    const lines: string[] = [];
+    const req = request({
+      command: `env; echo "saw ${key}"; echo "fatal: ${key}" >&2; exit 1`,
+      env: { OPENAI_API_KEY: key, KEEP_ME: 'visible' },
+      secrets: new Secrets(['OPENAI_API_KEY'], [key]),
+      onLine: (line) => lines.push(line),
+    });
+    const result = await executor(dir).run(req);
+    assert.equal(result.reason, 'exit code 1: fatal: ***');
+    const log = readFileSync(req.logPath, 'utf8');
+    assert.match(log, /^KEEP_ME=visible$/m);
+    assert.match(log, /^saw \*\*\*$/m);
+    assert.doesNotMatch(log, /OPENAI_API_KEY/, 'not in the remote environment');
+    assert.ok(!log.includes(key) && !lines.join('\n').includes(key));
   });
 
   test('a remote crash reports the exit code and the last stderr line', async () => {

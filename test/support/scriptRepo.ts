@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTargetConfig, type TargetConfig } from '../../src/core/target/targetConfig';
+import { CONFIG_FILE, parseTargetConfig, type TargetConfig } from '../../src/core/target/targetConfig';
 import { git } from './tinyGptRepo';
 
 /**
@@ -25,4 +25,17 @@ export function scriptRepo(train: string, config: Record<string, unknown> = {}, 
       ...config,
     }),
   };
+}
+
+/** The same for the CLI: `config` (over the same defaults) is written to the config file and committed with train.py. */
+export function cliScriptRepo(train: string, config: Record<string, unknown> = {}, prefix = 'cli-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'train.py'), train);
+  const full = { editable: ['train.py'], parameters: { file: 'train.py', frozen: ['TIME_BUDGET'] }, metric: { name: 'val_bpb' }, ...config };
+  parseTargetConfig(full);
+  writeFileSync(join(dir, CONFIG_FILE), `${JSON.stringify(full, null, 2)}\n`);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
+  return dir;
 }

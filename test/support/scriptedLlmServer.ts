@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
  *   { status, body? }      an error status; body defaults to an OpenAI-style error object
  *   { hang: true }         never answers (for timeouts)
  * Any of them may carry `delayMs` (wait before answering). Errors may carry `retryAfterMs`, sent as
- * the `retry-after-ms` header the openai client honours, to keep retry tests fast.
+ * the `retry-after-ms` header, to keep retry tests fast, and `retryAfter`, sent as `Retry-After`.
  */
 export type ScriptedResponse = (
   | {
@@ -17,10 +17,12 @@ export type ScriptedResponse = (
       /** Token counts to report; null reports none. Default: characters / 4. */
       usage?: { prompt_tokens: number; completion_tokens: number } | null;
       finishReason?: 'stop' | 'length';
-      /** Streamed requests only: send the first chunk, then go quiet (for stall detection). */
-      stallMidStream?: boolean;
+      /** Send the headers and the first part of the answer (the first SSE chunk, or half the JSON body), then go quiet. */
+      stallAfterHeaders?: boolean;
+      /** Answer with these tool calls (and `content` as the text, null when empty), as a model calling a tool does. */
+      toolCalls?: { name: string; arguments: string }[];
     }
-  | { status: number; body?: unknown; retryAfterMs?: number }
+  | { status: number; body?: unknown; retryAfterMs?: number; retryAfter?: number | string }
   | { hang: true }
 ) & { delayMs?: number };
 
@@ -99,27 +101,37 @@ function answer(res: ServerResponse, request: ChatRequestBody, r: Extract<Script
         ? { ...r.usage, total_tokens: r.usage.prompt_tokens + r.usage.completion_tokens }
         : { prompt_tokens: estimate(promptChars), completion_tokens: estimate(r.content.length), total_tokens: estimate(promptChars) + estimate(r.content.length) };
   const created = Math.floor(Date.now() / 1000);
-  const finishReason = r.finishReason ?? 'stop';
+  const finishReason = r.finishReason ?? (r.toolCalls ? 'tool_calls' : 'stop');
+  const toolCalls = r.toolCalls?.map((t, index) => ({ index, id: `call_${index}`, type: 'function', function: { name: t.name, arguments: t.arguments } }));
   if (!request.stream) {
-    sendJson(res, 200, {
+    const message = { role: 'assistant', content: toolCalls && !r.content ? null : r.content, ...(toolCalls ? { tool_calls: toolCalls.map(({ index: _, ...t }) => t) } : {}) };
+    const body = JSON.stringify({
       id,
       object: 'chat.completion',
       created,
       model: request.model ?? MODEL,
-      choices: [{ index: 0, message: { role: 'assistant', content: r.content }, finish_reason: finishReason, logprobs: null }],
+      choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
       ...(usage ? { usage } : {}),
     });
+    if (r.stallAfterHeaders) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      res.write(body.slice(0, Math.floor(body.length / 2)));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model ?? MODEL, choices, ...extra })}\n\n`);
   const parts = pieces(r.content);
-  if (r.stallMidStream) {
+  if (r.stallAfterHeaders) {
     chunk([{ index: 0, delta: { role: 'assistant', content: parts[0] }, finish_reason: null }]);
     return;
   }
   parts.forEach((text, i) => chunk([{ index: 0, delta: i === 0 ? { role: 'assistant', content: text } : { content: text }, finish_reason: null }]));
+  if (toolCalls) chunk([{ index: 0, delta: { tool_calls: toolCalls }, finish_reason: null }]);
   chunk([{ index: 0, delta: {}, finish_reason: finishReason }]);
   if (usage && request.stream_options?.include_usage) chunk([], { usage });
   res.write('data: [DONE]\n\n');
@@ -177,6 +189,7 @@ export async function startScriptedLlmServer(script: Script, options: ScriptedSe
     if ('status' in r) {
       const headers: Record<string, string> = {};
       if (r.retryAfterMs !== undefined) headers['retry-after-ms'] = String(r.retryAfterMs);
+      if (r.retryAfter !== undefined) headers['retry-after'] = String(r.retryAfter);
       // An exhausted script must fail the test at once, not after the client's retries.
       if ((r.body as { error?: { type?: string } } | undefined)?.error?.type === 'script_exhausted') headers['x-should-retry'] = 'false';
       sendJson(res, r.status, r.body ?? errorBody(`scripted error ${r.status}`, r.status === 429 ? 'rate_limit_exceeded' : 'server_error'), headers);

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspect } from 'node:util';
-import type { LlmUsage } from '../../src/shared/trace/events';
-import { isLoopbackUrl, LlmClient, MissingApiKeyError, tokenLimitField, type LlmSettings, type MeteredUsage } from '../../src/core/llm/llmClient';
+import type { LlmCall } from '../../src/core/llm/chatModel';
+import { isLoopbackUrl, LlmClient, MissingApiKeyError, tokenLimitField, type LlmSettings } from '../../src/core/llm/llmClient';
 import { buildProposalMessages } from '../../src/core/llm/prompts/proposalPrompt';
+import { askStructured } from '../../src/core/llm/askStructured';
 import { LlmProposer } from '../../src/core/proposers/llmProposer';
 import { ProposalError, type ProposalContext } from '../../src/core/proposers/proposer';
-import { startScriptedLlmServer, type Script, type ScriptedLlmServer, type ScriptedServerOptions } from '../support/scriptedLlmServer';
+import { startScriptedLlmServer, type Script, type ScriptedLlmServer, type ScriptedResponse, type ScriptedServerOptions } from '../support/scriptedLlmServer';
 
 const SECRET = 'sk-test-SECRET-0123456789abcdef';
 
@@ -62,10 +63,8 @@ after(async () => {
 async function setup(script: Script, settings: Partial<LlmSettings> = {}, serverOptions: ScriptedServerOptions = {}) {
   const server = await startScriptedLlmServer(script, serverOptions);
   servers.push(server);
-  const calls: { usage: MeteredUsage; ok: boolean; error?: string }[] = [];
-  const client = new LlmClient({ baseURL: server.url, model: 'test-model', apiKey: SECRET, maxRetries: 0, timeoutSeconds: 5, ...settings }, (usage: LlmUsage, ok, error) =>
-    calls.push({ usage, ok, error }),
-  );
+  const calls: LlmCall[] = [];
+  const client = new LlmClient({ baseURL: server.url, model: 'test-model', apiKey: SECRET, maxRetries: 0, timeoutSeconds: 5, ...settings }, (call) => calls.push(call));
   return { server, calls, client, proposer: new LlmProposer(client) };
 }
 
@@ -116,6 +115,42 @@ test('truncated JSON gets one repair round, which succeeds', async () => {
   assert.match(request.content, /maxTokens/);
   assert.match(request.content, /corrected JSON object only/);
   assert.deepEqual(calls.map((c) => c.usage.purpose), ['proposal', 'proposal.repair']);
+});
+
+test('every bad answer is recorded with its error before the repair round', async () => {
+  const kinds: { name: string; answer: ScriptedResponse; error: RegExp }[] = [
+    { name: 'trailing comma', answer: { content: '{"description": "lower LR", "params": {"LR": 0.0001},}' }, error: /^invalid JSON in the object starting at character 0: / },
+    { name: 'single quotes', answer: { content: "{'description': 'lower LR', 'params': {'LR': 0.0001}}" }, error: /^invalid JSON in the object starting at character 0: / },
+    { name: 'tool call only', answer: { content: '', toolCalls: [{ name: 'propose', arguments: goodJson }] }, error: /^no JSON object found: the answer is empty \(the answer was a tool call with no text/ },
+    { name: 'empty content', answer: { content: '' }, error: /^no JSON object found: the answer is empty$/ },
+    { name: 'truncated JSON', answer: { content: goodJson.slice(0, 30), finishReason: 'length' }, error: /^truncated JSON: unbalanced braces.*\(the answer hit the maxTokens limit: keep it shorter\)$/ },
+    { name: 'wrong shape', answer: { content: JSON.stringify({ description: 'x', params: 'LR=0.1' }) }, error: /^params must be an object \(got string\)$/ },
+  ];
+  for (const stream of [false, true]) {
+    for (const kind of kinds) {
+      const { proposer, calls, server } = await setup([kind.answer, { content: goodJson }], { stream });
+      assert.deepEqual(await proposer.propose(ctx), good, kind.name);
+      assert.deepEqual(calls.map((c) => [c.usage.purpose, c.ok]), [['proposal', true], ['proposal.repair', true]], kind.name);
+      assert.match(calls[0].answerError ?? '(none recorded)', kind.error, `${kind.name}${stream ? ', streamed' : ''}`);
+      assert.equal(calls[1].answerError, undefined, 'the repaired answer was usable');
+      assert.ok(server.chatRequests[1].messages.at(-1)!.content.includes(calls[0].answerError!), 'the repair round sends the recorded error');
+    }
+  }
+});
+
+test('a repair that fails too: both answers recorded with their errors', async () => {
+  const { proposer, calls } = await setup([{ content: 'no idea' }, { content: '' }]);
+  await proposalError(proposer.propose(ctx));
+  assert.deepEqual(calls.map((c) => c.answerError), ['no JSON object found', 'no JSON object found: the answer is empty']);
+});
+
+test('askStructured (strategy review, mechanism research) records a bad answer before its repair too', async () => {
+  const { client, calls } = await setup([{ content: '{"guidance": "x",}' }, { content: '{"guidance": 3}' }, { content: '{"guidance": "go"}' }]);
+  const schema = { name: 'strategy', schema: { type: 'object', required: ['guidance'], properties: { guidance: { type: 'string' } } } };
+  await assert.rejects(askStructured(client, 'strategy', [{ role: 'user', content: 'review' }], schema), /unusable answer after one repair round: \/guidance must be string/);
+  assert.deepEqual(calls.map((c) => c.usage.purpose), ['strategy', 'strategy.repair']);
+  assert.match(calls[0].answerError!, /^invalid JSON in the object starting at character 0/);
+  assert.equal(calls[1].answerError, '/guidance must be string');
 });
 
 test('wrong fields twice: exactly two requests, then a ProposalError with the reason', async () => {
@@ -228,7 +263,7 @@ test('a server that never answers times out', async () => {
 });
 
 test('a stream that goes quiet after the headers is reported as stalled', async () => {
-  const { proposer } = await setup([{ content: goodJson, stallMidStream: true }], { stream: true, timeoutSeconds: 0.3 });
+  const { proposer } = await setup([{ content: goodJson, stallAfterHeaders: true }], { stream: true, timeoutSeconds: 0.3 });
   const e = await proposalError(proposer.propose(ctx));
   assert.match(e.message, /stream from http:\/\/127\.0\.0\.1:\d+\/v1 stalled: no data for 0\.3 s/);
 });
@@ -241,7 +276,7 @@ test('an abort is passed through, not recorded as a proposal failure', async () 
 });
 
 test('an abort mid-stream is not taken for a short answer', async () => {
-  const { proposer, server } = await setup([{ content: goodJson, stallMidStream: true }], { stream: true });
+  const { proposer, server } = await setup([{ content: goodJson, stallAfterHeaders: true }], { stream: true });
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 100);
   await assert.rejects(proposer.propose(ctx, controller.signal), (e: unknown) => !(e instanceof ProposalError));

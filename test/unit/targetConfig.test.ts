@@ -47,3 +47,12 @@ test('the parameter file must be editable, memory must be a secondary metric', (
   raw.metric.memory = { name: 'peak_vram_mb' };
   assert.throws(() => parseTargetConfig(raw), (e: Error) => /parameters\.file/.test(e.message) && /metric\.memory\.name/.test(e.message));
 });
+
+test('run.secretEnv: none by default, names the training command must not see, shell names only', () => {
+  assert.deepEqual(parseTargetConfig(minimal()).run.secretEnv, []);
+  const raw: any = minimal();
+  raw.run.secretEnv = ['WANDB_API_KEY', 'HF_TOKEN'];
+  assert.deepEqual(parseTargetConfig(raw).run.secretEnv, ['WANDB_API_KEY', 'HF_TOKEN']);
+  raw.run.secretEnv = ['NOT A NAME'];
+  assert.throws(() => parseTargetConfig(raw), /run\.secretEnv/);
+});

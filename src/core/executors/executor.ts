@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Outcome } from '../../shared/trace/events';
+import type { Secrets } from '../secrets/secrets';
 import type { MetricSpec } from '../target/metric';
 
 /** One training run to execute. Executors differ in where it runs (here, over ssh, under slurm), not in what it means. */
@@ -13,6 +14,8 @@ export interface TrainingRequest {
   /** Shell command, e.g. "python3 train.py". */
   command: string;
   env?: Record<string, string>;
+  /** Variables the command's environment never carries, and values no output line shows (redacted at TrainingOutput.line). */
+  secrets?: Secrets;
   /** Hard timeout: the whole run is killed and the outcome is 'timeout'. */
   timeoutSeconds: number;
   /** Full output (stdout and stderr interleaved in arrival order) is written here; directories are created. */
@@ -146,6 +149,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A run's hard timeout as a delay for setTimeout: never negative, and a huge one stays huge. */
 export function hardTimeoutMs(timeoutSeconds: number): number {
   return Math.min(Math.max(0, timeoutSeconds * 1000), MAX_TIMER_MS);
+}
+
+/** `env` without the request's secret variables. */
+export function scrubbed<E extends Record<string, string | undefined>>(req: Pick<TrainingRequest, 'secrets'>, env: E): E {
+  return req.secrets ? req.secrets.scrub(env) : env;
 }
 
 /** Waits for `promise` at most `ms`; true when it settled in time. */

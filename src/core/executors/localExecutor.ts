@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { classifyOutcome, DEFAULT_KILL_GRACE_MS, directoryProblem, errorMessage, hardTimeoutMs, notStarted, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, DEFAULT_KILL_GRACE_MS, directoryProblem, errorMessage, hardTimeoutMs, notStarted, scrubbed, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 import { callSafely, TrainingOutput } from './trainingOutput';
 
@@ -51,7 +51,7 @@ export class LocalExecutor implements Executor {
     try {
       child = spawn(this.options.shell ?? defaultShell(), ['-c', req.command], {
         cwd: req.cwd,
-        env: { ...process.env, PYTHONUNBUFFERED: '1', ...req.env },
+        env: scrubbed(req, { ...process.env, PYTHONUNBUFFERED: '1', ...req.env }),
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -5,9 +5,10 @@ import { open } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { classifyOutcome, directoryProblem, errorMessage, ExecutorSetupError, notStarted, onceUntilFailure, reasonDetail, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, directoryProblem, errorMessage, ExecutorSetupError, notStarted, onceUntilFailure, reasonDetail, scrubbed, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { shellQuote } from './shell';
 import { callSafely, LineSplitter, TrainingOutput } from './trainingOutput';
+import type { Secrets } from '../secrets/secrets';
 
 /**
  * Training as Slurm batch jobs. The job runs the command in the request's working directory, which the
@@ -420,8 +421,9 @@ export class SlurmExecutor implements Executor {
     try {
       // A stale output file from an earlier attempt would be read as this job's output until Slurm truncates it.
       rmSync(files.output, { force: true });
-      writeFileSync(files.script, slurmBatchScript(req.command, req.env, this.directives, endMarker));
+      writeFileSync(files.script, slurmBatchScript(req.command, req.env && scrubbed(req, req.env), this.directives, endMarker));
       jobId = await this.submit(
+        req,
         sbatchArguments({
           n: req.n,
           scriptPath: files.script,
@@ -482,12 +484,13 @@ export class SlurmExecutor implements Executor {
     return result;
   }
 
-  private slurm(command: string, args: string[]): Promise<CommandResult> {
+  /** `secrets`: kept out of the command's environment (sbatch passes its own on to the job). */
+  private slurm(command: string, args: string[], secrets?: Secrets): Promise<CommandResult> {
     return new Promise((resolveCommand) => {
       execFile(
         command,
         args,
-        { env: { ...process.env, ...this.options.env }, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 4 << 20, encoding: 'utf8' },
+        { env: scrubbed({ secrets }, { ...process.env, ...this.options.env }), timeout: COMMAND_TIMEOUT_MS, maxBuffer: 4 << 20, encoding: 'utf8' },
         (error, stdout, stderr) => {
           if (!error) return resolveCommand({ code: 0, stdout, stderr, missing: false });
           const code = (error as NodeJS.ErrnoException).code;
@@ -522,8 +525,8 @@ export class SlurmExecutor implements Executor {
   }
 
   /** Submits; throws an ExecutorSetupError when sbatch refuses: the same request would be refused every time. */
-  private async submit(args: string[]): Promise<number> {
-    const r = await this.slurm('sbatch', args);
+  private async submit(req: TrainingRequest, args: string[]): Promise<number> {
+    const r = await this.slurm('sbatch', args, req.secrets);
     const jobId = r.code === 0 ? parseSbatchJobId(r.stdout) : undefined;
     if (jobId !== undefined) return jobId;
     if (r.code === 0) throw new ExecutorSetupError(`sbatch printed no job id: ${firstLine(r.stdout) || '(nothing)'}`);

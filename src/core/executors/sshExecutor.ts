@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { classifyOutcome, DEFAULT_KILL_GRACE_MS, errorMessage, ExecutorSetupError, hardTimeoutMs, notStarted, onceUntilFailure, type Executor, type TrainingRequest, type TrainingResult } from './executor';
+import { classifyOutcome, DEFAULT_KILL_GRACE_MS, errorMessage, ExecutorSetupError, hardTimeoutMs, notStarted, onceUntilFailure, scrubbed, type Executor, type TrainingRequest, type TrainingResult } from './executor';
 import { killProcessGroup } from './processGroup';
 import { git, GitError } from '../git/git';
 import { shellCommand, shellQuote, shippedScript } from './shell';
@@ -104,6 +104,8 @@ export interface RemoteRunSpec {
   commit: string;
   command: string;
   env: Record<string, string>;
+  /** Unset on the remote side too: the remote login may set them (a profile), and they must not reach the command. */
+  unset?: readonly string[];
   killGraceMs: number;
   silenceSeconds: number;
   marker: string;
@@ -111,12 +113,14 @@ export interface RemoteRunSpec {
 
 /** The command line for the remote login shell that checks out and runs one experiment (remote/sshRun.sh). */
 export function remoteRunCommand(spec: RemoteRunSpec): string {
-  const bad = Object.keys(spec.env).filter((name) => !ENV_NAME.test(name));
+  const unset = spec.unset ?? [];
+  const bad = [...Object.keys(spec.env), ...unset].filter((name) => !ENV_NAME.test(name));
   if (bad.length) throw new ExecutorSetupError(`environment variable name${bad.length > 1 ? 's' : ''} ${bad.map((b) => JSON.stringify(b)).join(', ')} cannot be passed to a remote shell`);
-  const assignments = Object.entries(spec.env).map(([name, value]) => `${name}=${value}`);
+  // env's -u options come before its assignments.
+  const envArgs = [...unset.flatMap((name) => ['-u', name]), 'PYTHONUNBUFFERED=1', ...Object.entries(spec.env).map(([name, value]) => `${name}=${value}`)];
   const graceTicks = String(Math.max(0, Math.ceil(spec.killGraceMs / 100)));
   const silence = String(Math.max(1, Math.round(spec.silenceSeconds)));
-  return shellCommand('bash --norc --noprofile', shippedScript('sshRun.sh'), 'bilevel-ssh', [spec.remoteDir, spec.commit, spec.command, graceTicks, silence, spec.marker, ...assignments]);
+  return shellCommand('bash --norc --noprofile', shippedScript('sshRun.sh'), 'bilevel-ssh', [spec.remoteDir, spec.commit, spec.command, graceTicks, silence, spec.marker, ...envArgs]);
 }
 
 export function newMarker(): string {
@@ -383,7 +387,8 @@ export class SshExecutor implements Executor {
       remoteDir: options.remoteDir,
       commit,
       command: req.command,
-      env: req.env ?? {},
+      env: scrubbed(req, req.env ?? {}),
+      unset: req.secrets?.names,
       killGraceMs: graceMs,
       silenceSeconds: options.silenceSeconds ?? DEFAULTS.silenceSeconds,
       marker,
@@ -398,7 +403,7 @@ export class SshExecutor implements Executor {
     let child: ChildProcess;
     try {
       // Its own process group: the id onStart reports stops the local client, and with it the remote run.
-      child = spawn('ssh', [...sshOptions(options), '--', options.host, remote], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      child = spawn('ssh', [...sshOptions(options), '--', options.host, remote], { env: scrubbed(req, process.env), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (e) {
       await output.close();
       throw new ExecutorSetupError(`ssh executor: cannot run the ssh client (${errorMessage(e)})`);

@@ -128,7 +128,9 @@ export class TrainingOutput {
   }
 
   /** Records one line; false when the log's buffer is full (the producer should wait for `drained()`). */
-  line(line: string, stream: Stream): boolean {
+  line(raw: string, stream: Stream): boolean {
+    // Every line reaches the log, the crash reason (the trace) and onLine (the terminal) through here.
+    const line = this.req.secrets ? this.req.secrets.redact(raw) : raw;
     this.scanner.push(line);
     if (line.trim() !== '') {
       if (stream === 'stderr') this.lastError = line;

@@ -1,6 +1,6 @@
 import type { ChatModel } from '../llm/chatModel';
 import { LlmClient } from '../llm/llmClient';
-import type { LlmCallListener } from '../proposers/proposer';
+import type { LlmCallListener } from '../llm/chatModel';
 import type { TargetConfig } from '../target/targetConfig';
 import { listLibrary } from '../mechanisms/library';
 import { LlmStrategyReviewer } from './llmStrategyReviewer';

@@ -1,5 +1,5 @@
 import { askStructured, renderMessages, UnusableAnswerError } from '../llm/askStructured';
-import { LlmError, type ChatMessage, type LlmClient } from '../llm/llmClient';
+import { LlmError, type ChatMessage, type ChatResult, type LlmClient } from '../llm/llmClient';
 import {
   buildCritiqueMessages,
   buildExploreMessages,
@@ -161,7 +161,8 @@ export class LlmMechanismResearcher implements MechanismResearcher {
   /** The module comes back as a fenced code block, not JSON: code inside JSON strings is where models slip. */
   private async generate(messages: ChatMessage[], onStep: (s: StepRecord) => void, signal?: AbortSignal): Promise<string> {
     try {
-      const first = await this.client.chat('mechanism.generate', messages, { signal });
+      const check = (answer: ChatResult) => (extractModuleCode(answer.text) ? undefined : 'no module code in the answer');
+      const first = await this.client.chat('mechanism.generate', messages, { signal, check });
       const code = extractModuleCode(first.text);
       if (code) {
         onStep({ step: 'generate', prompt: renderMessages(messages), response: first.text, ok: true });
@@ -172,7 +173,7 @@ export class LlmMechanismResearcher implements MechanismResearcher {
         { role: 'assistant', content: first.text || '(empty answer)' },
         { role: 'user', content: 'No module code found. Reply with the whole module in one ```javascript fenced block and nothing else.' },
       ];
-      const second = await this.client.chat('mechanism.generate.repair', repair, { signal });
+      const second = await this.client.chat('mechanism.generate.repair', repair, { signal, check });
       const again = extractModuleCode(second.text);
       if (!again) throw new UnusableAnswerError('no module code in the answer after one repair round', renderMessages(repair), second.text);
       onStep({ step: 'generate', prompt: renderMessages(repair), response: second.text, ok: true });

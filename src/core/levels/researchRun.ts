@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Candidate, ParamValue } from '../../shared/trace/candidate';
 import { applyCandidate } from '../candidates/applyCandidate';
 import { validateCandidate, type CandidateRules } from '../candidates/validateCandidate';
-import type { IterationResult, LlmUsage, RejectedBy, RunEvent, RunEventBody } from '../../shared/trace/events';
+import type { IterationResult, RejectedBy, RunEvent, RunEventBody } from '../../shared/trace/events';
+import type { LlmCall } from '../llm/chatModel';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
 import { SlurmExecutor } from '../executors/slurmExecutor';
@@ -14,6 +15,7 @@ import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext,
 import { renderResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
+import { Secrets } from '../secrets/secrets';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
 import { judge } from './judge';
@@ -61,6 +63,8 @@ export interface ResearchRunOptions {
    * wait for the LLM. Default on. See `usePrepared` for what happens when the best moves meanwhile.
    */
   overlap?: boolean;
+  /** Kept out of training and redacted from the trace and output. Default: OPENAI_API_KEY and run.secretEnv, from this process's environment. */
+  secrets?: Secrets;
 }
 
 /** A proposal made while experiment `during` trained, on the best of that moment. */
@@ -184,8 +188,10 @@ export class ResearchRun {
   /** A level that waits on an LLM, running while experiments train (overlap). */
   private levelTask: Promise<void> | null = null;
   private prepared: PreparedProposal | null = null;
+  private readonly secrets: Secrets;
 
   constructor(private readonly opts: ResearchRunOptions) {
+    this.secrets = opts.secrets ?? Secrets.of(opts.config.run.secretEnv);
     this.workers = opts.workers?.length ? opts.workers : [{ executor: opts.executor ?? new LocalExecutor() }];
     for (const level of opts.levelsNow ?? []) this.atBoundary.push({ kind: 'level', level });
   }
@@ -469,8 +475,8 @@ export class ResearchRun {
   }
 
   /** LLM-backed proposers report each call here so that tokens and latency land in the trace. */
-  recordLlmCall(usage: LlmUsage, ok: boolean, error?: string): void {
-    if (this.store) this.emit({ type: 'llm.called', usage, ok, error });
+  recordLlmCall(call: LlmCall): void {
+    if (this.store) this.emit({ type: 'llm.called', ...call });
   }
 
   private summary(): ResearchRunSummary {
@@ -478,7 +484,7 @@ export class ResearchRun {
   }
 
   private emit(body: RunEventBody): RunEvent {
-    const event = this.store.append(body);
+    const event = this.store.append(this.secrets.redactDeep(body));
     if (event.type !== 'training.output') this.state = applyEvent(this.state ?? null, event);
     this.opts.onEvent?.(event);
     return event;
@@ -747,6 +753,7 @@ export class ResearchRun {
       commit,
       command: run.command,
       env: { ...run.env, ...slot.worker.env },
+      secrets: this.secrets,
       timeoutSeconds: run.hardTimeoutSeconds,
       logPath: log,
       metric,

@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
-import type { ChatMessage, LlmClient } from './llmClient';
-import { parseStructured } from './structuredOutput';
+import type { ChatModel } from './chatModel';
+import type { ChatMessage, ChatResult } from './llmClient';
+import { parseAnswer, type Parsed } from './structuredOutput';
 import { repairRequest } from './prompts/proposalPrompt';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -18,6 +19,8 @@ export class UnusableAnswerError extends Error {
     message: string,
     readonly prompt: string,
     readonly response: string,
+    /** The last answer's parse or validation error. */
+    readonly reason = message,
   ) {
     super(message);
     this.name = 'UnusableAnswerError';
@@ -33,11 +36,36 @@ export function schemaErrors(schema: object): (v: unknown) => string[] {
 export const renderMessages = (messages: ChatMessage[]) => messages.map((m) => `## ${m.role}\n${m.content}`).join('\n\n');
 
 /**
- * One structured LLM call with exactly one repair round (the model's own answer and the precise
- * error sent back), like the proposer's. LlmError (the call failed) passes through.
+ * One LLM call whose answer `parse` must accept, with exactly one repair round (the model's own answer
+ * and the precise error sent back). Each answer's error is recorded with its call (ChatOptions.check)
+ * before the repair. LlmError (the call failed) passes through.
  */
-export async function askStructured<T>(
-  client: Pick<LlmClient, 'chat'>,
+export async function askWithRepair<T>(
+  client: ChatModel,
+  purpose: string,
+  messages: ChatMessage[],
+  opts: { parse: (answer: ChatResult) => Parsed<T>; jsonSchema?: { name: string; schema: object }; signal?: AbortSignal },
+): Promise<StructuredAnswer<T>> {
+  const ask = async (p: string, m: ChatMessage[]) => {
+    let parsed: Parsed<T> | undefined;
+    const check = (answer: ChatResult) => {
+      parsed = opts.parse(answer);
+      return parsed.ok ? undefined : parsed.error;
+    };
+    const answer = await client.chat(p, m, { jsonSchema: opts.jsonSchema, signal: opts.signal, check });
+    return { answer, parsed: parsed ?? opts.parse(answer) };
+  };
+  const first = await ask(purpose, messages);
+  if (first.parsed.ok) return { value: first.parsed.value, prompt: renderMessages(messages), response: first.answer.text };
+  const repair: ChatMessage[] = [...messages, { role: 'assistant', content: first.answer.text || '(empty answer)' }, { role: 'user', content: repairRequest(first.parsed.error) }];
+  const second = await ask(`${purpose}.repair`, repair);
+  if (second.parsed.ok) return { value: second.parsed.value, prompt: renderMessages(repair), response: second.answer.text };
+  throw new UnusableAnswerError(`unusable answer after one repair round: ${second.parsed.error}`, renderMessages(repair), second.answer.text, second.parsed.error);
+}
+
+/** askWithRepair for an answer that must be JSON valid under `schema` (and pass `extraCheck`). */
+export function askStructured<T>(
+  client: ChatModel,
   purpose: string,
   messages: ChatMessage[],
   schema: { name: string; schema: object },
@@ -49,12 +77,5 @@ export async function askStructured<T>(
     const shape = validate(v);
     return shape.length ? shape : extraCheck(v as T);
   };
-  const first = await client.chat(purpose, messages, { jsonSchema: schema, signal });
-  const parsed = parseStructured<T>(first.text, check);
-  if (parsed.ok) return { value: parsed.value, prompt: renderMessages(messages), response: first.text };
-  const repair: ChatMessage[] = [...messages, { role: 'assistant', content: first.text || '(empty answer)' }, { role: 'user', content: repairRequest(parsed.error) }];
-  const second = await client.chat(`${purpose}.repair`, repair, { jsonSchema: schema, signal });
-  const reparsed = parseStructured<T>(second.text, check);
-  if (reparsed.ok) return { value: reparsed.value, prompt: renderMessages(repair), response: second.text };
-  throw new UnusableAnswerError(`unusable answer after one repair round: ${reparsed.error}`, renderMessages(repair), second.text);
+  return askWithRepair<T>(client, purpose, messages, { parse: (answer) => parseAnswer<T>(answer, check), jsonSchema: schema, signal });
 }

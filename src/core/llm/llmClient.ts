@@ -1,7 +1,9 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LlmUsage } from '../../shared/trace/events';
-import type { LlmCallListener } from '../proposers/proposer';
+import { redactText } from '../secrets/secrets';
+import type { LlmCallListener } from './chatModel';
 
 export interface LlmSettings {
   /** OpenAI-compatible endpoint ending in /v1. Default: OPENAI_BASE_URL, else OpenAI. */
@@ -12,9 +14,13 @@ export interface LlmSettings {
   temperature?: number;
   maxTokens?: number;
   stream?: boolean;
-  /** Per HTTP attempt; a stream that goes this long without data counts as stalled. Default 120. */
+  /**
+   * Bounds every wait of a call: an HTTP attempt from the request to the answer's last byte (a stream:
+   * to its first chunk, then between chunks), and each pause before a retry. A server that asks for a
+   * longer pause (Retry-After) fails the call at once. Default 120.
+   */
   timeoutSeconds?: number;
-  /** Retries of 408/409/429/5xx and connection failures, with the openai client's backoff. Default 4. */
+  /** Retries of 408/409/429/5xx, timeouts, stalls and connection failures, with exponential backoff. Default 4. */
   maxRetries?: number;
 }
 
@@ -23,19 +29,19 @@ export interface ChatMessage {
   content: string;
 }
 
-/** LlmUsage, marked when the server reported no token counts and they were estimated from characters. */
-export type MeteredUsage = LlmUsage;
-
 export interface ChatResult {
   text: string;
-  usage: MeteredUsage;
+  usage: LlmUsage;
   /** As the server gave it; 'length' means the answer was cut off at maxTokens. */
   finishReason?: string;
 }
 
 export interface ChatOptions {
   jsonSchema?: { name: string; schema: object };
+  /** Ends the call, and any wait in it, at once. */
   signal?: AbortSignal;
+  /** Why the answer cannot be used (a parse or validation error), if it cannot: recorded with the call, before any repair round. */
+  check?: (answer: ChatResult) => string | undefined;
 }
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -104,39 +110,146 @@ export function rejectsStructuredOutput(status: number | undefined, message: str
   return (status === 400 || status === 422) && /response_format|response format|json_schema|json schema|structured output|guided/i.test(message);
 }
 
-/** Removes every occurrence of the key, in case a server echoes it back. */
-export function redact(text: string, secret: string | undefined): string {
-  return secret && secret.length >= 4 ? text.split(secret).join('***') : text;
-}
-
 /** Characters / 4: the usual rule of thumb, for servers that report no usage. */
 export const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
-/** One line on why a call failed, for the trace and the researcher. */
-export function describeLlmError(e: unknown, where: { baseURL: string; timeoutSeconds: number; maxRetries: number }): { message: string; status?: number } {
+/**
+ * The call's token counts: the server's where it gave them, else estimated from characters and marked
+ * so. A count that is missing, not a number, or zero for a non-empty text is not a count. Pure.
+ */
+export function meteredUsage(
+  call: { purpose: string; model: string; ms: number },
+  reported: { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined,
+  chars: { prompt: number; answer: number },
+): LlmUsage {
+  const count = (v: unknown, textChars: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && !(v === 0 && textChars > 0) ? v : undefined);
+  const promptTokens = count(reported?.prompt_tokens, chars.prompt);
+  const completionTokens = count(reported?.completion_tokens, chars.answer);
+  const usage: LlmUsage = { ...call, promptTokens: promptTokens ?? estimateTokens(chars.prompt), completionTokens: completionTokens ?? estimateTokens(chars.answer) };
+  return promptTokens === undefined || completionTokens === undefined ? { ...usage, estimated: true } : usage;
+}
+
+/** The pause a response asks for (`retry-after-ms`, or `retry-after` in seconds or as an HTTP date), in ms. Pure. */
+export function requestedRetryMs(headers: Pick<Headers, 'get'> | undefined, now = Date.now()): number | undefined {
+  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Statuses worth another attempt, unless the server says otherwise (x-should-retry). */
+function retryableStatus(e: APIError): boolean {
+  const says = e.headers?.get('x-should-retry');
+  if (says === 'true' || says === 'false') return says === 'true';
+  const status = e.status ?? 0;
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** Exponential backoff like the openai client's (0.5 s doubling to 8 s, less up to a quarter of jitter). */
+const backoffMs = (retry: number) => Math.min(500 * 2 ** retry, 8000) * (1 - Math.random() * 0.25);
+
+/**
+ * What to do after attempt `retry` (0-based) failed with `e`: give up, wait `ms` and retry, or fail at
+ * once because the server asks for a pause longer than the call's timeout. Pure (but for the jitter).
+ */
+export function retryPlan(e: unknown, retry: number, limits: { maxRetries: number; timeoutMs: number }): { kind: 'fail' } | { kind: 'wait'; ms: number } | { kind: 'too-long'; ms: number } {
+  const retryable = e instanceof AttemptTimedOut || e instanceof StreamStalled || e instanceof APIConnectionError || (e instanceof APIError && e.status !== undefined && retryableStatus(e));
+  if (!retryable || retry >= limits.maxRetries) return { kind: 'fail' };
+  const asked = e instanceof APIError ? requestedRetryMs(e.headers) : undefined;
+  if (asked !== undefined && asked > limits.timeoutMs) return { kind: 'too-long', ms: asked };
+  return { kind: 'wait', ms: Math.min(asked ?? backoffMs(retry), limits.timeoutMs) };
+}
+
+/** One line on why a call failed, for the trace and the researcher. `retries`: how many were made before it. */
+export function describeLlmError(e: unknown, where: { baseURL: string; timeoutSeconds: number; retries: number }): { message: string; status?: number } {
   const url = displayUrl(where.baseURL);
-  const afterRetries = where.maxRetries > 0 ? ` (gave up after ${where.maxRetries} ${where.maxRetries === 1 ? 'retry' : 'retries'})` : '';
+  const afterRetries = where.retries > 0 ? ` (gave up after ${where.retries} ${where.retries === 1 ? 'retry' : 'retries'})` : '';
+  if (e instanceof RetryTooLate) {
+    const seconds = Math.ceil(e.ms / 1000);
+    const why = `retry after ${seconds} s, longer than the call's timeout (llm.timeoutSeconds ${where.timeoutSeconds} s): not waiting`;
+    if (e.error.status === 429) return { message: `rate limited by ${url}, ${why}`, status: 429 };
+    return { message: `LLM endpoint ${url} answered HTTP ${e.error.message}; it asks to ${why}`, status: e.error.status };
+  }
+  if (e instanceof StreamStalled) return { message: `LLM stream from ${url} stalled: no data for ${where.timeoutSeconds} s${afterRetries}` };
   if (e instanceof APIUserAbortError) return { message: 'LLM request aborted' };
-  if (e instanceof APIConnectionTimeoutError) return { message: `LLM request to ${url} timed out after ${where.timeoutSeconds} s${afterRetries}` };
+  if (e instanceof AttemptTimedOut || e instanceof APIConnectionTimeoutError) return { message: `LLM request to ${url} timed out after ${where.timeoutSeconds} s${afterRetries}` };
   if (e instanceof APIConnectionError) {
     const cause = e.cause instanceof Error ? `${e.cause.message}${e.cause.cause instanceof Error ? `: ${e.cause.cause.message}` : ''}` : e.message;
     return { message: `could not reach the LLM endpoint ${url}: ${cause}${afterRetries}` };
   }
   if (e instanceof APIError && e.status !== undefined) {
-    const retried = e.status === 408 || e.status === 409 || e.status === 429 || e.status >= 500 ? afterRetries : '';
+    const retried = retryableStatus(e) ? afterRetries : '';
     const hint = e.status === 401 || e.status === 403 ? ' (check OPENAI_API_KEY)' : e.status === 404 ? ' (check llm.baseURL and llm.model)' : '';
     return { message: `LLM endpoint ${url} answered HTTP ${e.message}${hint}${retried}`, status: e.status };
   }
   return { message: `LLM request to ${url} failed: ${e instanceof Error ? e.message : String(e)}` };
 }
 
-/** Thrown inside a stream that went quiet, so the failure says so instead of looking like an abort. */
+/** An attempt whose answer did not arrive whole within the timeout (headers and body). */
+class AttemptTimedOut extends Error {}
+
+/** A stream that went quiet after its headers, so the failure says so instead of looking like an abort. */
 class StreamStalled extends Error {}
 
+/** The server asked for a pause longer than the call may wait. */
+class RetryTooLate extends Error {
+  constructor(
+    readonly error: APIError,
+    readonly ms: number,
+  ) {
+    super('retry after too long');
+  }
+}
+
+// setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
- * A thin wrapper over the openai client for one endpoint and model. Retries and backoff are the
- * client's own; this adds structured-output fallback, usage metering, and key-free errors. Every
- * chat() call is reported once to `onCall`, with the time spent including retries.
+ * The clock and the off switch of one HTTP attempt: its signal aborts when the caller's does, or
+ * when the time runs out (`expired`). A stream restarts the clock on every chunk.
+ */
+class Attempt {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  expired = false;
+  private readonly onAbort = () => this.controller.abort();
+
+  constructor(
+    private readonly ms: number,
+    private readonly outer?: AbortSignal,
+  ) {
+    if (outer?.aborted) this.controller.abort();
+    outer?.addEventListener('abort', this.onAbort, { once: true });
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  restart(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort();
+    }, Math.min(this.ms, MAX_TIMER_MS));
+  }
+
+  end(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/**
+ * A thin wrapper over the openai client for one endpoint and model. Retries are its own rather than
+ * the client's, so that every wait is bounded by the timeout and ended by the signal: a call lasts at
+ * most (2 × maxRetries + 1) × timeoutSeconds, and an abort ends it at once. It adds structured-output
+ * fallback, usage metering, and key-free errors. Every chat() call is reported once to `onCall`, with
+ * the time spent including retries and, for an answer `check` refuses, why.
  */
 export class LlmClient {
   readonly baseURL: string;
@@ -162,43 +275,62 @@ export class LlmClient {
     this.#apiKey = key || LOOPBACK_PLACEHOLDER_KEY;
     this.timeoutSeconds = settings.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     this.maxRetries = settings.maxRetries ?? DEFAULT_MAX_RETRIES;
-    this.#client = new OpenAI({
-      apiKey: this.#apiKey,
-      baseURL: this.baseURL,
-      maxRetries: this.maxRetries,
-      timeout: Math.max(1, Math.round(this.timeoutSeconds * 1000)),
-    });
+    this.#client = new OpenAI({ apiKey: this.#apiKey, baseURL: this.baseURL, maxRetries: 0, timeout: this.timeoutMs });
+  }
+
+  private get timeoutMs(): number {
+    return Math.max(1, Math.round(this.timeoutSeconds * 1000));
   }
 
   async chat(purpose: string, messages: ChatMessage[], opts: ChatOptions = {}): Promise<ChatResult> {
     const started = Date.now();
-    const promptChars = messages.reduce((sum, m) => sum + m.content.length, 0);
+    const call = () => ({ purpose, model: this.model, ms: Date.now() - started });
+    let answer: Completion;
     try {
-      const answer = await this.completeWithFallback(messages, opts);
-      const usage: MeteredUsage = answer.usage
-        ? { purpose, model: this.model, promptTokens: answer.usage.prompt_tokens, completionTokens: answer.usage.completion_tokens, ms: Date.now() - started }
-        : { purpose, model: this.model, promptTokens: estimateTokens(promptChars), completionTokens: estimateTokens(answer.text.length), ms: Date.now() - started, estimated: true };
-      this.onCall?.(usage, true);
-      return { text: answer.text, usage, finishReason: answer.finishReason };
+      answer = await this.completeWithFallback(messages, opts);
     } catch (e) {
-      const { message, status } =
-        e instanceof StreamStalled
-          ? { message: `LLM stream from ${displayUrl(this.baseURL)} stalled: no data for ${this.timeoutSeconds} s`, status: undefined }
-          : describeLlmError(e, { baseURL: this.baseURL, timeoutSeconds: this.timeoutSeconds, maxRetries: this.maxRetries });
-      const safe = redact(message, this.#apiKey);
-      this.onCall?.({ purpose, model: this.model, promptTokens: 0, completionTokens: 0, ms: Date.now() - started }, false, safe);
+      const failure = e instanceof CallFailed ? e : new CallFailed(e, 0);
+      const { message, status } = describeLlmError(failure.error, { baseURL: this.baseURL, timeoutSeconds: this.timeoutSeconds, retries: failure.retries });
+      const safe = redactText(message, [this.#apiKey]);
+      this.onCall?.({ usage: { ...call(), promptTokens: 0, completionTokens: 0 }, ok: false, error: safe });
       throw new LlmError(safe, status);
     }
+    const promptChars = messages.reduce((sum, m) => sum + m.content.length, 0);
+    const usage = meteredUsage(call(), answer.usage, { prompt: promptChars, answer: answer.text.length });
+    const result: ChatResult = { text: answer.text, usage, finishReason: answer.finishReason };
+    const answerError = opts.check?.(result);
+    this.onCall?.({ usage, ok: true, ...(answerError !== undefined ? { answerError: redactText(answerError, [this.#apiKey]) } : {}) });
+    return result;
   }
 
   private async completeWithFallback(messages: ChatMessage[], opts: ChatOptions): Promise<Completion> {
     const schema = this.structuredOutputUnsupported ? undefined : opts.jsonSchema;
     try {
-      return await this.complete(messages, schema, opts.signal);
+      return await this.withRetries(messages, schema, opts.signal);
     } catch (e) {
-      if (!schema || !(e instanceof APIError) || !rejectsStructuredOutput(e.status, `${e.message} ${e.param ?? ''}`)) throw e;
+      const error = e instanceof CallFailed ? e.error : e;
+      if (!schema || !(error instanceof APIError) || !rejectsStructuredOutput(error.status, `${error.message} ${error.param ?? ''}`)) throw e;
       this.structuredOutputUnsupported = true;
-      return await this.complete(messages, undefined, opts.signal);
+      return await this.withRetries(messages, undefined, opts.signal);
+    }
+  }
+
+  /** Attempts until one answers, the retries run out, or the signal aborts; every pause bounded by the timeout. */
+  private async withRetries(messages: ChatMessage[], jsonSchema: ChatOptions['jsonSchema'], signal?: AbortSignal): Promise<Completion> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.complete(messages, jsonSchema, signal);
+      } catch (e) {
+        if (signal?.aborted) throw new CallFailed(new APIUserAbortError(), retry);
+        const plan = retryPlan(e, retry, { maxRetries: this.maxRetries, timeoutMs: this.timeoutMs });
+        if (plan.kind === 'fail') throw new CallFailed(e, retry);
+        if (plan.kind === 'too-long') throw new CallFailed(new RetryTooLate(e as APIError, plan.ms), retry);
+        try {
+          await sleep(plan.ms, undefined, { signal });
+        } catch {
+          throw new CallFailed(new APIUserAbortError(), retry);
+        }
+      }
     }
   }
 
@@ -209,44 +341,51 @@ export class LlmClient {
     if (jsonSchema) {
       body.response_format = { type: 'json_schema', json_schema: { name: jsonSchema.name, schema: jsonSchema.schema as Record<string, unknown>, strict: false } };
     }
-    if (!this.#settings.stream) {
-      const completion = await this.#client.chat.completions.create({ ...body, stream: false }, { signal });
-      const choice = completion.choices[0];
-      return { text: choice?.message?.content ?? '', usage: completion.usage ?? undefined, finishReason: choice?.finish_reason ?? undefined };
-    }
-    const stream = await this.#client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
-    let text = '';
-    let usage: Completion['usage'];
-    let finishReason: string | undefined;
-    let stalled = false;
-    // The client's timeout ends when the headers arrive; a stream can still go quiet after that.
-    let watchdog: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        stalled = true;
-        stream.controller.abort();
-      }, this.timeoutSeconds * 1000);
-    };
+    // The openai client's own timeout ends when the headers arrive; the attempt's clock runs on to the last byte.
+    const attempt = new Attempt(this.timeoutMs, signal);
+    let streaming = false;
     try {
-      arm();
+      if (!this.#settings.stream) {
+        const completion = await this.#client.chat.completions.create({ ...body, stream: false }, { signal: attempt.signal });
+        const choice = completion.choices[0];
+        const toolCallsOnly = !choice?.message?.content && !!choice?.message?.tool_calls?.length;
+        return { text: choice?.message?.content ?? '', usage: completion.usage ?? undefined, finishReason: toolCallsOnly ? 'tool_calls' : (choice?.finish_reason ?? undefined) };
+      }
+      const stream = await this.#client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: attempt.signal });
+      streaming = true;
+      let text = '';
+      let usage: Completion['usage'];
+      let finishReason: string | undefined;
+      let toolCalls = false;
+      attempt.restart();
       for await (const chunk of stream) {
-        arm();
+        attempt.restart();
         const choice = chunk.choices[0];
         text += choice?.delta?.content ?? '';
+        if (choice?.delta?.tool_calls?.length) toolCalls = true;
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage) usage = chunk.usage;
       }
+      // The openai stream ends quietly when aborted, which would pass a partial answer off as whole.
+      if (attempt.expired) throw new StreamStalled();
+      if (signal?.aborted) throw new APIUserAbortError();
+      return { text, usage, finishReason: toolCalls && !text ? 'tool_calls' : finishReason };
     } catch (e) {
-      if (stalled) throw new StreamStalled();
+      if (attempt.expired) throw streaming ? new StreamStalled() : new AttemptTimedOut();
       throw e;
     } finally {
-      clearTimeout(watchdog);
+      attempt.end();
     }
-    // The openai stream ends quietly when aborted, which would pass a partial answer off as whole.
-    if (stalled) throw new StreamStalled();
-    if (signal?.aborted) throw new APIUserAbortError();
-    return { text, usage, finishReason };
+  }
+}
+
+/** How a call ended after its attempts: the last error, and how many retries came before it. */
+class CallFailed extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly retries: number,
+  ) {
+    super('LLM call failed');
   }
 }
 

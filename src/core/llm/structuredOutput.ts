@@ -34,8 +34,11 @@ function closingBrace(text: string, start: number): number {
   return -1;
 }
 
-/** `{` followed by a key or `}`: a JSON object starting, rather than a brace in prose or code. */
-const looksLikeJsonObject = (text: string, start: number) => /^\{\s*(?:"|\}|$)/.test(text.slice(start, start + 200));
+/**
+ * `{` followed by a key or `}`: a JSON object starting, rather than a brace in prose or code. A
+ * single-quoted key counts, so that `{'a': 1}` is reported as invalid JSON rather than as no JSON.
+ */
+const looksLikeJsonObject = (text: string, start: number) => /^\{\s*(?:"|'|\}|$)/.test(text.slice(start, start + 200));
 
 type Found =
   | { kind: 'object'; value: Record<string, unknown> }
@@ -98,8 +101,10 @@ export function extractJson(text: string): unknown {
   throw new StructuredOutputError('no JSON object found');
 }
 
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
 /** Extracts and validates; `validate` returns the shape errors (none means valid). */
-export function parseStructured<T>(text: string, validate: (v: unknown) => string[]): { ok: true; value: T } | { ok: false; error: string } {
+export function parseStructured<T>(text: string, validate: (v: unknown) => string[]): Parsed<T> {
   let value: unknown;
   try {
     value = extractJson(text);
@@ -110,4 +115,24 @@ export function parseStructured<T>(text: string, validate: (v: unknown) => strin
   const errors = validate(value);
   if (errors.length) return { ok: false, error: errors.join('; ') };
   return { ok: true, value: value as T };
+}
+
+/** What the server's finish reason adds to an error: why the answer is as it is, for the repair round. */
+function finishHint(finishReason: string | undefined): string {
+  switch (finishReason) {
+    case 'length':
+      return ' (the answer hit the maxTokens limit: keep it shorter)';
+    case 'tool_calls':
+      return ' (the answer was a tool call with no text: reply with the JSON object as plain text, not as a tool call)';
+    case 'content_filter':
+      return " (the server's content filter cut the answer)";
+    default:
+      return '';
+  }
+}
+
+/** parseStructured on a chat answer, its error saying why the answer stopped where it did. */
+export function parseAnswer<T>(answer: { text: string; finishReason?: string }, validate: (v: unknown) => string[]): Parsed<T> {
+  const parsed = parseStructured<T>(answer.text, validate);
+  return parsed.ok ? parsed : { ok: false, error: `${parsed.error}${finishHint(answer.finishReason)}` };
 }

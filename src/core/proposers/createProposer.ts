@@ -2,7 +2,8 @@ import { LlmClient } from '../llm/llmClient';
 import type { TargetConfig } from '../target/targetConfig';
 import { HeuristicProposer } from './heuristicProposer';
 import { LlmProposer } from './llmProposer';
-import type { LlmCallListener, Proposer } from './proposer';
+import type { LlmCallListener } from '../llm/chatModel';
+import type { Proposer } from './proposer';
 
 /** The proposer the config asks for. The API key comes from the caller (SecretStorage) or the environment. */
 export function createProposer(config: TargetConfig, onLlmCall?: LlmCallListener, apiKey?: string): Proposer {

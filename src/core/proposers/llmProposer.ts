@@ -1,18 +1,15 @@
 import type { Candidate } from '../../shared/trace/candidate';
+import { askWithRepair, UnusableAnswerError } from '../llm/askStructured';
 import type { ChatModel } from '../llm/chatModel';
-import { LlmError, type ChatMessage, type ChatResult } from '../llm/llmClient';
-import { buildProposalMessages, candidateFromShape, candidateSchema, repairRequest, validateCandidateShape } from '../llm/prompts/proposalPrompt';
-import { parseStructured } from '../llm/structuredOutput';
+import { LlmError, type ChatResult } from '../llm/llmClient';
+import { buildProposalMessages, candidateFromShape, candidateSchema, validateCandidateShape } from '../llm/prompts/proposalPrompt';
+import { parseAnswer, type Parsed } from '../llm/structuredOutput';
 import { ProposalError, type ProposalContext, type Proposer } from './proposer';
 
-type ParsedAnswer = { ok: true; value: Candidate } | { ok: false; error: string };
-
 /** The candidate in a model's answer, or the precise reason there is none (what the repair round sends back). */
-export function parseProposal(answer: Pick<ChatResult, 'text' | 'finishReason'>): ParsedAnswer {
-  const parsed = parseStructured<unknown>(answer.text, validateCandidateShape);
-  if (parsed.ok) return { ok: true, value: candidateFromShape(parsed.value) };
-  const cutOff = answer.finishReason === 'length' ? ' (the answer hit the maxTokens limit: keep it shorter)' : '';
-  return { ok: false, error: `${parsed.error}${cutOff}` };
+export function parseProposal(answer: Pick<ChatResult, 'text' | 'finishReason'>): Parsed<Candidate> {
+  const parsed = parseAnswer<unknown>(answer, validateCandidateShape);
+  return parsed.ok ? { ok: true, value: candidateFromShape(parsed.value) } : parsed;
 }
 
 /**
@@ -26,27 +23,14 @@ export class LlmProposer implements Proposer {
   constructor(private readonly client: ChatModel) {}
 
   async propose(ctx: ProposalContext, signal?: AbortSignal): Promise<Candidate> {
-    const messages = buildProposalMessages(ctx);
-    const first = await this.ask('proposal', messages, signal);
-    const parsed = parseProposal(first);
-    if (parsed.ok) return parsed.value;
-    const repair: ChatMessage[] = [
-      ...messages,
-      { role: 'assistant', content: first.text || '(empty answer)' },
-      { role: 'user', content: repairRequest(parsed.error) },
-    ];
-    const second = await this.ask('proposal.repair', repair, signal);
-    const reparsed = parseProposal(second);
-    if (reparsed.ok) return reparsed.value;
-    throw new ProposalError(`invalid proposal after one repair round: ${reparsed.error}`);
-  }
-
-  private async ask(purpose: string, messages: ChatMessage[], signal?: AbortSignal): Promise<ChatResult> {
     try {
-      return await this.client.chat(purpose, messages, { jsonSchema: { name: 'candidate', schema: candidateSchema }, signal });
+      const answer = await askWithRepair(this.client, 'proposal', buildProposalMessages(ctx), { parse: parseProposal, jsonSchema: { name: 'candidate', schema: candidateSchema }, signal });
+      return answer.value;
     } catch (e) {
-      if (signal?.aborted || !(e instanceof LlmError)) throw e;
-      throw new ProposalError(`LLM call failed: ${e.message}`);
+      if (signal?.aborted) throw e;
+      if (e instanceof LlmError) throw new ProposalError(`LLM call failed: ${e.message}`);
+      if (e instanceof UnusableAnswerError) throw new ProposalError(`invalid proposal after one repair round: ${e.reason}`);
+      throw e;
     }
   }
 }

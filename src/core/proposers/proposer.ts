@@ -1,5 +1,5 @@
 import type { Candidate, ParamValue } from '../../shared/trace/candidate';
-import type { LlmUsage, Status } from '../../shared/trace/events';
+import type { Status } from '../../shared/trace/events';
 import type { ParamKind } from '../target/pythonParams';
 
 /** One parameter as the proposer sees it. */
@@ -72,6 +72,3 @@ export interface Proposer {
   readonly instant?: boolean;
   propose(ctx: ProposalContext, signal?: AbortSignal): Promise<Candidate>;
 }
-
-/** Proposers that call an LLM report each call here, so the loop can put it in the trace. */
-export type LlmCallListener = (usage: LlmUsage, ok: boolean, error?: string) => void;

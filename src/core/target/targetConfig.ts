@@ -24,6 +24,8 @@ export interface TargetConfig {
     timeBudgetSeconds: number;
     hardTimeoutSeconds: number;
     env: Record<string, string>;
+    /** Kept out of the training command's environment (with OPENAI_API_KEY) and redacted from its output. */
+    secretEnv: string[];
   };
   metric: MetricSpec & {
     goal: 'minimize' | 'maximize';
@@ -166,6 +168,7 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
       timeBudgetSeconds: budget,
       hardTimeoutSeconds: c.run.hardTimeoutSeconds ?? budget * 2 + 60,
       env: c.run.env ?? {},
+      secretEnv: c.run.secretEnv ?? [],
     },
     metric: {
       name: c.metric.name,

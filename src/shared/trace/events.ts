@@ -110,7 +110,11 @@ export type RunEventBody =
       note?: string;
     }
   | { type: 'experiment.interrupted'; n: number; commit?: string; reason: string }
-  | { type: 'llm.called'; usage: LlmUsage; ok: boolean; error?: string }
+  /**
+   * One chat call. `error`: the call failed. `answerError`: it answered, but the answer could not be
+   * used (why: the parse or validation error); the repair round, if one is left, is the next call.
+   */
+  | { type: 'llm.called'; usage: LlmUsage; ok: boolean; error?: string; answerError?: string }
   | { type: 'proposal.failed'; n: number; reason: string }
   | { type: 'run.paused'; reason: string }
   | { type: 'run.stopped'; reason: 'completed' | 'interrupted' | 'error'; message?: string }

@@ -18,7 +18,7 @@ setup_failed() { printf '%s setup %s\n' "$m" "$1" >&2; exit 0; }
 cd -- "$dir" 2>/dev/null || setup_failed "cannot enter $dir"
 out=$(git -c advice.detachedHead=false checkout --quiet --detach --force "$commit" 2>&1) || setup_failed "git checkout $commit failed: ${out##*$'\n'}"
 exec 3<&0
-setsid env PYTHONUNBUFFERED=1 "$@" bash -c 'printf "%s started %s\n" "$1" "$$" >&2; exec bash -c "$2"' bilevel-run "$m" "$cmd" </dev/null 3<&- &
+setsid env "$@" bash -c 'printf "%s started %s\n" "$1" "$$" >&2; exec bash -c "$2"' bilevel-run "$m" "$cmd" </dev/null 3<&- &
 pgid=$!
 # A write to a dead connection must not end this script before it has killed the group.
 trap '' PIPE
