@@ -60,6 +60,15 @@ export class RunRepo {
     return new RunRepo(top, git, gitDir);
   }
 
+  /** The root of the work tree `dir` is in (so commands work from a subdirectory); null outside git. */
+  static async topLevel(dir: string): Promise<string | null> {
+    try {
+      return (await execFileAsync('git', ['rev-parse', '--show-toplevel'], { cwd: dir })).stdout.trim() || null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Keeps run state out of git without touching the user's .gitignore. */
   async excludeRunState(): Promise<void> {
     let excludePath = (await this.git.revparse(['--git-path', 'info/exclude'])).trim();
