@@ -13,6 +13,14 @@
 # module), and g++/make/python3 when missing (node-gyp).
 set -euo pipefail
 
+# Under `npm test` this script inherits the outer npm's environment: npm_config_* (its user agent names
+# the outer Node, and code-server's postinstall reads the Node version from it), npm_*, NODE, INIT_CWD,
+# and PATH entries for the project's node_modules/.bin and npm's node-gyp shim. The nested installs
+# below must see only what this script sets, as if run from a plain shell.
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -iE '^(npm_|node$|init_cwd$)')
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vE '(/node_modules/\.bin|/node-gyp-bin)$' | paste -sd: -)
+export PATH
+
 CACHE="${BILEVEL_TEST_CACHE:-/opt/bilevel-test}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 NODE_VERSION="${CODE_SERVER_NODE_VERSION:-24.21.0}"
@@ -72,6 +80,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- code-server -----------------------------------------------------------------------------
+# One install at a time per cache (test files, npm test and a developer may call this at once); a
+# caller that waited finds the finished install below.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.install.lock"
+flock -w 1800 9 || { log "another install still holds $CACHE/.install.lock after 30 minutes"; exit 1; }
 if [ -f "$STAMP" ] && [ -x "$LAUNCHER" ] && "$LAUNCHER" --version >/dev/null 2>&1; then
   log "code-server $CODE_SERVER_VERSION already installed in $CS_DIR"
   echo "$LAUNCHER"

@@ -5,6 +5,7 @@
 #   slurm.sh start   install if missing, start munged/slurmctld/slurmd, wait until the node is idle;
 #                    prints SLURM_CONF=<path> last (clients need it: the config is not /etc/slurm's)
 #   slurm.sh stop    stop the daemons this script started
+#   slurm.sh install only install the Debian packages (npm test does it before any test runs)
 #
 # Idempotent: `start` on a healthy cluster only prints the path. The config is private (not
 # /etc/slurm/slurm.conf) so that a machine that is a real cluster node keeps its own. No slurmdbd, so
@@ -97,6 +98,8 @@ SlurmctldLogFile=$DIR/slurmctld.log
 SlurmdLogFile=$DIR/slurmd.log
 SlurmctldPort=6817
 SlurmdPort=6818
+# Listen on the configured addresses (127.0.0.1 above and below) instead of every interface.
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 # No cgroups in a container: track processes by their parent chain, bind nothing.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -176,7 +179,8 @@ start() {
 }
 
 case "${1:-}" in
+  install) [ "$(id -u)" = 0 ] || die "needs root (installs slurm-wlm and munge)"; install_packages ;;
   start) start ;;
   stop) stop ;;
-  *) die "usage: slurm.sh start|stop" ;;
+  *) die "usage: slurm.sh install|start|stop" ;;
 esac

@@ -5,6 +5,7 @@
 #   sshd.sh start   install openssh-server if missing, create the user and keys, start sshd, wait until a
 #                   login works; prints the path of an ssh client config (Host alias bilevel-test) last
 #   sshd.sh stop    stop the sshd this script started
+#   sshd.sh install only install the Debian packages (npm test does it before any test runs)
 #
 # Idempotent: `start` with sshd already answering only prints the path. Everything (keys, config, pid,
 # log) lives under $BILEVEL_SSHD_DIR; the system's /etc/ssh and any sshd already running are left alone.
@@ -157,7 +158,8 @@ start() {
 }
 
 case "${1:-}" in
+  install) [ "$(id -u)" = 0 ] || die "needs root (installs openssh-server)"; install_packages ;;
   start) start ;;
   stop) stop ;;
-  *) die "usage: sshd.sh start|stop" ;;
+  *) die "usage: sshd.sh install|start|stop" ;;
 esac

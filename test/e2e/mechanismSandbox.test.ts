@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { ContextWithoutState, MechanismResult } from '../../src/core/mechanisms/mechanism';
+import { signalProcess } from '../../src/core/executors/processGroup';
 import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';
 import { validateMechanism } from '../../src/core/mechanisms/validateMechanism';
 
@@ -229,7 +230,7 @@ test('process.exit is not there to call; a sandbox process killed from outside r
     assert.match(!r.ok ? r.detail : '', /ReferenceError: process is not defined/);
   });
   await withBox('export function decide() { return {}; }', async (box) => {
-    process.kill(box.pid!, 'SIGKILL');
+    signalProcess(box.pid!, 'SIGKILL');
     await waitUntil(() => !box.alive);
     const r = await box.call('decide', ctx, result);
     assert.equal(!r.ok && r.failure, 'exit');

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutorSetupError, type TrainingRequest } from '../../src/core/executors/executor';
-import { isAlive } from '../../src/core/executors/processGroup';
+import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
 import {
   describeSshFailure,
   gitRemote,
@@ -82,6 +82,12 @@ function readPid(remoteDir: string, name: string): number {
 /** Both processes the fixture leaves behind while it runs. */
 function trainingPids(remoteDir: string): number[] {
   return [readPid(remoteDir, 'train.pid'), readPid(remoteDir, 'worker.pid')];
+}
+
+function promiseWithResolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 async function waitUntil(condition: () => boolean, ms: number): Promise<boolean> {
@@ -278,12 +284,18 @@ describe('SshExecutor over a real sshd on loopback', () => {
 
   test('a killed ssh client: interrupted with "connection lost", and the remote run dies with the connection', async () => {
     const dir = remoteClone();
-    let sshPid = 0;
+    // The pid comes with the wrapper's report on stderr, which may arrive after the first stdout line.
+    const sshPid = promiseWithResolvers<number>();
+    let killed = false;
     const result = await executor(dir).run(
       request({
         env: { MODE: 'hang' },
-        onStart: (pid) => (sshPid = pid!),
-        onLine: (line) => line.startsWith('step 1') && process.kill(sshPid, 'SIGKILL'),
+        onStart: (pid) => sshPid.resolve(pid!),
+        onLine: (line) => {
+          if (killed || !line.startsWith('step 1')) return;
+          killed = true;
+          void sshPid.promise.then((pid) => signalProcess(pid, 'SIGKILL'));
+        },
       }),
     );
     assert.equal(result.outcome, 'interrupted');
@@ -294,22 +306,25 @@ describe('SshExecutor over a real sshd on loopback', () => {
 
   test('a silent connection (a network gone without a word): the remote side kills the run by itself', async () => {
     const dir = remoteClone();
-    let sshPid = 0;
+    const sshPid = promiseWithResolvers<number>();
+    let stopped = false;
     let pids: number[] = [];
     let diedAfterMs = -1;
     const run = executor(dir, { heartbeatMs: 300, silenceSeconds: 2 }).run(
       request({
         env: { MODE: 'hang' },
-        onStart: (pid) => (sshPid = pid!),
+        onStart: (pid) => sshPid.resolve(pid!),
         onLine: (line) => {
-          if (!line.startsWith('step 1')) return;
-          // A stopped client sends nothing, not even a FIN: to the remote side, a dead network.
-          process.kill(sshPid, 'SIGSTOP');
-          pids = trainingPids(dir);
-          const t0 = Date.now();
-          void waitUntil(() => pids.every((pid) => !isAlive(pid)), 30_000).then((dead) => {
+          if (stopped || !line.startsWith('step 1')) return;
+          stopped = true;
+          void sshPid.promise.then(async (pid) => {
+            // A stopped client sends nothing, not even a FIN: to the remote side, a dead network.
+            signalProcess(pid, 'SIGSTOP');
+            pids = trainingPids(dir);
+            const t0 = Date.now();
+            const dead = await waitUntil(() => pids.every((p) => !isAlive(p)), 30_000);
             diedAfterMs = dead ? Date.now() - t0 : Infinity;
-            process.kill(sshPid, 'SIGCONT');
+            signalProcess(pid, 'SIGCONT');
           });
         },
       }),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/core/events/events';
-import { isAlive } from '../../src/core/executors/processGroup';
+import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
 import { shellQuote } from '../../src/core/executors/sshExecutor';
 import { cloneOnHost, hostProcesses, hostTempDir, onHost, SSH_HOST, startSshTestHost } from '../support/sshTestHost';
 import { cliAsync, cliRun, git, onlyRunTag, readTraceEvents, tinyGptRepo, waitFor } from '../support/tinyGptRepo';
@@ -103,7 +103,7 @@ test('a killed ssh connection mid-run: the remote training dies, the experiment 
   const remote = hostProcesses('train.py');
   assert.ok(remote.length > 0, 'the training runs on the host as arssh');
   assert.ok(start.pid !== undefined && isAlive(start.pid), 'training.started names the local ssh client');
-  process.kill(start.pid!, 'SIGKILL');
+  signalProcess(start.pid!, 'SIGKILL');
 
   assert.equal(await exited, 0, output());
   const events = trace(dir);

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { classifyOutcome, type TrainingRequest } from '../../src/core/executors/executor';
 import { LocalExecutor } from '../../src/core/executors/localExecutor';
 import { LineSplitter } from '../../src/core/executors/trainingOutput';
-import { isAlive, isGroupAlive, killProcessGroup } from '../../src/core/executors/processGroup';
+import { isAlive, isGroupAlive, killProcessGroup, signalGroup, signalProcess, UnsafeSignalTarget } from '../../src/core/executors/processGroup';
 import type { MetricSpec } from '../../src/core/target/metric';
 
 const EMIT = resolve(__dirname, '../fixtures/scripts/emit.js');
@@ -327,4 +327,24 @@ test('isAlive rejects ids that are not processes', () => {
   assert.equal(isAlive(-1), false);
   assert.equal(isAlive(1.5), false);
   assert.equal(isGroupAlive(1), false);
+});
+
+test('signalling 0, 1, a negative id, our own pid or our own group throws and sends nothing', async () => {
+  // A sentinel child in our own process group: had any of these calls sent a signal to the group, it would die.
+  const sentinel = spawn('/bin/sh', ['-c', 'trap "" HUP; sleep 30'], { stdio: 'ignore' });
+  try {
+    const ownGroup = Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[2]);
+    for (const id of [0, 1, -1, -sentinel.pid!, 1.5, process.pid]) {
+      assert.throws(() => signalProcess(id, 'SIGTERM'), UnsafeSignalTarget, `signalProcess(${id})`);
+    }
+    for (const id of [0, 1, -1, process.pid, ownGroup]) {
+      assert.throws(() => signalGroup(id, 'SIGTERM'), UnsafeSignalTarget, `signalGroup(${id})`);
+      assert.throws(() => killProcessGroup(id, 100), UnsafeSignalTarget, `killProcessGroup(${id})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(isAlive(sentinel.pid!), true, 'a refused signal reached the sentinel');
+    assert.equal(signalProcess(sentinel.pid!, 'SIGKILL'), true, 'an ordinary pid is signalled');
+  } finally {
+    sentinel.kill('SIGKILL');
+  }
 });

@@ -10,9 +10,35 @@ const POLL_MS = 50;
 /** How long to wait for the group to vanish after SIGKILL before giving up. */
 const KILL_SETTLE_MS = 2000;
 
-/** Guards against signalling -1 (every process we may signal) or our own process. */
-function isSignallableId(id: number): boolean {
-  return Number.isInteger(id) && id > 1 && id !== process.pid;
+/**
+ * Refused as a signal target, because it would hit processes we did not start: 0 and our own process
+ * group (kill(0) signals the caller's whole group: in a test, the test runner itself), 1 (init; as a
+ * group, every process we may signal), our own pid, and anything that is not a positive integer.
+ */
+export class UnsafeSignalTarget extends Error {
+  constructor(readonly id: number, why: string) {
+    super(`refusing to signal ${id}: ${why}`);
+    this.name = 'UnsafeSignalTarget';
+  }
+}
+
+/** Our own process group id, where /proc can tell. */
+function ownProcessGroup(): number | undefined {
+  return procState(process.pid)?.pgrp;
+}
+
+/** Why `id` may not be signalled (as a process, or as a group), or undefined when it may. */
+function unsafeReason(id: number, asGroup: boolean): string | undefined {
+  if (!Number.isInteger(id) || id <= 0) return 'not a positive process id';
+  if (id === 1) return asGroup ? 'group 1 is every process' : 'pid 1 is init';
+  if (id === process.pid) return 'that is this process';
+  if (asGroup && id === ownProcessGroup()) return "that is this process's own group";
+  return undefined;
+}
+
+function assertSignallable(id: number, asGroup: boolean): void {
+  const why = unsafeReason(id, asGroup);
+  if (why) throw new UnsafeSignalTarget(id, why);
 }
 
 function errnoCode(e: unknown): string | undefined {
@@ -65,7 +91,7 @@ export function isAlive(pid: number): boolean {
 
 /** True when any process of the group is alive (zombies do not count where /proc can tell). */
 export function isGroupAlive(pgid: number): boolean {
-  if (!isSignallableId(pgid)) return false;
+  if (unsafeReason(pgid, true)) return false;
   try {
     process.kill(-pgid, 0);
   } catch (e) {
@@ -83,8 +109,26 @@ export function isGroupAlive(pgid: number): boolean {
   });
 }
 
-/** Sends `signal` to the group; false when there is no such group or it is not ours to signal. */
-function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+/**
+ * The one way the product and its tests send a signal to a single process. Throws UnsafeSignalTarget
+ * (and sends nothing) for 0, 1, a negative id or our own pid; false when there is no such process.
+ */
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  assertSignallable(pid, false);
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends `signal` to every process of the group `pgid` (a group we started: its leader's pid). Throws
+ * UnsafeSignalTarget (and sends nothing) for 0, 1, our own pid or group; false when there is no such group.
+ */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  assertSignallable(pgid, true);
   try {
     process.kill(-pgid, signal);
     return true;
@@ -104,11 +148,15 @@ async function waitUntilGroupGone(pgid: number, ms: number): Promise<boolean> {
 
 /**
  * Stops every process in the group: SIGTERM, then SIGKILL to whatever is left after `graceMs`.
- * Resolves once the group is gone (or did not exist); never rejects. Ids that could only mean
- * "every process" or ourselves are ignored.
+ * Resolves once the group is gone (or did not exist). Throws UnsafeSignalTarget at once, sending
+ * nothing, for an id that is not a group we may stop (see signalGroup).
  */
-export async function killProcessGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!isSignallableId(pgid)) return;
+export function killProcessGroup(pgid: number, graceMs: number): Promise<void> {
+  assertSignallable(pgid, true);
+  return termThenKill(pgid, graceMs);
+}
+
+async function termThenKill(pgid: number, graceMs: number): Promise<void> {
   if (!signalGroup(pgid, 'SIGTERM')) return;
   if (await waitUntilGroupGone(pgid, graceMs)) return;
   signalGroup(pgid, 'SIGKILL');

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { signalGroup } from '../../../src/core/executors/processGroup';
 
 export const ROOT = resolve(__dirname, '../../..');
 
@@ -111,18 +112,10 @@ export async function startCodeServer(bin: string, profile: CodeServerProfile): 
   const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
+    signalGroup(child.pid!, 'SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     if (child.exitCode === null) {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+      signalGroup(child.pid!, 'SIGKILL');
     }
   };
   return { url, process: child, output: () => output, stop };
