@@ -68,7 +68,8 @@ const program = new Command()
   .option('-v, --verbose', 'run: show training output, LLM calls and mechanism hooks; any command: the stack trace of an error')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'bilevel: ')) })
-  .showHelpAfterError('(add --help for the options)');
+  .showHelpAfterError('(add --help for the options)')
+  .configureHelp({ showGlobalOptions: true });
 
 /** The repo the command is about: -C's, or the one the current directory is in, at its root. */
 async function repoDir(): Promise<string> {
