@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
@@ -15,8 +15,12 @@ import { createWorkers } from '../core/executors/createWorkers';
 import { ExecutorSetupError } from '../core/executors/executor';
 import { TraceStore } from '../core/store/traceStore';
 import { GitError } from '../core/git/git';
+import { RunRepo } from '../core/git/runRepo';
+import { runTagProblem } from '../core/git/runTag';
+import { MissingApiKeyError } from '../core/llm/llmClient';
 import type { RunEvent } from '../shared/trace/events';
 import { renderEvent } from './renderEvent';
+import { version } from '../../package.json';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -24,17 +28,63 @@ const positiveInt = (v: string) => {
   return n;
 };
 
+const runTag = (v: string) => {
+  const problem = runTagProblem(v);
+  if (problem) throw new InvalidArgumentError(problem);
+  return v;
+};
+
+/** Errors in what the user gave us (config, repo, flags, key), found before anything ran: exit 2. */
+const USAGE_ERRORS = [ConfigError, GitError, ExecutorSetupError, MissingApiKeyError];
+/** Set by the run's first event: from then on a failure is a failed run (exit 1), not a usage error. */
+let runStarted = false;
+const noteStart = (e: RunEvent) => {
+  if (e.type === 'run.started' || e.type === 'run.resumed') runStarted = true;
+};
+
+/**
+ * `bilevel run | head`: once the reader is gone, nothing more is written to stdout, and the run
+ * stops as on Ctrl+C (the experiment in flight recorded as interrupted), since nobody is watching.
+ */
+let stdoutClosed = false;
+let onStdoutClosed = () => {};
+process.stdout.on('error', () => {
+  if (stdoutClosed) return;
+  stdoutClosed = true;
+  onStdoutClosed();
+});
+// A closed stderr (`2>&1 | head`) only loses messages.
+process.stderr.on('error', () => {});
+const out = (text: string) => {
+  if (!stdoutClosed) console.log(text);
+};
+
+// Commander's own usage errors exit 2 like ours, with the same prefix (settings are inherited by the
+// subcommands, so they are made before any is added).
 const program = new Command()
   .name('bilevel')
   .description('Bilevel Autoresearch: an autonomous research loop over your training repo')
-  .option('-C, --dir <path>', 'the training repo', process.cwd());
+  .version(version, '-V, --version', 'print the version')
+  .option('-C, --dir <path>', 'the training repo (default: the git repository the current directory is in)')
+  .option('-v, --verbose', 'run: show training output, LLM calls and mechanism hooks; any command: the stack trace of an error')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'bilevel: ')) })
+  .showHelpAfterError('(add --help for the options)')
+  .configureHelp({ showGlobalOptions: true });
+
+/** The repo the command is about: -C's, or the one the current directory is in, at its root. */
+async function repoDir(): Promise<string> {
+  const given = resolve(program.opts().dir ?? process.cwd());
+  if (!existsSync(given)) fail(`${given} does not exist`);
+  return (await RunRepo.topLevel(given)) ?? given;
+}
 
 program
   .command('init')
   .description(`inspect the repo and write ${CONFIG_FILE}`)
   .option('--force', 'overwrite an existing config')
-  .action((o: { force?: boolean }) => {
-    const dir = resolve(program.opts().dir);
+  .action(async (o: { force?: boolean }) => {
+    const dir = await repoDir();
     const path = join(dir, CONFIG_FILE);
     if (existsSync(path) && !o.force) fail(`${CONFIG_FILE} already exists in ${dir} (use --force to overwrite)`);
     const { config, notes } = proposeConfig(dir);
@@ -48,13 +98,13 @@ program
   .description('run the research loop (resumes the latest run unless --new)')
   .option('-n, --iterations <n>', 'total iterations for the run, baseline not counted', positiveInt, 10)
   .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
-  .option('--tag <tag>', 'run tag (branch autoresearch/<tag>)')
+  .option('--tag <tag>', 'run tag (branch autoresearch/<tag>): letters, digits, ".", "_", "-"', runTag)
   .option('--new', 'start a fresh run instead of resuming')
   .option('--levels <list>', 'which levels run: 1 (inner loop only), 1,1.5 (+ strategy review), 1,2 (+ mechanism research), 1,1.5,2 (all; the config default)')
   .option('--no-overlap', 'propose only after each training run ends (default: the next candidate is proposed while one trains)')
-  .option('-v, --verbose', 'show training output, LLM calls and mechanism hooks')
-  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; levels?: string; overlap: boolean; verbose?: boolean }) => {
-    const dir = resolve(program.opts().dir);
+  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; levels?: string; overlap: boolean }) => {
+    const verbose: boolean = program.opts().verbose ?? false;
+    const dir = await repoDir();
     const config = loadTargetConfig(dir);
     if (o.proposer) config.proposer.kind = o.proposer;
     if (o.levels) applyLevelsFlag(config, o.levels);
@@ -66,17 +116,23 @@ program
       controller.abort();
     });
     process.on('SIGTERM', () => controller.abort());
+    onStdoutClosed = () => {
+      console.error('\nbilevel: the output was closed; stopping the run cleanly (`bilevel run` resumes it)');
+      controller.abort();
+    };
     // On a terminal, the latest training line is shown in place, so a 5-minute run is not silent.
-    const live = process.stdout.isTTY && !o.verbose;
+    const live = process.stdout.isTTY && !verbose;
     let liveShown = false;
     const print = (e: RunEvent) => {
+      noteStart(e);
+      if (stdoutClosed) return;
       if (live && e.type === 'training.output') {
         const width = (process.stdout.columns || 100) - 6;
         process.stdout.write(`\r\x1b[K    │ ${e.line.slice(0, width)}`);
         liveShown = true;
         return;
       }
-      const line = renderEvent(e, { verbose: o.verbose });
+      const line = renderEvent(e, { verbose });
       if (line === null) return;
       if (liveShown) process.stdout.write('\r\x1b[K');
       liveShown = false;
@@ -97,7 +153,7 @@ program
       onEvent: print,
     });
     const { state, runDir, branch } = await run.run();
-    console.log(`\n${summaryLines(state, runDir, branch).join('\n')}`);
+    out(`\n${summaryLines(state, runDir, branch).join('\n')}`);
     if (state.stopped === 'error') process.exitCode = 1;
     if (state.stopped === 'interrupted') process.exitCode = 130;
   });
@@ -110,7 +166,7 @@ program
   .option('-n, --iterations <n>', 'iterations per run', positiveInt, 10)
   .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
   .action(async (o: { groups: string; repeats: number; iterations: number; proposer?: 'heuristic' | 'llm' }) => {
-    const dir = resolve(program.opts().dir);
+    const dir = await repoDir();
     const config = loadTargetConfig(dir);
     if (o.proposer) config.proposer.kind = o.proposer;
     const groups = o.groups.split(',').map((g) => g.trim().toUpperCase());
@@ -129,6 +185,7 @@ program
       proposer: (seed) => createProposer({ ...config, proposer: { ...config.proposer, seed } }, onLlmCall),
       runOptions: () => ({ ...createLevels(config, onLlmCall), workers: createWorkers(config.workers) }),
       onEvent: (group, repeat, e) => {
+        noteStart(e);
         if (e.type === 'run.started') console.log(`\n── group ${group}, repeat ${repeat}: ${e.tag}`);
         if (e.type === 'experiment.decided' || e.type === 'strategy.updated' || e.type === 'mechanism.activated' || e.type === 'run.stopped') {
           const line = renderEvent(e);
@@ -153,8 +210,8 @@ mechanisms
   .command('list')
   .description('every mechanism proposed in the run, its status, validation and how often its hooks ran')
   .option('--tag <tag>', 'run tag (default: the latest run)')
-  .action((o: { tag?: string }) => {
-    const dir = resolve(program.opts().dir);
+  .action(async (o: { tag?: string }) => {
+    const dir = await repoDir();
     const tag = runTagOrFail(dir, o.tag);
     const { store } = TraceStore.open(join(runsDir(dir), tag, 'trace.jsonl'));
     const state = deriveRunState(store.events());
@@ -179,7 +236,7 @@ for (const verdict of ['accept', 'reject'] as const) {
     .option('--tag <tag>', 'run tag (default: the latest run)')
     .option('--reason <text>', 'why (recorded in the trace)')
     .action(async (name: string, o: { tag?: string; reason?: string }) => {
-      const dir = resolve(program.opts().dir);
+      const dir = await repoDir();
       const tag = runTagOrFail(dir, o.tag);
       try {
         const m = await reviewMechanism(dir, loadTargetConfig(dir), tag, name, verdict, o.reason);
@@ -197,8 +254,8 @@ program
   .option('--tag <tag>', 'run tag (default: the latest run)')
   .option('--json', 'machine-readable')
   .option('--last <n>', 'how many experiments to list', positiveInt, 10)
-  .action((o: { tag?: string; json?: boolean; last: number }) => {
-    const dir = resolve(program.opts().dir);
+  .action(async (o: { tag?: string; json?: boolean; last: number }) => {
+    const dir = await repoDir();
     const tag = o.tag ?? latestRunTag(dir);
     if (!tag) fail(`no runs in ${dir} yet; start one with: bilevel run`);
     const trace = join(runsDir(dir), tag, 'trace.jsonl');
@@ -252,7 +309,10 @@ function fail(message: string): never {
 }
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof GitError || e instanceof ExecutorSetupError) fail(e.message);
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-  process.exit(1);
+  // Commander has said what was wrong (or printed the help or version) already.
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  const known = USAGE_ERRORS.some((kind) => e instanceof kind);
+  if (program.opts().verbose) console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  else console.error(`bilevel: ${e instanceof Error ? e.message : String(e)}${known ? '' : '\n(bilevel -v … shows the stack trace)'}`);
+  process.exit(known && !runStarted ? 2 : 1);
 });

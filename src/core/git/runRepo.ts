@@ -61,6 +61,16 @@ export class RunRepo {
     return new RunRepo(top, gitDir);
   }
 
+  /** The root of the work tree `dir` is in (so commands work from a subdirectory); null outside a work tree. */
+  static async topLevel(dir: string): Promise<string | null> {
+    try {
+      return (await git(['rev-parse', '--show-toplevel'], { cwd: dir })).trim() || null;
+    } catch (e) {
+      if (e instanceof GitError) return null;
+      throw e;
+    }
+  }
+
   /** Keeps run state out of git without touching the user's .gitignore. */
   async excludeRunState(): Promise<void> {
     let excludePath = (await this.git(['rev-parse', '--git-path', 'info/exclude'])).trim();

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseParams } from './pythonParams';
+import { ConfigError } from './targetConfig';
+import { timeBudgetParams } from './timeBudget';
 
 /** What `bilevel init` found in a repo, as the JSON it will write. */
 export interface InitProposal {
@@ -53,7 +55,7 @@ export function heavyImports(source: string): string[] {
 export function proposeConfig(repoDir: string): InitProposal {
   const notes: string[] = [];
   const found = findParamFile(repoDir);
-  if (!found) throw new Error(`No Python file with UPPER_CASE constants found in ${repoDir}. Create autoresearch.config.json by hand (see the schema) and list your parameter names under parameters.names.`);
+  if (!found) throw new ConfigError(`No Python file with UPPER_CASE constants found in ${repoDir}. Create autoresearch.config.json by hand (see the schema) and list your parameter names under parameters.names.`);
   const source = readFileSync(join(repoDir, found.file), 'utf8');
   const params = parseParams(source);
   const names = new Set(params.map((p) => p.name));
@@ -71,9 +73,9 @@ export function proposeConfig(repoDir: string): InitProposal {
 
   const metric = guessMetric(source);
   notes.push(`metric: ${metric.name} (${metric.goal})`);
-  const budget = params.find((p) => /^TIME_BUDGET$/i.test(p.name) && typeof p.value === 'number');
-  const timeBudgetSeconds = (budget?.value as number | undefined) ?? 300;
-  const frozen = [...names].filter((n) => /TIME_BUDGET|SEED/i.test(n));
+  const budget = timeBudgetParams(params);
+  const timeBudgetSeconds = (budget.find((p) => /^TIME_BUDGET$/i.test(p.name))?.value as number | undefined) ?? 300;
+  const frozen = [...names].filter((n) => budget.some((p) => p.name === n) || /SEED/i.test(n));
   if (frozen.length) notes.push(`frozen (fixed by design): ${frozen.join(', ')}`);
   const secondary = ['peak_vram_mb', 'training_seconds', 'num_steps'].filter((s) => source.includes(s)).map((name) => ({ name }));
 

@@ -1,10 +1,14 @@
 import Ajv, { type ErrorObject } from 'ajv';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import schema from '../../../schemas/autoresearch.config.schema.json';
 import type { ParamValue } from '../../shared/trace/candidate';
 import type { LlmSettings } from '../llm/llmClient';
+import { didYouMean } from './closestName';
+import { jsonSyntaxError } from './jsonSyntaxError';
 import { metricPattern, type MetricSpec } from './metric';
+import { parseParams } from './pythonParams';
+import { timeBudgetParams } from './timeBudget';
 
 export const CONFIG_FILE = 'autoresearch.config.json';
 
@@ -145,8 +149,19 @@ function propertiesAt(instancePath: string): Record<string, unknown> {
   return node?.properties ?? {};
 }
 
-/** Validates raw JSON and fills defaults. Pure: file checks happen in loadTargetConfig. */
-export function parseTargetConfig(raw: unknown): TargetConfig {
+/** The files of the repo a config describes, as its checks see them (the file system in loadTargetConfig). */
+export interface ConfigRepo {
+  /** A file's text, or null when there is no such file. */
+  read(path: string): string | null;
+  /** The files at the top of the repo, for "did you mean". */
+  topFiles(): string[];
+}
+
+/**
+ * Validates raw JSON and fills defaults. Pure. With `repo`, also checks the config against the files
+ * it names (they exist, every parameter name it lists is one) and freezes the time budget constants.
+ */
+export function parseTargetConfig(raw: unknown, repo?: ConfigRepo): TargetConfig {
   if (!validateShape(raw)) {
     const problems = (validateShape.errors ?? []).map(describeError);
     throw new ConfigError(`${CONFIG_FILE} is invalid:\n  - ${[...new Set(problems)].join('\n  - ')}`);
@@ -204,9 +219,11 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
       problems.push(`${field}: ${(e as Error).message}`);
     }
   }
-  if (!config.editable.includes(config.parameters.file)) {
-    problems.push(`parameters.file: "${config.parameters.file}" must also be listed in editable`);
-  }
+  if (repo) {
+    const checked = checkAgainstRepo(config, c.parameters.searchTimeBudget === true, repo);
+    problems.push(...checked.problems);
+    config.parameters.frozen = [...config.parameters.frozen, ...checked.alsoFrozen];
+  } else if (!config.editable.includes(config.parameters.file)) problems.push(notEditable(config.parameters.file));
   if (config.metric.memory && !config.metric.secondary!.some((s) => s.name === config.metric.memory!.name)) {
     problems.push(`metric.memory.name: "${config.metric.memory.name}" is not one of metric.secondary`);
   }
@@ -216,6 +233,68 @@ export function parseTargetConfig(raw: unknown): TargetConfig {
   }
   if (problems.length) throw new ConfigError(`${CONFIG_FILE} is invalid:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+const notEditable = (file: string) => `parameters.file: "${file}" must also be listed in editable`;
+
+/**
+ * Where the repo is not as the config says: a missing file, a name in `parameters.names`, `frozen`,
+ * `exclude` or `choices` that is no parameter of the file (a typo there would silently search what
+ * was meant to be fixed). `alsoFrozen`: the time budget constants the config does not freeze itself,
+ * frozen all the same unless `searchTimeBudget`.
+ */
+function checkAgainstRepo(config: TargetConfig, searchTimeBudget: boolean, repo: ConfigRepo): { problems: string[]; alsoFrozen: string[] } {
+  const problems: string[] = [];
+  const { parameters } = config;
+  const missing = config.editable.filter((f) => repo.read(f) === null);
+  for (const f of missing) problems.push(`editable: file not found: ${f}${didYouMean(f, repo.topFiles())}`);
+  const source = repo.read(parameters.file);
+  if (source === null) {
+    problems.push(`parameters.file: "${parameters.file}" does not exist${didYouMean(parameters.file, repo.topFiles())}`);
+    return { problems, alsoFrozen: [] };
+  }
+  if (!config.editable.includes(parameters.file)) problems.push(notEditable(parameters.file));
+  problems.push(...parameterNameProblems(parameters, source));
+  const budget = timeBudgetParams(parseParams(source, { names: parameters.names })).map((p) => p.name);
+  const frozenBudget = budget.filter((n) => parameters.frozen.includes(n));
+  if (searchTimeBudget && frozenBudget.length) {
+    problems.push(`parameters.searchTimeBudget: true, but parameters.frozen lists ${frozenBudget.join(', ')}; remove one of the two`);
+  }
+  return { problems, alsoFrozen: searchTimeBudget ? [] : budget.filter((n) => !parameters.frozen.includes(n)) };
+}
+
+/** Column-0 assignments to a name: what could be a parameter, for "did you mean" on `parameters.names`. */
+const ASSIGNED = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)/gm;
+
+/**
+ * Every name the config lists under `parameters` must be a parameter of the parameter file. Pure:
+ * `source` is the file's text.
+ */
+export function parameterNameProblems(parameters: TargetConfig['parameters'], source: string): string[] {
+  const problems: string[] = [];
+  const file = parameters.file;
+  const known = new Set(parseParams(source, { names: parameters.names }).map((p) => p.name));
+  const assigned = [...new Set([...source.matchAll(ASSIGNED)].map((m) => m[1]))];
+  // Names that would be parameters if listed in parameters.names (literals at module level).
+  const literal = new Set(parseParams(source, { names: assigned }).map((p) => p.name));
+  for (const name of parameters.names) {
+    if (known.has(name)) continue;
+    if (assigned.includes(name)) problems.push(`parameters.names: "${name}" is assigned in ${file}, but not as a single literal value on one line, so it cannot be a parameter`);
+    else problems.push(`parameters.names: "${name}" is not assigned at the top level of ${file}${didYouMean(name, literal)}`);
+  }
+  const lists: [string, string[]][] = [
+    ['parameters.frozen', parameters.frozen],
+    ['parameters.exclude', parameters.exclude],
+    ['parameters.choices', Object.keys(parameters.choices)],
+  ];
+  for (const [field, names] of lists) {
+    for (const name of names) {
+      if (known.has(name)) continue;
+      const hint = literal.has(name) ? `; to make it one, add it to parameters.names` : didYouMean(name, known);
+      problems.push(`${field}: "${name}" is not a parameter of ${file}${hint}`);
+    }
+  }
+  return problems;
 }
 
 function levelsConfig(l: any): LevelsConfig {
@@ -252,16 +331,19 @@ export function loadTargetConfig(repoDir: string): TargetConfig {
   if (!existsSync(path)) {
     throw new ConfigError(`No ${CONFIG_FILE} in ${repoDir}. Run \`bilevel init\` there to create one.`);
   }
+  // An editor on Windows may save a byte order mark, which JSON.parse refuses.
+  const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${CONFIG_FILE} is not valid JSON: ${(e as Error).message}`);
+    throw new ConfigError(jsonSyntaxError(path, text, (e as Error).message));
   }
-  const config = parseTargetConfig(raw);
-  const missing = config.editable.filter((f) => !existsSync(join(repoDir, f)));
-  if (missing.length) {
-    throw new ConfigError(`${CONFIG_FILE} is invalid:\n  - editable: file not found: ${missing.join(', ')}`);
-  }
-  return config;
+  return parseTargetConfig(raw, {
+    read: (f) => {
+      const p = join(repoDir, f);
+      return existsSync(p) && statSync(p).isFile() ? readFileSync(p, 'utf8') : null;
+    },
+    topFiles: () => readdirSync(repoDir),
+  });
 }
