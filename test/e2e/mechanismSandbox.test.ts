@@ -5,11 +5,11 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSyn
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import type { ContextWithoutState, MechanismResult } from '../../src/core/mechanisms/mechanism';
-import { signalProcess } from '../../src/core/executors/processGroup';
+import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
 import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';
 import { validateMechanism } from '../../src/core/mechanisms/validateMechanism';
+import { bundleEntry } from '../support/bundleEntry';
 
 // The adversarial corpus: each module misbehaves in one way; each is contained and reported, the host
 // neither throws nor hangs, and nothing outside the sandbox changes.
@@ -39,13 +39,7 @@ function scratch(): { dir: string; marker: string; snapshot: () => string } {
 }
 
 function gone(pid: number | undefined): boolean {
-  if (pid === undefined) return true;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
+  return pid === undefined || !isAlive(pid);
 }
 
 // Generous, so a loaded machine never turns a quick hook into a timeout; tests of timeouts set their own.
@@ -455,9 +449,8 @@ test('a missing hook is reported without a round trip', async () => {
 
 test('the sandbox and the library work from an esbuild bundle, as in dist/cli.js and dist/extension.js', async () => {
   const out = mkdtempSync(join(tmpdir(), 'mech-bundle-'));
-  await build({
-    stdin: {
-      contents: `
+  await bundleEntry(
+    `
         import { MechanismSandbox } from './src/core/mechanisms/mechanismSandbox';
         import { libraryMechanism } from './src/core/mechanisms/library';
         (async () => {
@@ -466,16 +459,8 @@ test('the sandbox and the library work from an esbuild bundle, as in dist/cli.js
           console.log(JSON.stringify({ hooks: box.hooks, ok: r.ok, state: box.state }));
           await box.close();
         })();`,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: join(out, 'bundle.js'),
-    logLevel: 'silent',
-  });
+    out,
+  );
   // The same copies scripts/build.mjs makes next to the bundles.
   mkdirSync(join(out, 'mechanisms'));
   cpSync(join(ROOT, 'src/core/mechanisms/library'), join(out, 'mechanisms'), { recursive: true });

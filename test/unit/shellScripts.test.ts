@@ -4,9 +4,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { shellCommand, shellQuote, shippedScript, type ShippedScript } from '../../src/core/executors/shell';
 import { slurmBatchScript } from '../../src/core/executors/slurmExecutor';
+import { bundleEntry } from '../support/bundleEntry';
 
 const ROOT = resolve(__dirname, '../..');
 const REMOTE = join(ROOT, 'src/core/executors/remote');
@@ -51,19 +51,10 @@ test('the Slurm batch script parses (bash -n), directives, environment and end m
 
 test('the scripts are found beside an esbuild bundle, where scripts/build.mjs copies them (dist/remote)', async () => {
   const out = mkdtempSync(join(tmpdir(), 'shell-bundle-'));
-  await build({
-    stdin: {
-      contents: `import { shippedScript } from './src/core/executors/shell';\nprocess.stdout.write(shippedScript('sshRun.sh'));`,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: join(out, 'bundle.js'),
-    logLevel: 'silent',
-  });
+  await bundleEntry(
+    `import { shippedScript } from './src/core/executors/shell';\nprocess.stdout.write(shippedScript('sshRun.sh'));`,
+    out,
+  );
   const missing = spawnSync(process.execPath, [join(out, 'bundle.js')], { encoding: 'utf8' });
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /remote\/sshRun\.sh is missing \(ENOENT\); rebuild with node scripts\/build\.mjs/);
