@@ -1,25 +1,11 @@
 #!/usr/bin/env node
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, type AblationGroup, type LlmCallListener } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
-import { createLevels } from '../core/levels/createLevels';
-import { reviewMechanism } from '../core/levels/mechanismReview';
-import { ABLATION_GROUPS, ablationMarkdown, runAblation, type AblationGroup } from '../core/levels/ablation';
 import { activeMechanisms, deriveRunState, experimentStatus, incumbentBehindBest } from '../shared/trace/runState';
-import { proposeConfig } from '../core/target/initTarget';
-import { ResearchRun, latestRunTag, runsDir } from '../core/levels/researchRun';
-import { createProposer } from '../core/proposers/createProposer';
-import type { LlmCallListener } from '../core/llm/chatModel';
-import { createWorkers } from '../core/executors/createWorkers';
-import { ExecutorSetupError } from '../core/executors/executor';
-import { TraceStore } from '../core/store/traceStore';
-import { GitError } from '../core/git/git';
-import { RunRepo } from '../core/git/runRepo';
-import { runTagProblem } from '../core/git/runTag';
-import { MissingApiKeyError } from '../core/llm/llmClient';
 import type { RunEvent } from '../shared/trace/events';
-import { renderEvent } from './renderEvent';
+import { renderEvent } from '../shared/trace/renderEvent';
 import { version } from '../../package.json';
 
 const positiveInt = (v: string) => {

@@ -1,5 +1,5 @@
+import { changedFiles } from '../core';
 import * as vscode from 'vscode';
-import { changedFiles } from '../core/git/revisionFiles';
 import type { ExperimentRef } from './experimentRef';
 import { experimentTitle, presentExperiment } from './experimentPresentation';
 import { gitShowUri } from './gitShowContentProvider';

@@ -1,7 +1,7 @@
+import { runsDir } from '../core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { runsDir } from '../core/levels/researchRun';
 import type { ExperimentRef } from './experimentRef';
 import type { ResearchRunController } from './researchRunController';
 

@@ -1,10 +1,9 @@
 // Imported first: its timestamp is taken before the rest of the bundle is evaluated.
+import { isAlive, processStartTime, liveRunPid, runsDir } from '../core';
 import { activationTimingLine } from './activationClock';
 import * as vscode from 'vscode';
-import { renderEvent } from '../cli/renderEvent';
+import { renderEvent } from '../shared/trace/renderEvent';
 import { join } from 'node:path';
-import { isAlive, processStartTime } from '../core/executors/processGroup';
-import { liveRunPid, runsDir } from '../core/levels/researchRun';
 import type { MechanismRecord } from '../shared/trace/runState';
 import { ApiKeyStore } from './apiKeyStore';
 import { COMMANDS, CONTEXT, EXPERIMENTS_VIEW, MECHANISMS_VIEW, OUTPUT_CHANNEL_NAME, STRATEGY_VIEW } from './commandIds';

@@ -1,5 +1,5 @@
+import { fileAt } from '../core';
 import * as vscode from 'vscode';
-import { fileAt } from '../core/git/revisionFiles';
 import { GIT_SHOW_SCHEME, gitShowUriParts, parseGitShowUri, type GitShowTarget } from './gitShowUri';
 
 export function gitShowUri(target: GitShowTarget): vscode.Uri {

@@ -1,7 +1,7 @@
+import { proposeConfig } from '../core';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { proposeConfig } from '../core/target/initTarget';
 import { CONFIG_FILE_NAME as CONFIG_FILE } from './configFile';
 
 /**

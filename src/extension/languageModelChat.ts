@@ -1,6 +1,5 @@
+import { estimateTokens, LlmError, type ChatModel, type LlmCallListener, type ChatMessage, type ChatOptions, type ChatResult } from '../core';
 import * as vscode from 'vscode';
-import type { ChatModel, LlmCallListener } from '../core/llm/chatModel';
-import { estimateTokens, LlmError, type ChatMessage, type ChatOptions, type ChatResult } from '../core/llm/llmClient';
 import { languageModelTurns } from './languageModelTurns';
 
 /**

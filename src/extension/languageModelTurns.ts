@@ -1,4 +1,3 @@
-import type { ChatMessage } from '../core/llm/llmClient';
 
 export interface LanguageModelTurn {
   role: 'user' | 'assistant';
@@ -25,4 +24,5 @@ export function languageModelTurns(messages: readonly ChatMessage[]): LanguageMo
     else turns.unshift({ role: 'user', content: preamble });
   }
   return turns;
-}
+}import { type ChatMessage } from '../core';
+

@@ -1,5 +1,5 @@
+import { changedFiles, mergeBase } from '../core';
 import * as vscode from 'vscode';
-import { changedFiles, mergeBase } from '../core/git/revisionFiles';
 import { gitShowUri } from './gitShowContentProvider';
 import type { MechanismRef } from './mechanismsTreeProvider';
 import type { ResearchRunController } from './researchRunController';

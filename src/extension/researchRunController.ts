@@ -1,14 +1,7 @@
+import { ResearchRun, type MechanismResearcher, type Level, type ResearchRunSummary, type TrainingGate, type Worker, type StrategyReviewer, type Secrets, type LlmCallListener, type Proposer, type TargetConfig } from '../core';
 import * as vscode from 'vscode';
 import type { RunEvent } from '../shared/trace/events';
-import type { MechanismResearcher } from '../core/levels/mechanismResearch';
-import type { Level } from '../core/levels/outerLevels';
-import { ResearchRun, type ResearchRunSummary, type TrainingGate, type Worker } from '../core/levels/researchRun';
-import type { StrategyReviewer } from '../core/levels/strategyReview';
-import type { Secrets } from '../core/secrets/secrets';
-import type { LlmCallListener } from '../core/llm/chatModel';
-import type { Proposer } from '../core/proposers/proposer';
 import { applyEvent, type RunState } from '../shared/trace/runState';
-import type { TargetConfig } from '../core/target/targetConfig';
 import { readLatestRunState, readRunState } from './runTraceReader';
 
 export interface StartRunRequest {

@@ -1,4 +1,3 @@
-import type { TargetConfig } from '../core/target/targetConfig';
 
 /**
  * The contributed `bilevelAutoresearch.*` settings that shape a run started from VS Code. Empty
@@ -62,4 +61,5 @@ export function applyRunSettings(config: TargetConfig, settings: RunSettings): T
       ...(settings.llmModel ? { model: settings.llmModel } : {}),
     },
   };
-}
+}import { type TargetConfig } from '../core';
+

@@ -1,8 +1,7 @@
+import { latestRunTag, runsDir, readTrace } from '../core';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { latestRunTag, runsDir } from '../core/levels/researchRun';
 import { deriveRunState, type RunState } from '../shared/trace/runState';
-import { readTrace } from '../core/store/traceStore';
 import type { RunPayload } from '../shared/protocol';
 
 export const tracePath = (repoDir: string, tag: string) => join(runsDir(repoDir), tag, 'trace.jsonl');

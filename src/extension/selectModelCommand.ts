@@ -1,6 +1,5 @@
+import { listModels, OPENAI_BASE_URL } from '../core';
 import * as vscode from 'vscode';
-import { listModels } from '../core/llm/listModels';
-import { OPENAI_BASE_URL } from '../core/llm/llmClient';
 import type { ApiKeyStore } from './apiKeyStore';
 import { SETTINGS_SECTION } from './commandIds';
 import { modelChoices, type ModelChoice } from './modelChoices';

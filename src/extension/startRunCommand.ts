@@ -1,16 +1,7 @@
+import { createWorkers, GitError, MissingApiKeyError, createLevels, createProposer, LlmProposer, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, type Level, type ChatModel, type LlmCallListener } from '../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { createWorkers } from '../core/executors/createWorkers';
-import { GitError } from '../core/git/git';
-import { MissingApiKeyError } from '../core/llm/llmClient';
-import { createLevels } from '../core/levels/createLevels';
-import type { Level } from '../core/levels/outerLevels';
-import type { ChatModel, LlmCallListener } from '../core/llm/chatModel';
-import { createProposer } from '../core/proposers/createProposer';
-import { LlmProposer } from '../core/proposers/llmProposer';
-import { Secrets } from '../core/secrets/secrets';
 import type { RunState } from '../shared/trace/runState';
-import { ConfigError, CONFIG_FILE, loadTargetConfig } from '../core/target/targetConfig';
 import type { ApiKeyStore } from './apiKeyStore';
 import { COMMANDS, SETTINGS_SECTION } from './commandIds';
 import { LanguageModelChat } from './languageModelChat';

@@ -1,7 +1,6 @@
+import { changedFiles, type TrainingGate } from '../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { changedFiles } from '../core/git/revisionFiles';
-import type { TrainingGate } from '../core/levels/researchRun';
 import { showExperimentDiff } from './experimentDiff';
 import type { ResearchRunController } from './researchRunController';
 

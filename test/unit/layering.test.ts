@@ -37,3 +37,15 @@ test('src/shared imports only from src/shared (core, the extension and the webvi
 test('the layering check itself sees a vscode import', () => {
   assert.deepEqual(importsOf(`import * as vscode from 'vscode';\nconst x = require("vscode");`), ['vscode', 'vscode']);
 });
+
+test('the adapters (src/cli, src/extension) reach core only through its public entry, src/core/index.ts', () => {
+  const files = [...tsFiles('src/cli'), ...tsFiles('src/extension')];
+  const offenders = files.flatMap((f) =>
+    importsOf(readFileSync(f, 'utf8'))
+      .filter((m) => m.startsWith('.'))
+      .map((m) => resolve(dirname(f), m))
+      .filter((p) => p.startsWith(resolve('src/core') + '/') && p !== resolve('src/core/index'))
+      .map((p) => `${f} -> ${p}`),
+  );
+  assert.deepEqual(offenders, []);
+});

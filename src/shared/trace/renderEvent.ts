@@ -1,4 +1,4 @@
-import type { RunEvent } from '../shared/trace/events';
+import type { RunEvent } from './events';
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(6));
 const signed = (v: number | null | undefined) => (v === null || v === undefined ? '' : ` (Δ ${v >= 0 ? '+' : ''}${v.toFixed(6)})`);
