@@ -64,7 +64,7 @@ export async function selectModel(repoDir: string, apiKeys: ApiKeyStore): Promis
 /** llm.baseURL and llm.model of autoresearch.config.json; empty when it cannot be read (Select Model still works). */
 async function configuredLlm(repoDir: string): Promise<{ baseURL?: string; model?: string }> {
   try {
-    const { loadTargetConfig } = await import('../core/target/targetConfig');
+    const { loadTargetConfig } = await import('../core');
     const { llm } = loadTargetConfig(repoDir);
     return { baseURL: llm.baseURL, model: llm.model };
   } catch {
