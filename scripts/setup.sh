@@ -4,6 +4,8 @@
 # training ~20x slower). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=debianPackages.sh
+. scripts/debianPackages.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
@@ -21,12 +23,6 @@ have_torch || missing+=(python3-torch)
 if command -v dpkg >/dev/null && ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then missing+=(libopenblas0-pthread); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${missing[*]}" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else
-    echo "setup: need root to install ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2; exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  debian_install setup "${missing[@]}"
   have_torch || { echo "setup: python3-torch installed but torch still does not import" >&2; exit 1; }
 fi

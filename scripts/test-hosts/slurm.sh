@@ -19,6 +19,8 @@ export SLURM_CONF=$CONF
 
 say() { echo "slurm.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
+# shellcheck source=../debianPackages.sh
+. "$(dirname "$0")/../debianPackages.sh"
 
 # Alive and not a zombie (in a container whose pid 1 does not reap, a dead daemon stays one).
 alive() { [ -r "/proc/$1/stat" ] && [ "$(sed -E 's/.*\) (.).*/\1/' "/proc/$1/stat")" != Z ]; }
@@ -36,22 +38,7 @@ install_packages() {
   if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null && command -v munged >/dev/null; then
     return 0
   fi
-  command -v apt-get >/dev/null || die "slurm-wlm and munge are missing and this is not a Debian/Ubuntu system"
-  export DEBIAN_FRONTEND=noninteractive
-  # Without systemd the packages' postinst scripts would try to start the daemons through init
-  # scripts, with the package's config; a policy-rc.d that says no (as Docker images ship) stops that.
-  local policy=/usr/sbin/policy-rc.d added_policy=
-  if [ ! -e $policy ]; then
-    printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && added_policy=1
-  fi
-  say "installing Debian's slurm-wlm and munge"
-  # Test files run in parallel and others install packages too: wait for dpkg's lock instead of failing.
-  local apt=(apt-get -o DPkg::Lock::Timeout=300)
-  if ! "${apt[@]}" install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; then
-    "${apt[@]}" update -qq
-    "${apt[@]}" install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
-  fi
-  [ -z "$added_policy" ] || rm -f $policy
+  debian_install slurm.sh slurm-wlm munge || exit 1
 }
 
 start_munge() {

@@ -20,6 +20,8 @@ CLIENT_CONF=$DIR/ssh_config
 
 say() { echo "sshd.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
+# shellcheck source=../debianPackages.sh
+. "$(dirname "$0")/../debianPackages.sh"
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -31,25 +33,7 @@ install_packages() {
   if [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null && command -v git >/dev/null; then
     return 0
   fi
-  command -v apt-get >/dev/null || die "openssh-server is missing and this is not a Debian/Ubuntu system"
-  export DEBIAN_FRONTEND=noninteractive
-  # Without systemd the package's postinst would try to start the system sshd through its init script;
-  # a policy-rc.d that says no (as Docker images ship) stops that: this script runs its own.
-  local policy=/usr/sbin/policy-rc.d added_policy=
-  if [ ! -e $policy ]; then
-    printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && added_policy=1
-  fi
-  say "installing Debian's openssh-server"
-  local packages="openssh-server openssh-client git"
-  # Other test setups install packages too: wait for dpkg's lock instead of failing.
-  local apt=(apt-get -o DPkg::Lock::Timeout=300)
-  # shellcheck disable=SC2086 # a word list on purpose
-  if ! "${apt[@]}" install -y -qq --no-install-recommends $packages >/dev/null; then
-    "${apt[@]}" update -qq
-    # shellcheck disable=SC2086
-    "${apt[@]}" install -y -qq --no-install-recommends $packages >/dev/null
-  fi
-  [ -z "$added_policy" ] || rm -f $policy
+  debian_install sshd.sh openssh-server openssh-client git || exit 1
   [ -x /usr/sbin/sshd ] || die "openssh-server installed but /usr/sbin/sshd is missing"
 }
 
