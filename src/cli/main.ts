@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, type AblationGroup, type LlmCallListener } from '../core';
-import { finalizeRun, FinalizeRefused, bestBranchName, bestParamChanges, type FinalizeResult } from '../core';
+import { finalizeRun, FinalizeRefused, bestBranchName, bestParamChanges, readTrace, type FinalizeResult } from '../core';
+import { RunOutput } from './runOutput';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { activeMechanisms, deriveRunState, experimentStatus, incumbentBehindBest } from '../shared/trace/runState';
 import type { RunEvent } from '../shared/trace/events';
@@ -107,23 +108,19 @@ program
       console.error('\nbilevel: the output was closed; stopping the run cleanly (`bilevel run` resumes it)');
       controller.abort();
     };
-    // On a terminal, the latest training line is shown in place, so a 5-minute run is not silent.
-    const live = process.stdout.isTTY && !verbose;
-    let liveShown = false;
+    // ── progress: event lines, and on a terminal a status line rewritten in place (src/cli/runOutput.ts).
+    const output = new RunOutput({
+      total: o.iterations,
+      tty: process.stdout.isTTY === true,
+      verbose,
+      columns: () => process.stdout.columns || 100,
+      write: (text) => void (stdoutClosed || process.stdout.write(text)),
+      // A resumed run: the events before this process are on disk, in the run being resumed.
+      stateOnDisk: () => deriveRunState(readTrace(readFileSync(join(runsDir(dir), o.tag ?? latestRunTag(dir)!, 'trace.jsonl'))).events),
+    });
     const print = (e: RunEvent) => {
       noteStart(e);
-      if (stdoutClosed) return;
-      if (live && e.type === 'training.output') {
-        const width = (process.stdout.columns || 100) - 6;
-        process.stdout.write(`\r\x1b[K    │ ${e.line.slice(0, width)}`);
-        liveShown = true;
-        return;
-      }
-      const line = renderEvent(e, { verbose });
-      if (line === null) return;
-      if (liveShown) process.stdout.write('\r\x1b[K');
-      liveShown = false;
-      console.log(line);
+      output.onEvent(e);
     };
     const onLlmCall: LlmCallListener = (call) => run.recordLlmCall(call);
     const run = new ResearchRun({
@@ -139,7 +136,7 @@ program
       signal: controller.signal,
       onEvent: print,
     });
-    const { state, runDir, branch } = await run.run();
+    const { state, runDir, branch } = await run.run().finally(() => output.stop());
     out(`\n${summaryLines(state, runDir, branch).join('\n')}`);
     if (state.stopped === 'error') process.exitCode = 1;
     if (state.stopped === 'interrupted') process.exitCode = 130;
