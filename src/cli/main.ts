@@ -252,7 +252,7 @@ program
     console.log(`${r.branch} at ${r.commit.slice(0, 7)}: the best ${r.metricName} ${r.bestMetric.toFixed(6)} (#${r.bestN})${base !== null ? `, Δ ${(r.bestMetric - base).toFixed(6)} from baseline` : ''}, as one commit on ${r.baseCommit.slice(0, 7)}`);
     for (const k of r.kept) console.log(`  #${k.n} ${k.description}: ${k.metric.toFixed(6)}${k.delta !== null ? ` (Δ ${k.delta.toFixed(6)})` : ''}`);
     for (const p of r.params) console.log(`  ${p.name}: ${JSON.stringify(p.baseline)} → ${JSON.stringify(p.best)}`);
-    console.log(`files ${r.files.join(', ')}\nreport ${r.report} (chart: ${r.chart})\nnext: git switch ${r.branch}, or git push -u origin ${r.branch} and open a pull request`);
+    console.log(`files ${r.files.join(', ')}\nreport ${r.report} (chart: ${r.chart}, also as ${r.chartSvg})\nnext: git switch ${r.branch}, or git push -u origin ${r.branch} and open a pull request`);
   });
 
 program

@@ -89,7 +89,10 @@ test('bilevel finalize: the best result as one commit on a new branch from the s
   assert.match(report, /^## Best configuration$/m);
   assert.match(report, new RegExp(`^\\| \\*\\*val_bpb\\*\\* \\| \\d\\.\\d{6} \\| ${best.metric!.toFixed(6).replace('.', '\\.')} \\|$`, 'm'));
   for (const k of kept) assert.match(report, new RegExp(`^\\| ${k.n} \\| .* \\| ${k.commit.slice(0, 7)} \\|$`, 'm'));
-  assert.match(report, /!\[val_bpb per experiment\]\(progress\.svg\)/);
+  assert.match(report, /!\[val_bpb per experiment\]\(progress\.png\)/);
+  const png = readFileSync(join(runDir, 'progress.png'));
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1520, 680], 'IHDR: the chart at twice 760×340');
   const svg = readFileSync(join(runDir, 'progress.svg'), 'utf8');
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.equal(svg.match(/<circle [^>]*><title>/g)?.length, decided.filter((d) => d.metric !== null).length, 'one point per measured result');
@@ -130,4 +133,5 @@ test('finalize refuses a run that is still running, and one that kept nothing', 
   }
   assert.equal(refs(dir), before, 'no branch was created');
   assert.ok(!existsSync(join(dir, '.autoresearch/runs', tag, 'report.md')));
+  assert.ok(!existsSync(join(dir, '.autoresearch/runs', tag, 'progress.png')));
 });

@@ -8,7 +8,9 @@ import { RunRepo, runBranch } from '../git/runRepo';
 import { liveRunPid, runsDir } from '../levels/researchRun';
 import { readTrace } from '../store/traceStore';
 import { bestResult, type KeptChange, type ParamChange } from './keptChanges';
+import { progressChartLayout } from './chartLayout';
 import { progressChartSvg } from './progressChart';
+import { progressChartPng } from './progressPng';
 import { finalizeCommitMessage, finalizeReport } from './report';
 
 /** Why finalize did nothing: a state of the run or the repo the user can change, not a failure. */
@@ -47,15 +49,17 @@ export interface FinalizeResult {
   params: ParamChange[];
   /** Files the commit changes against `baseCommit`. */
   files: string[];
-  /** Absolute paths of the report (.autoresearch/runs/<tag>/report.md) and the chart it shows (an SVG beside it). */
+  /** Absolute paths of the report (.autoresearch/runs/<tag>/report.md) and the chart it shows (progress.png beside it, and the same as progress.svg). */
   report: string;
   chart: string;
+  chartSvg: string;
 }
 
 /** The branch finalize creates unless told otherwise. */
 export const bestBranchName = (tag: string) => `${runBranch(tag)}-best`;
 
-const CHART_FILE = 'progress.svg';
+const CHART_PNG = 'progress.png';
+const CHART_SVG = 'progress.svg';
 
 /**
  * Takes a finished run's best result home: a new branch from the run's starting point holding the
@@ -94,9 +98,12 @@ export async function finalizeRun(repoDir: string, tag: string, opts: FinalizeOp
   await createBranch(dir, branch, commit, tag);
 
   const report = join(runDir, 'report.md');
-  const chart = join(runDir, CHART_FILE);
-  writeFileSync(chart, progressChartSvg(state));
-  writeFileSync(report, finalizeReport(state, result, { branch, commit, baseCommit, files }, CHART_FILE));
+  const chart = join(runDir, CHART_PNG);
+  const chartSvg = join(runDir, CHART_SVG);
+  const layout = progressChartLayout(state);
+  writeFileSync(chart, progressChartPng(layout));
+  writeFileSync(chartSvg, progressChartSvg(layout));
+  writeFileSync(report, finalizeReport(state, result, { branch, commit, baseCommit, files }, { png: CHART_PNG, svg: CHART_SVG }));
   return {
     tag,
     branch,
@@ -112,6 +119,7 @@ export async function finalizeRun(repoDir: string, tag: string, opts: FinalizeOp
     files,
     report,
     chart,
+    chartSvg,
   };
 }
 

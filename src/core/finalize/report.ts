@@ -41,10 +41,10 @@ export function finalizeCommitMessage(state: RunState, r: BestResult, files: str
 
 /**
  * The report beside the branch, ready to paste into a pull request: the best configuration against
- * the baseline's, the kept changes with their deltas, the progress chart (`chartFile`, relative to
- * the report), and the run's counts. Pure.
+ * the baseline's, the kept changes with their deltas, the progress chart (files relative to the
+ * report), and the run's counts. Pure.
  */
-export function finalizeReport(state: RunState, r: BestResult, where: FinalizedBranch, chartFile: string): string {
+export function finalizeReport(state: RunState, r: BestResult, where: FinalizedBranch, chart: { png: string; svg: string }): string {
   const counts = new Map<string, number>();
   for (const x of state.experiments) if (!x.baseline) counts.set(experimentStatus(x, state), (counts.get(experimentStatus(x, state)) ?? 0) + 1);
   const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
@@ -74,9 +74,9 @@ export function finalizeReport(state: RunState, r: BestResult, where: FinalizedB
     '',
     '## Progress',
     '',
-    `![${state.metricName} per experiment](${chartFile})`,
+    `![${state.metricName} per experiment](${chart.png})`,
     '',
-    `Every measured experiment (kept in green, discarded in grey, crashes as red marks along the top) and the best result so far.`,
+    `${state.metricName} (${state.goal}) of every measured experiment by number: kept in green, discarded in grey, crashes as red marks along the top; the green line is the best result so far. The same chart with labels and a tooltip per point: [${chart.svg}](${chart.svg}).`,
     '',
   );
   if (where.files.length) out.push('## Files changed', '', ...where.files.map((f) => `- \`${f}\``), '');
