@@ -56,6 +56,7 @@ export function finalizeReport(state: RunState, r: BestResult, where: FinalizedB
     '',
     `${state.iterationsDone} experiments after the baseline (${tally || 'none'}); ${state.goal} ${state.metricName}; proposer ${state.proposer}; run branch \`${state.branch}\`.`,
     '',
+    ...mechanismsLine(state),
     '## Best configuration',
     '',
     `| | baseline${base ? ` (#${base.n})` : ''} | best (#${r.best.n}) |`,
@@ -81,4 +82,10 @@ export function finalizeReport(state: RunState, r: BestResult, where: FinalizedB
   );
   if (where.files.length) out.push('## Files changed', '', ...where.files.map((f) => `- \`${f}\``), '');
   return out.join('\n');
+}
+
+/** The mechanisms that shaped the search: they stay on the run branch, not on this one. */
+function mechanismsLine(state: RunState): string[] {
+  const used = [...state.mechanisms.values()].filter((m) => m.activatedAt !== undefined).map((m) => `\`${m.name}\``);
+  return used.length ? [`Search mechanisms active during the run (level 2; their modules stay on the run branch): ${used.join(', ')}.`, ''] : [];
 }
