@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, type AblationGroup, type LlmCallListener } from '../core';
-import { finalizeRun, FinalizeRefused, bestBranchName, bestParamChanges, readTrace, type FinalizeResult } from '../core';
-import { RunOutput } from './runOutput';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,6 +7,9 @@ import { activeMechanisms, deriveRunState, experimentStatus, incumbentBehindBest
 import type { RunEvent } from '../shared/trace/events';
 import { renderEvent } from '../shared/trace/renderEvent';
 import { version } from '../../package.json';
+// finalize and the run's progress output
+import { finalizeRun, FinalizeRefused, bestBranchName, bestParamChanges, readTrace, type FinalizeResult } from '../core';
+import { RunOutput } from './runOutput';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
