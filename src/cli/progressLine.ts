@@ -33,11 +33,13 @@ export function formatDuration(ms: number): string {
 
 /**
  * Time left: the iterations still to do at the pace of those finished in this session (wall clock
- * per finished iteration, so parallel workers and proposal time are in it). Null before one finished.
+ * per finished iteration, so parallel workers and proposal time are in it), less what the one in
+ * progress has already taken (`currentMs`, at most one pace). Null before one finished.
  */
-export function etaMs(elapsedMs: number, finished: number, remaining: number): number | null {
+export function etaMs(elapsedMs: number, finished: number, remaining: number, currentMs = 0): number | null {
   if (finished <= 0) return null;
-  return (elapsedMs / finished) * Math.max(0, remaining);
+  const pace = elapsedMs / finished;
+  return Math.max(0, pace * Math.max(0, remaining) - (remaining > 0 ? Math.min(currentMs, pace) : 0));
 }
 
 /**

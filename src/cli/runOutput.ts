@@ -33,6 +33,7 @@ export class RunOutput {
   private readonly startedAt: number;
   /** Iterations finished (with a result or none, not interrupted) since this process started: the pace. */
   private finished = 0;
+  private readonly iterationSince = new Map<number, number>();
   private readonly trainingSince = new Map<number, number>();
   private readonly latestLine = new Map<number, string>();
   /** The experiment the status line is about. */
@@ -87,7 +88,7 @@ export class RunOutput {
       baseline: n !== null && this.isBaseline(n),
       trainingMs: since === undefined ? null : this.now() - since,
       elapsedMs,
-      etaMs: etaMs(elapsedMs, this.finished, this.opts.total - done),
+      etaMs: etaMs(elapsedMs, this.finished, this.opts.total - done, n === null || this.isBaseline(n) ? 0 : this.now() - (this.iterationSince.get(n) ?? this.now())),
       line: n === null ? null : (this.latestLine.get(n) ?? null),
     };
   }
@@ -100,6 +101,7 @@ export class RunOutput {
   private track(e: RunEvent): void {
     switch (e.type) {
       case 'iteration.started':
+        this.iterationSince.set(e.n, this.now());
         this.focus = e.n;
         this.startTimer();
         break;
@@ -113,6 +115,7 @@ export class RunOutput {
         break;
       case 'iteration.finished': {
         if (e.result !== 'interrupted') this.finished++;
+        this.iterationSince.delete(e.n);
         this.trainingSince.delete(e.n);
         this.latestLine.delete(e.n);
         // With several workers, the line moves to the latest experiment still in flight.

@@ -17,6 +17,8 @@ test('the ETA is the remaining iterations at the pace so far, unknown before one
   assert.equal(etaMs(60_000, 0, 5), null);
   assert.equal(etaMs(60_000, 3, 5), 100_000);
   assert.equal(etaMs(60_000, 3, -1), 0, 'a budget already spent has nothing left');
+  assert.equal(etaMs(60_000, 3, 5, 15_000), 85_000, 'the one in progress has taken 15 s of its 20');
+  assert.equal(etaMs(60_000, 3, 5, 50_000), 80_000, 'an iteration slower than the pace counts as done at most');
 });
 
 test('the status line names the experiment, its place in the budget, times and the latest training line', () => {
