@@ -11,11 +11,14 @@ if [ ! -d "$target/.git" ]; then
   mkdir -p .demo
   cp -r examples/tiny-gpt "$target"
   git -C "$target" init -q -b main
-  node dist/cli.js -C "$target" init
+  # init ends with the user's next steps (review, commit, run): here this script takes them.
+  node dist/cli.js -C "$target" init | sed '/^Review it, commit it/d'
+  echo "demo: committing the config with tiny-gpt as the baseline, then running the loop"
   # A strategy review every 3 iterations, so that 10 iterations show every level (defaults: 5 and 2).
   node -e 'const f=process.argv[1],fs=require("fs"),c=JSON.parse(fs.readFileSync(f));c.levels={strategy:{every:3},mechanisms:{every:2}};fs.writeFileSync(f,JSON.stringify(c,null,2)+"\n")' "$target/autoresearch.config.json"
   git -C "$target" add -A
   git -C "$target" -c user.name=demo -c user.email=demo@localhost commit -q -m "tiny-gpt baseline"
 fi
+# The run ends with its summary (best configuration, how to take it home); `status` would print it again.
 node dist/cli.js -C "$target" run --iterations "${ITERATIONS:-10}" "$@"
-node dist/cli.js -C "$target" status
+echo "demo: more with node dist/cli.js -C $target status, or finalize (takes the best home)"

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, type AblationGroup, type LlmCallListener } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { activeMechanisms, deriveRunState, experimentStatus, incumbentBehindBest } from '../shared/trace/runState';
 import type { RunEvent } from '../shared/trace/events';
 import { renderEvent } from '../shared/trace/renderEvent';
 import { version } from '../../package.json';
+// finalize and the run's progress output
+import { finalizeRun, FinalizeRefused, bestBranchName, bestParamChanges, readTrace, type FinalizeResult } from '../core';
+import { RunOutput } from './runOutput';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -106,23 +109,19 @@ program
       console.error('\nbilevel: the output was closed; stopping the run cleanly (`bilevel run` resumes it)');
       controller.abort();
     };
-    // On a terminal, the latest training line is shown in place, so a 5-minute run is not silent.
-    const live = process.stdout.isTTY && !verbose;
-    let liveShown = false;
+    // ── progress: event lines, and on a terminal a status line rewritten in place (src/cli/runOutput.ts).
+    const output = new RunOutput({
+      total: o.iterations,
+      tty: process.stdout.isTTY === true,
+      verbose,
+      columns: () => process.stdout.columns || 100,
+      write: (text) => void (stdoutClosed || process.stdout.write(text)),
+      // A resumed run: the events before this process are on disk, in the run being resumed.
+      stateOnDisk: () => deriveRunState(readTrace(readFileSync(join(runsDir(dir), o.tag ?? latestRunTag(dir)!, 'trace.jsonl'))).events),
+    });
     const print = (e: RunEvent) => {
       noteStart(e);
-      if (stdoutClosed) return;
-      if (live && e.type === 'training.output') {
-        const width = (process.stdout.columns || 100) - 6;
-        process.stdout.write(`\r\x1b[K    │ ${e.line.slice(0, width)}`);
-        liveShown = true;
-        return;
-      }
-      const line = renderEvent(e, { verbose });
-      if (line === null) return;
-      if (liveShown) process.stdout.write('\r\x1b[K');
-      liveShown = false;
-      console.log(line);
+      output.onEvent(e);
     };
     const onLlmCall: LlmCallListener = (call) => run.recordLlmCall(call);
     const run = new ResearchRun({
@@ -138,7 +137,7 @@ program
       signal: controller.signal,
       onEvent: print,
     });
-    const { state, runDir, branch } = await run.run();
+    const { state, runDir, branch } = await run.run().finally(() => output.stop());
     out(`\n${summaryLines(state, runDir, branch).join('\n')}`);
     if (state.stopped === 'error') process.exitCode = 1;
     if (state.stopped === 'interrupted') process.exitCode = 130;
@@ -234,6 +233,29 @@ for (const verdict of ['accept', 'reject'] as const) {
     });
 }
 
+// ── finalize: the best result as one commit on a new branch, and a report beside the trace.
+program
+  .command('finalize')
+  .description("take the run's best result home: a new branch from where the run started with the winning change as one commit (without .autoresearch/), and a report.md")
+  .option('--tag <tag>', 'run tag (default: the latest run)')
+  .option('--branch <name>', 'the branch to create (default: autoresearch/<tag>-best)')
+  .action(async (o: { tag?: string; branch?: string }) => {
+    const dir = await repoDir();
+    const tag = runTagOrFail(dir, o.tag);
+    let r: FinalizeResult;
+    try {
+      r = await finalizeRun(dir, tag, { branch: o.branch });
+    } catch (e) {
+      if (e instanceof FinalizeRefused) fail(e.message);
+      throw e;
+    }
+    const base = r.baselineMetric;
+    console.log(`${r.branch} at ${r.commit.slice(0, 7)}: the best ${r.metricName} ${r.bestMetric.toFixed(6)} (#${r.bestN})${base !== null ? `, Δ ${(r.bestMetric - base).toFixed(6)} from baseline` : ''}, as one commit on ${r.baseCommit.slice(0, 7)}`);
+    for (const k of r.kept) console.log(`  #${k.n} ${k.description}: ${k.metric.toFixed(6)}${k.delta !== null ? ` (Δ ${k.delta.toFixed(6)})` : ''}`);
+    for (const p of r.params) console.log(`  ${p.name}: ${JSON.stringify(p.baseline)} → ${JSON.stringify(p.best)}`);
+    console.log(`files ${r.files.join(', ')}\nreport ${r.report} (chart: ${r.chart}, also as ${r.chartSvg})\nnext: git switch ${r.branch}, or git push -u origin ${r.branch} and open a pull request`);
+  });
+
 program
   .command('status')
   .description('best result, last experiments, where the trace is')
@@ -283,9 +305,21 @@ function summaryLines(state: ReturnType<typeof deriveRunState>, runDir: string, 
   return [
     `run ${state.tag}: ${state.iterationsDone} iterations, ${state.stopped ?? 'not finished'}`,
     best ? `best ${state.metricName} ${best.metric.toFixed(6)} at #${best.n} (${best.commit.slice(0, 7)})${delta !== null ? `, Δ ${delta.toFixed(6)} from baseline` : ''}${continuing}` : 'no result yet',
+    ...bestHomeLines(state),
     `branch ${branch}`,
     `trace ${join(runDir, 'trace.jsonl')}`,
     `results ${join(runDir, 'results.tsv')}`,
+  ];
+}
+
+/** The best configuration against the baseline's, and the command that takes it home (none while the baseline is best). */
+function bestHomeLines(state: ReturnType<typeof deriveRunState>): string[] {
+  const best = state.experiments.find((x) => x.n === state.best?.n);
+  if (!best || best.baseline) return [];
+  const params = bestParamChanges(state).map((p) => `${p.name} ${JSON.stringify(p.baseline)} → ${JSON.stringify(p.best)}`);
+  return [
+    `best configuration: ${params.join(', ') || 'no parameter changed (code edits)'}; #${best.n} ${best.description ?? ''}`.trimEnd(),
+    `take it home: bilevel finalize --tag ${state.tag}  (creates ${bestBranchName(state.tag)})`,
   ];
 }
 

@@ -36,3 +36,8 @@ export { TraceStore, readTrace } from './store/traceStore';
 export { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from './target/targetConfig';
 export type { TargetConfig } from './target/targetConfig';
 export { proposeConfig } from './target/initTarget';
+
+export { bestBranchName, finalizeRun, FinalizeRefused } from './finalize/finalizeRun';
+export type { FinalizeOptions, FinalizeResult } from './finalize/finalizeRun';
+export { bestParamChanges } from './finalize/keptChanges';
+export type { KeptChange, ParamChange } from './finalize/keptChanges';

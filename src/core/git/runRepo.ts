@@ -238,6 +238,12 @@ export class RunRepo {
     }
   }
 
+  /** A commit of `tree` on `parent`, made with plumbing: no index, working tree or branch is touched. */
+  async commitTree(tree: string, parent: string, message: string): Promise<string> {
+    const identity = await this.commitIdentity();
+    return (await this.git([...identity, 'commit-tree', tree, '-p', parent, '-F', '-'], { input: commitMessage(message) })).trim();
+  }
+
   /** Creates or moves a branch other than the one checked out (mechanism branches). */
   async setBranch(branch: string, commit: string): Promise<void> {
     if ((await this.currentBranch()) === branch) throw new GitError(`Refusing to move ${branch}: it is checked out.`);
