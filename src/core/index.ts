@@ -24,6 +24,8 @@ export { GitError } from './git/git';
 export { RunRepo } from './git/runRepo';
 export { changedFiles, fileAt, mergeBase } from './git/revisionFiles';
 export { runTagProblem } from './git/runTag';
+export { RepoBusy, liveRepoWriter } from './run/repoLock';
+export type { LockHolder } from './run/repoLock';
 
 export { estimateTokens, LlmError, MissingApiKeyError, OPENAI_BASE_URL } from './llm/llmClient';
 export type { ChatMessage, ChatOptions, ChatResult } from './llm/llmClient';

@@ -15,6 +15,7 @@ import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext,
 import { renderResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
+import { RepoLock } from '../run/repoLock';
 import { Secrets } from '../secrets/secrets';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
@@ -220,6 +221,17 @@ export class ResearchRun {
     const resuming = previous !== null && existsSync(join(runsDir(this.repo.dir), previous, 'trace.jsonl'));
     this.tag = resuming ? previous : (opts.tag ?? defaultTag(new Date(), (t) => existsSync(join(runsDir(this.repo.dir), t))));
     this.runDir = join(runsDir(this.repo.dir), this.tag);
+    // One writer per repository (safety wiring 1): a second run is refused here, before it touches anything.
+    const writer = await RepoLock.take(this.repo.dir, { tag: this.tag });
+    try {
+      return await this.runAsWriter(resuming);
+    } finally {
+      writer.release();
+    }
+  }
+
+  private async runAsWriter(resuming: boolean): Promise<ResearchRunSummary> {
+    const { opts } = this;
     await this.repo.excludeRunState();
     if (resuming) await this.resume();
     else await this.start();
