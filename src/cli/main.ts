@@ -199,9 +199,7 @@ mechanisms
   .action(async (o: { tag?: string }) => {
     const dir = await repoDir();
     const tag = runTagOrFail(dir, o.tag);
-    const { store } = TraceStore.open(join(runsDir(dir), tag, 'trace.jsonl'));
-    const state = deriveRunState(store.events());
-    store.close();
+    const state = deriveRunState(TraceStore.read(join(runsDir(dir), tag, 'trace.jsonl')));
     if (!state.mechanisms.size) {
       console.log(`run ${tag}: no mechanism proposed yet`);
       return;
@@ -246,9 +244,8 @@ program
     if (!tag) fail(`no runs in ${dir} yet; start one with: bilevel run`);
     const trace = join(runsDir(dir), tag, 'trace.jsonl');
     if (!existsSync(trace)) fail(`no run ${tag} in ${dir}`);
-    const { store } = TraceStore.open(trace);
-    const state = deriveRunState(store.events());
-    store.close();
+    // Read only: a live run may be writing the trace, and opening it for writing would cut its last line.
+    const state = deriveRunState(TraceStore.read(trace));
     if (o.json) {
       console.log(JSON.stringify({ tag, trace, best: state.best, incumbent: state.incumbent, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
       return;

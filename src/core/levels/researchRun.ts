@@ -537,7 +537,7 @@ export class ResearchRun {
     for (const x of open) await this.closeOpenExperiment(x);
     const best = this.bestCommit();
     if ((await this.repo.head()) !== best || dirty.length) await this.repo.resetTo(this.tag, best);
-    this.emit({ type: 'run.resumed', bestCommit: best, nextIteration: this.state.nextN });
+    this.emit({ type: 'run.resumed', bestCommit: best, nextIteration: this.state.nextN, ...(opened.repaired !== null ? { repairedTrace: opened.repaired } : {}) }); // safety wiring 2: the repair is recorded
   }
 
   private async closeOpenExperiment(x: Experiment): Promise<void> {

@@ -9,7 +9,7 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
     case 'run.started':
       return `run ${e.tag} on branch ${e.branch} (from ${e.baseCommit.slice(0, 7)}), ${e.goal} ${e.metric}, proposer ${e.proposer}`;
     case 'run.resumed':
-      return `resumed: continuing from ${e.bestCommit.slice(0, 7)}, next experiment #${e.nextIteration}`;
+      return `resumed: continuing from ${e.bestCommit.slice(0, 7)}, next experiment #${e.nextIteration}${e.repairedTrace !== undefined ? ` (the trace's last line was torn by a crash and was cut off: ${e.repairedTrace.length} characters)` : ''}`;
     case 'iteration.started':
       return e.baseline ? `#${e.n} baseline` : null;
     case 'candidate.proposed':
