@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, type AblationGroup, type LlmCallListener } from '../core';
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup, type LlmCallListener } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,7 +21,7 @@ const runTag = (v: string) => {
 };
 
 /** Errors in what the user gave us (config, repo, flags, key), found before anything ran: exit 2. */
-const USAGE_ERRORS = [ConfigError, GitError, ExecutorSetupError, MissingApiKeyError, RepoBusy];
+const USAGE_ERRORS = [ConfigError, GitError, ExecutorSetupError, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError];
 /** Set by the run's first event: from then on a failure is a failed run (exit 1), not a usage error. */
 let runStarted = false;
 const noteStart = (e: RunEvent) => {

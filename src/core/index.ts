@@ -33,7 +33,8 @@ export type { ChatModel, LlmCallListener } from './llm/chatModel';
 export { listModels } from './llm/listModels';
 
 export { Secrets } from './secrets/secrets';
-export { TraceStore, readTrace } from './store/traceStore';
+export { TraceStore, TraceWriteError, readTrace } from './store/traceStore';
+export { RunStateError } from './store/writableRunDir';
 
 export { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from './target/targetConfig';
 export type { TargetConfig } from './target/targetConfig';

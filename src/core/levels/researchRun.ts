@@ -12,10 +12,11 @@ import { isAlive, killProcessGroup, processStartTime } from '../executors/proces
 import { GitError } from '../git/git';
 import { RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
-import { renderResultsTable } from '../store/resultsTable';
+import { writeResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
 import { RepoLock } from '../run/repoLock';
+import { ensureWritableRunDir } from '../store/writableRunDir';
 import { Secrets } from '../secrets/secrets';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
@@ -233,6 +234,7 @@ export class ResearchRun {
   private async runAsWriter(resuming: boolean): Promise<ResearchRunSummary> {
     const { opts } = this;
     await this.repo.excludeRunState();
+    ensureWritableRunDir(this.runDir, this.repo.dir); // safety wiring 3: before any branch or ref is created
     if (resuming) await this.resume();
     else await this.start();
     // Tells other processes (bilevel mechanisms accept) that this run is live and owns the trace.
@@ -773,7 +775,7 @@ export class ResearchRun {
       onStart: (pid, slurmJobId) => this.emit({ type: 'training.started', n, commit, command: run.command, log, pid, ...(slurmJobId !== undefined ? { slurmJobId } : {}) }),
       onLine: (line, stream) => this.emit({ type: 'training.output', n, line, stream }),
     });
-    this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason });
+    this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason, ...(result.logProblem ? { logProblem: result.logProblem } : {}) });
     const shared = slot.checkout === this.repo.dir;
 
     return this.exclusive(async () => {
@@ -821,7 +823,7 @@ export class ResearchRun {
       if (!baseline) await this.repo.recordTried(this.tag, n, commit);
       if (status === 'keep' && !shared) await this.repo.resetTo(this.tag, commit);
       if (status !== 'keep' && shared) await this.repo.resetTo(this.tag, this.bestCommit());
-      writeFileSync(join(this.runDir, 'results.tsv'), renderResultsTable(this.store.events(), metric.name));
+      writeResultsTable(join(this.runDir, 'results.tsv'), this.store.events(), metric.name); // safety wiring 4: whole or not at all
       if (hookContext && runtime.names().length) await runtime.afterResult(n, hookContext, mechanismResult() as MechanismResult);
       return finish(status);
     });

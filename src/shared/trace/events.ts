@@ -92,6 +92,8 @@ export type RunEventBody =
       secondary: Record<string, number>;
       seconds: number;
       reason?: string;
+      /** The training log could not be written (the run went on without it). */
+      logProblem?: string;
     }
   | {
       type: 'experiment.decided';

@@ -25,7 +25,8 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
     case 'training.output':
       return opts.verbose ? `    │ ${e.line}` : null;
     case 'training.finished':
-      return e.outcome === 'ok' ? null : `#${e.n}   ${e.outcome}: ${e.reason ?? ''}`;
+      if (e.outcome === 'ok') return e.logProblem ? `#${e.n}   ${e.logProblem}` : null;
+      return `#${e.n}   ${e.outcome}: ${e.reason ?? ''}${e.logProblem ? ` (${e.logProblem})` : ''}`;
     case 'experiment.decided':
       return `#${e.n}   ${e.status.padEnd(7)} ${fmt(e.metric)}${signed(e.delta)}${e.note ? ` — ${e.note}` : ''}`;
     case 'experiment.interrupted':
