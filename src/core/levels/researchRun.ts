@@ -11,6 +11,7 @@ import { SlurmExecutor } from '../executors/slurmExecutor';
 import { isAlive, killProcessGroup, processStartTime } from '../executors/processGroup';
 import { GitError } from '../git/git';
 import { RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
+import { loopCommits } from '../git/loopCommits';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
 import { writeResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
@@ -536,6 +537,8 @@ export class ResearchRun {
     // anything else is the user's and stops the resume.
     if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await this.repo.assertClean();
     await this.repo.checkoutRunBranch(this.tag);
+    // Safety wiring 5: commits the loop did not make, or files it did not change, stop the resume untouched.
+    await this.repo.takeUpRunBranch(this.tag, this.bestCommit(), loopCommits(this.store.events()), open.length ? dirty : []);
     for (const x of open) await this.closeOpenExperiment(x);
     const best = this.bestCommit();
     if ((await this.repo.head()) !== best || dirty.length) await this.repo.resetTo(this.tag, best);
@@ -867,7 +870,7 @@ export class ResearchRun {
     if (!paths.length) return null;
     const staged = await this.repo.stageTree(paths, slot.checkout);
     const tree = this.state.mechanisms.size ? await this.repo.experimentTree(staged) : staged;
-    const commit = await this.repo.amend(slot.checkout);
+    const commit = await this.repo.amend(slot.checkout, this.tag); // safety wiring 6: amend names the run branch
     const { file, names } = this.opts.config.parameters;
     const before = parseParams(await this.repo.requireFileAt(x.base, file), { names });
     const after = this.currentParams(this.readEditable(slot.checkout));
