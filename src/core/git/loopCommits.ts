@@ -1,5 +1,6 @@
 import type { RunEvent } from '../../shared/trace/events';
 import type { LoopCommits } from './runRepo';
+import { experimentCommitMessage } from './commitMessage';
 
 /** The subject git gives a message: its first paragraph on one line (what `%s` prints). */
 export function commitSubject(message: string): string {
@@ -28,7 +29,7 @@ export function loopCommits(events: readonly RunEvent[]): LoopCommits {
       const v = (e as Partial<Record<typeof key, unknown>>)[key];
       if (typeof v === 'string') known.add(v);
     }
-    if (e.type === 'candidate.proposed') proposed.set(e.n, commitSubject(`${e.candidate.description}\n\n${e.candidate.hypothesis ?? ''}`));
+    if (e.type === 'candidate.proposed') proposed.set(e.n, commitSubject(experimentCommitMessage(e.candidate.description, e.candidate.hypothesis ?? '')));
     if (e.type === 'candidate.applied') applied.set(e.n, e.tree);
     if (e.type === 'iteration.finished') {
       applied.delete(e.n);

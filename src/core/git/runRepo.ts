@@ -109,10 +109,11 @@ export class RunRepo {
    * Folds what is staged in `checkout` into its HEAD commit (same parent); returns the new commit. In
    * the main checkout that is the run branch's tip, so it is checked as a commit is (`tag`).
    */
-  async amend(checkout: string, tag: string): Promise<string> {
+  async amend(checkout: string, tag: string, message?: string): Promise<string> {
     if (checkout === this.dir) await this.assertAsLeft(tag, `amending ${runBranch(tag)}`);
     const identity = await this.commitIdentity();
-    await this.git([...identity, '-C', checkout, 'commit', '-q', '--amend', '--no-edit', '--no-verify']);
+    const how = message === undefined ? ['--no-edit'] : ['-F', '-'];
+    await this.git([...identity, '-C', checkout, 'commit', '-q', '--amend', ...how, '--no-verify'], message === undefined ? {} : { input: commitMessage(message) });
     const head = (await this.git(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
     if (checkout === this.dir) this.left = { head, staged: new Set(), loose: new Set() };
     return head;

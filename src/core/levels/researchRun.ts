@@ -12,6 +12,8 @@ import { isAlive, killProcessGroup, processStartTime } from '../executors/proces
 import { GitError } from '../git/git';
 import { RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
 import { loopCommits } from '../git/loopCommits';
+import { experimentCommitMessage } from '../git/commitMessage';
+import { describeEdit } from '../candidates/describeEdit';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
 import { writeResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
@@ -719,7 +721,7 @@ export class ResearchRun {
           await resetCheckout();
           return { sameAs, twin };
         }
-        const message = `${candidate.description}\n\n${candidate.hypothesis}`.trim();
+        const message = experimentCommitMessage(candidate.description, candidate.hypothesis); // safety wiring 7: bounded, one-line subject
         const commit = shared ? await this.repo.commitStaged(this.tag, message) : await this.repo.commitDetached(slot.checkout, message);
         this.emit({ type: 'candidate.committed', n, commit });
         return { commit };
@@ -870,10 +872,12 @@ export class ResearchRun {
     if (!paths.length) return null;
     const staged = await this.repo.stageTree(paths, slot.checkout);
     const tree = this.state.mechanisms.size ? await this.repo.experimentTree(staged) : staged;
-    const commit = await this.repo.amend(slot.checkout, this.tag); // safety wiring 6: amend names the run branch
     const { file, names } = this.opts.config.parameters;
     const before = parseParams(await this.repo.requireFileAt(x.base, file), { names });
     const after = this.currentParams(this.readEditable(slot.checkout));
+    // Safety wiring 6: the commit, the results and the trace say what was trained, and that a person edited it.
+    x.description = describeEdit(x.description, paramChanges(before, after), paths.filter((p) => p !== file));
+    const commit = await this.repo.amend(slot.checkout, this.tag, experimentCommitMessage(x.description, x.candidate?.hypothesis ?? ''));
     this.emit({ type: 'candidate.edited', n: x.n, commit, tree, changed: paramChanges(before, after), params: paramRecord(after) });
     return commit;
   }

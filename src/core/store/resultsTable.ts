@@ -1,6 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { RunEvent } from '../../shared/trace/events';
 import { RunStateError } from './writableRunDir';
+import { displayLine } from '../../shared/text/displayLine';
 
 /**
  * results.tsv in karpathy/autoresearch's shape (`commit, <metric>, memory_gb, status, description`),
@@ -18,7 +19,7 @@ export function renderResultsTable(events: readonly RunEvent[], metricName: stri
         e.metric === null ? '0.000000' : e.metric.toFixed(6),
         e.memoryGb === null ? '0.0' : e.memoryGb.toFixed(1),
         e.status,
-        e.description.replace(/[\t\r\n]+/g, ' ').trim(),
+        displayLine(e.description, 200),
       ].join('\t'),
     );
   }
