@@ -824,8 +824,9 @@ export class ResearchRun {
         status = 'discard';
         if (x.candidate) this.requeue.push({ candidate: x.candidate, from: n });
       }
-      this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, this.opts.config), ...(note ? { note } : {}) });
+      // Safety wiring 8: the tried ref is written before the decision is recorded, so that no kill loses it.
       if (!baseline) await this.repo.recordTried(this.tag, n, commit);
+      this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, this.opts.config), ...(note ? { note } : {}) });
       if (status === 'keep' && !shared) await this.repo.resetTo(this.tag, commit);
       if (status !== 'keep' && shared) await this.repo.resetTo(this.tag, this.bestCommit());
       writeResultsTable(join(this.runDir, 'results.tsv'), this.store.events(), metric.name); // safety wiring 4: whole or not at all
