@@ -289,7 +289,9 @@ export class RunRepo {
   async resetTo(tag: string, commit: string): Promise<void> {
     await this.assertAsLeft(tag, `resetting ${runBranch(tag)} to ${commit.slice(0, 7)}`);
     await this.git(['reset', '-q', '--hard', commit]);
-    this.left = { head: (await this.head()), staged: new Set(), loose: new Set() };
+    // The loop names commits by their full id: no git call to learn where HEAD now is.
+    const head = /^[0-9a-f]{40}$/.test(commit) ? commit : await this.head();
+    this.left = { head, staged: new Set(), loose: new Set() };
   }
 
   async recordTried(tag: string, n: number, commit: string): Promise<void> {
