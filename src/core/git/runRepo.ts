@@ -190,7 +190,7 @@ export class RunRepo {
         if (i === 0 && onKnown && (loop.unrecordedSubjects.has(c.subject) || loop.unrecordedTrees.has(await this.experimentTree(c.tree)))) continue;
         foreign.push(`${c.sha.slice(0, 7)} "${c.subject}"`);
       }
-      if (foreign.length) found.foreignCommits = foreign;
+      if (foreign.length) Object.assign(found, { foreignCommits: foreign, leftAt: best });
     }
     if (Object.keys(found).length) throw new UserWorkFound(branch, found, `resuming run ${tag}`);
     this.left = left;
@@ -221,6 +221,7 @@ export class RunRepo {
       const commits = await this.commitsSince(left.head);
       // A branch moved back (or elsewhere) holds no new commit: still not where the loop left it.
       found.foreignCommits = commits.length ? commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`) : [`${branch} was moved to ${status.head?.slice(0, 7)} (the loop left it at ${left.head.slice(0, 7)})`];
+      found.leftAt = left.head;
     }
     if (Object.keys(found).length) throw new UserWorkFound(branch, found, doing);
   }

@@ -11,6 +11,8 @@ export interface FoundWork {
   modified?: string[];
   /** Commits on the run branch that the loop did not make (newest first): `<sha> <subject>`. */
   foreignCommits?: string[];
+  /** Where the loop left the run branch (with foreignCommits): where to move it back to, to go on without them. */
+  leftAt?: string;
 }
 
 export class UserWorkFound extends GitError {
@@ -38,7 +40,7 @@ export function userWorkMessage(branch: string, found: FoundWork, doing: string)
   if (found.foreignCommits?.length) {
     const n = found.foreignCommits.length;
     parts.push(
-      `${branch} has ${n} commit${n > 1 ? 's' : ''} the loop did not make (${list(found.foreignCommits, 3)}); ${n > 1 ? 'they are' : 'it is'} kept. To build on ${n > 1 ? 'them' : 'it'}, put ${n > 1 ? 'them' : 'it'} on a branch of your own (git branch my-work ${branch}) and start a new run from there (bilevel run --new); to let this run go on without ${n > 1 ? 'them' : 'it'}, move ${branch} back yourself`,
+      `${branch} has ${n} commit${n > 1 ? 's' : ''} the loop did not make (${list(found.foreignCommits, 3)}); ${n > 1 ? 'they are' : 'it is'} kept. To build on ${n > 1 ? 'them' : 'it'}, put ${n > 1 ? 'them' : 'it'} on a branch of your own and start a new run there (git checkout -b my-work ${branch} && bilevel run --new); to let this run go on without ${n > 1 ? 'them' : 'it'}, move ${branch} back yourself (git checkout ${branch} && git reset --keep ${found.leftAt?.slice(0, 7) ?? 'HEAD~1'}) and run again`,
     );
   }
   return `Stopped before ${doing}, and nothing was touched: ${parts.join('; ')}.`;
