@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, type AblationGroup, type LlmCallListener } from '../core';
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup, type LlmCallListener } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,7 +24,7 @@ const runTag = (v: string) => {
 };
 
 /** Errors in what the user gave us (config, repo, flags, key), found before anything ran: exit 2. */
-const USAGE_ERRORS = [ConfigError, GitError, ExecutorSetupError, MissingApiKeyError];
+const USAGE_ERRORS = [ConfigError, GitError, ExecutorSetupError, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError];
 /** Set by the run's first event: from then on a failure is a failed run (exit 1), not a usage error. */
 let runStarted = false;
 const noteStart = (e: RunEvent) => {
@@ -198,9 +198,7 @@ mechanisms
   .action(async (o: { tag?: string }) => {
     const dir = await repoDir();
     const tag = runTagOrFail(dir, o.tag);
-    const { store } = TraceStore.open(join(runsDir(dir), tag, 'trace.jsonl'));
-    const state = deriveRunState(store.events());
-    store.close();
+    const state = deriveRunState(TraceStore.read(join(runsDir(dir), tag, 'trace.jsonl')));
     if (!state.mechanisms.size) {
       console.log(`run ${tag}: no mechanism proposed yet`);
       return;
@@ -268,9 +266,8 @@ program
     if (!tag) fail(`no runs in ${dir} yet; start one with: bilevel run`);
     const trace = join(runsDir(dir), tag, 'trace.jsonl');
     if (!existsSync(trace)) fail(`no run ${tag} in ${dir}`);
-    const { store } = TraceStore.open(trace);
-    const state = deriveRunState(store.events());
-    store.close();
+    // Read only: a live run may be writing the trace, and opening it for writing would cut its last line.
+    const state = deriveRunState(TraceStore.read(trace));
     if (o.json) {
       console.log(JSON.stringify({ tag, trace, best: state.best, incumbent: state.incumbent, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
       return;

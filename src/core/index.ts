@@ -24,6 +24,8 @@ export { GitError } from './git/git';
 export { RunRepo } from './git/runRepo';
 export { changedFiles, fileAt, mergeBase } from './git/revisionFiles';
 export { runTagProblem } from './git/runTag';
+export { RepoBusy, liveRepoWriter } from './run/repoLock';
+export type { LockHolder } from './run/repoLock';
 
 export { estimateTokens, LlmError, MissingApiKeyError, OPENAI_BASE_URL } from './llm/llmClient';
 export type { ChatMessage, ChatOptions, ChatResult } from './llm/llmClient';
@@ -31,7 +33,8 @@ export type { ChatModel, LlmCallListener } from './llm/chatModel';
 export { listModels } from './llm/listModels';
 
 export { Secrets } from './secrets/secrets';
-export { TraceStore, readTrace } from './store/traceStore';
+export { TraceStore, TraceWriteError, readTrace } from './store/traceStore';
+export { RunStateError } from './store/writableRunDir';
 
 export { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig } from './target/targetConfig';
 export type { TargetConfig } from './target/targetConfig';

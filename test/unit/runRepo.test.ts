@@ -67,12 +67,12 @@ test('commits work without a configured git identity', async () => {
   const r = await RunRepo.open(dir);
   await r.createRunBranch('t2');
   writeFileSync(join(dir, 'train.py'), 'LR = 0.3\n');
-  await r.stageTree(['train.py']);
   const env = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'home-')), GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
   const saved = process.env;
   process.env = env;
   try {
     const r2 = await RunRepo.open(dir);
+    await r2.stageTree(['train.py']);
     const c = await r2.commitStaged('t2', 'x');
     assert.equal(git(dir, 'log', '-1', '--format=%an', c), 'Bilevel Autoresearch');
   } finally {

@@ -41,6 +41,8 @@ export interface TrainingResult {
   seconds: number;
   /** Human-readable, for crash/timeout/interrupted. */
   reason?: string;
+  /** The log could not be written (a full disk): said once, never a failure of the run. */
+  logProblem?: string;
 }
 
 /** Runs training. `run` resolves for every failure of the training itself; those are outcomes, not errors. */

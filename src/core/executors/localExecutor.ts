@@ -120,6 +120,7 @@ export class LocalExecutor implements Executor {
     });
     const result: TrainingResult = { outcome, exitCode: code, signal, metric: reading.metric, secondary: reading.secondary, seconds };
     if (reason !== undefined) result.reason = reason;
+    if (output.logProblem !== undefined) result.logProblem = output.logProblem;
     return result;
   }
 }

@@ -106,14 +106,19 @@ export class TrainingOutput {
   private lastError: string | undefined;
   private lastOutput: string | undefined;
   private logBroken = false;
+  /** Why the log stopped taking lines (a full disk), said once; the run goes on without it. */
+  logProblem: string | undefined;
 
   private constructor(
     private readonly req: TrainingRequest,
     private readonly log: WriteStream,
   ) {
     this.scanner = new MetricScanner(req.metric);
-    log.on('error', () => {
+    log.on('error', (e) => {
+      if (this.logBroken) return;
       this.logBroken = true;
+      this.logProblem = `the log ${req.logPath} could not be written (${errorMessage(e)}); training goes on, its metric is read from the output`;
+      if (req.onLine) callSafely(() => req.onLine!(`[bilevel] ${this.logProblem}`, 'stderr'));
     });
   }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { git, GitError, type GitOptions } from './git';
 import { fileAt } from './revisionFiles';
+import { parseStatus, unexpectedChanges, UserWorkFound, type CheckoutStatus, type FoundWork, type LeftState } from './userWork';
 
 /** Paths under the repo that hold run state and must never be committed. */
 export const RUN_STATE_DIR = '.autoresearch/runs';
@@ -24,12 +25,25 @@ const FALLBACK_IDENTITY = ['-c', 'user.name=Bilevel Autoresearch', '-c', 'user.e
  */
 const commitMessage = (message: string) => message.replace(/\0/g, '\uFFFD');
 
+/** What resume knows from the trace about the commits on the run branch (see loopCommits). */
+export interface LoopCommits {
+  /** Every commit the trace names. */
+  known: ReadonlySet<string>;
+  /** Trees (and commit subjects) of commits the loop may have made and been killed before recording. */
+  unrecordedTrees: ReadonlySet<string>;
+  unrecordedSubjects: ReadonlySet<string>;
+}
+
 /**
  * The training repo as the run sees it. Every write is confined to the run's own branch and refs:
- * anything that moves HEAD first checks that the run branch is what is checked out.
+ * anything that commits to or resets the run branch first checks that the run branch is checked
+ * out, at the commit the loop left it at, with the tracked files as the loop left them; anything
+ * else is the user's work, and UserWorkFound is thrown before anything moves.
  */
 export class RunRepo {
   private identity: string[] | undefined;
+  /** How the loop left the main checkout; null until this process created or took up the run branch. */
+  private left: LeftState | null = null;
 
   private constructor(
     readonly dir: string,
@@ -91,11 +105,18 @@ export class RunRepo {
       .map((l) => l.slice(3).replace(/^.* -> /, ''));
   }
 
-  /** Folds what is staged in `checkout` into its HEAD commit (same parent); returns the new commit. */
-  async amend(checkout: string): Promise<string> {
+  /**
+   * Folds what is staged in `checkout` into its HEAD commit (same parent); returns the new commit. In
+   * the main checkout that is the run branch's tip, so it is checked as a commit is (`tag`).
+   */
+  async amend(checkout: string, tag: string, message?: string): Promise<string> {
+    if (checkout === this.dir) await this.assertAsLeft(tag, `amending ${runBranch(tag)}`);
     const identity = await this.commitIdentity();
-    await this.git([...identity, '-C', checkout, 'commit', '-q', '--amend', '--no-edit', '--no-verify']);
-    return (await this.git(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
+    const how = message === undefined ? ['--no-edit'] : ['-F', '-'];
+    await this.git([...identity, '-C', checkout, 'commit', '-q', '--amend', ...how, '--no-verify'], message === undefined ? {} : { input: commitMessage(message) });
+    const head = (await this.git(['-C', checkout, 'rev-parse', 'HEAD'])).trim();
+    if (checkout === this.dir) this.left = { head, staged: new Set(), loose: new Set() };
+    return head;
   }
 
   async assertClean(): Promise<void> {
@@ -145,7 +166,34 @@ export class RunRepo {
     if (await this.branchExists(branch)) throw new GitError(`Branch ${branch} already exists; pick another tag or resume that run.`);
     const baseCommit = await this.head();
     await this.git(['checkout', '-q', '-b', branch]);
+    this.left = { head: baseCommit, staged: new Set(), loose: new Set() };
     return { branch, baseCommit };
+  }
+
+  /**
+   * Resume: takes the run branch up where a previous process left it. The commits on it since the
+   * best must all be the loop's (named in the trace, or the one a kill kept out of it); `leftovers`
+   * are paths a killed iteration may have left changed. Throws UserWorkFound for anything else.
+   */
+  async takeUpRunBranch(tag: string, best: string, loop: LoopCommits, leftovers: readonly string[]): Promise<void> {
+    const branch = runBranch(tag);
+    const status = await this.status();
+    const left: LeftState = { head: status.head, staged: new Set(), loose: new Set(leftovers) };
+    const found = unexpectedChanges(status, branch, left) ?? {};
+    if (found.otherBranch === undefined) {
+      const commits = await this.commitsSince(best);
+      const foreign = [];
+      for (const [i, c] of commits.entries()) {
+        if (loop.known.has(c.sha)) continue;
+        // Newest first: only the tip can be the loop's unrecorded commit, and only on a known parent.
+        const onKnown = c.parents.length === 1 && (loop.known.has(c.parents[0]) || c.parents[0] === best);
+        if (i === 0 && onKnown && (loop.unrecordedSubjects.has(c.subject) || loop.unrecordedTrees.has(await this.experimentTree(c.tree)))) continue;
+        foreign.push(`${c.sha.slice(0, 7)} "${c.subject}"`);
+      }
+      if (foreign.length) Object.assign(found, { foreignCommits: foreign, leftAt: best });
+    }
+    if (Object.keys(found).length) throw new UserWorkFound(branch, found, `resuming run ${tag}`);
+    this.left = left;
   }
 
   async checkoutRunBranch(tag: string): Promise<void> {
@@ -160,16 +208,48 @@ export class RunRepo {
     await this.git(['checkout', '-q', ref]);
   }
 
-  private async assertOnRunBranch(tag: string): Promise<void> {
-    const current = await this.currentBranch();
-    if (current !== runBranch(tag)) {
-      throw new GitError(`Refusing to move ${current ?? 'a detached HEAD'}: the run only ever rewrites ${runBranch(tag)}.`);
+  /**
+   * Before the loop commits to or resets the run branch: HEAD must be on it, at the commit the loop
+   * left it at, with no tracked change the loop did not make. Returns nothing; throws UserWorkFound.
+   */
+  private async assertAsLeft(tag: string, doing: string): Promise<void> {
+    const branch = runBranch(tag);
+    const status = await this.status();
+    const left = this.left ?? { head: null, staged: new Set<string>(), loose: new Set<string>() };
+    const found: FoundWork = unexpectedChanges(status, branch, left) ?? {};
+    if (found.otherBranch === undefined && left.head !== null && status.head !== left.head) {
+      const commits = await this.commitsSince(left.head);
+      // A branch moved back (or elsewhere) holds no new commit: still not where the loop left it.
+      found.foreignCommits = commits.length ? commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`) : [`${branch} was moved to ${status.head?.slice(0, 7)} (the loop left it at ${left.head.slice(0, 7)})`];
+      found.leftAt = left.head;
     }
+    if (Object.keys(found).length) throw new UserWorkFound(branch, found, doing);
+  }
+
+  private async status(): Promise<CheckoutStatus> {
+    return parseStatus(await this.git(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=no']));
+  }
+
+  /** Commits reachable from HEAD and not from `base`, newest first. */
+  private async commitsSince(base: string): Promise<{ sha: string; tree: string; parents: string[]; subject: string }[]> {
+    const out = await this.git(['log', '--format=%H%x1f%T%x1f%P%x1f%s%x1e', `${base}..HEAD`]);
+    return out
+      .split('\x1e')
+      .map((r) => r.trim())
+      .filter(Boolean)
+      .map((r) => {
+        const [sha, tree, parents, subject] = r.split('\x1f');
+        return { sha, tree, parents: parents.split(' ').filter(Boolean), subject };
+      });
   }
 
   /** Stages exactly these paths (in `checkout`, default the main one) and returns their tree, without committing. */
   async stageTree(paths: string[], checkout = this.dir): Promise<string> {
     if (paths.length) await this.git(['-C', checkout, 'add', '--', ...paths]);
+    if (checkout === this.dir) {
+      const left = this.left ?? { head: null, staged: new Set<string>(), loose: new Set<string>() };
+      this.left = { ...left, staged: new Set([...left.staged, ...paths]) };
+    }
     return (await this.git(['-C', checkout, 'write-tree'])).trim();
   }
 
@@ -198,16 +278,21 @@ export class RunRepo {
   }
 
   async commitStaged(tag: string, message: string): Promise<string> {
-    await this.assertOnRunBranch(tag);
+    await this.assertAsLeft(tag, `committing to ${runBranch(tag)}`);
     const identity = await this.commitIdentity();
     await this.git([...identity, 'commit', '-q', '--no-verify', '-F', '-'], { input: commitMessage(message) });
-    return this.head();
+    const head = await this.head();
+    this.left = { head, staged: new Set(), loose: new Set() };
+    return head;
   }
 
   /** Moves the run branch (and working tree) back to `commit`. */
   async resetTo(tag: string, commit: string): Promise<void> {
-    await this.assertOnRunBranch(tag);
+    await this.assertAsLeft(tag, `resetting ${runBranch(tag)} to ${commit.slice(0, 7)}`);
     await this.git(['reset', '-q', '--hard', commit]);
+    // The loop names commits by their full id: no git call to learn where HEAD now is.
+    const head = /^[0-9a-f]{40}$/.test(commit) ? commit : await this.head();
+    this.left = { head, staged: new Set(), loose: new Set() };
   }
 
   async recordTried(tag: string, n: number, commit: string): Promise<void> {

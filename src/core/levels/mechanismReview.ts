@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RunRepo, runBranch } from '../git/runRepo';
 import { applyEvent, deriveRunState, type MechanismRecord, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
+import { RepoLock } from '../run/repoLock';
 import type { TargetConfig } from '../target/targetConfig';
 import { activateMechanism, rejectMechanism, type LevelsHost } from './outerLevels';
 import { liveRunPid, runsDir } from './researchRun';
@@ -19,7 +20,16 @@ export async function reviewMechanism(repoDir: string, config: TargetConfig, tag
   const pid = liveRunPid(runDir);
   if (pid) throw new Error(`run ${tag} is going (pid ${pid}); accept or reject from the process that runs it (the editor's Mechanisms view), or stop it first`);
   const repo = await RunRepo.open(repoDir);
-  const { store } = TraceStore.open(tracePath);
+  // One writer per repository: refused while any run (of any tag) writes here.
+  const writer = await RepoLock.take(repo.dir, { tag });
+  const { store } = (() => {
+    try {
+      return TraceStore.open(tracePath);
+    } catch (e) {
+      writer.release();
+      throw e;
+    }
+  })();
   let state: RunState = deriveRunState(store.events());
   try {
     const host: LevelsHost = {
@@ -48,5 +58,6 @@ export async function reviewMechanism(repoDir: string, config: TargetConfig, tag
     return state.mechanisms.get(name)!;
   } finally {
     store.close();
+    writer.release();
   }
 }

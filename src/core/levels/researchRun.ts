@@ -11,10 +11,15 @@ import { SlurmExecutor } from '../executors/slurmExecutor';
 import { isAlive, killProcessGroup, processStartTime } from '../executors/processGroup';
 import { GitError } from '../git/git';
 import { RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
+import { loopCommits } from '../git/loopCommits';
+import { experimentCommitMessage } from '../git/commitMessage';
+import { describeEdit } from '../candidates/describeEdit';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
-import { renderResultsTable } from '../store/resultsTable';
+import { writeResultsTable } from '../store/resultsTable';
 import { applyEvent, deriveRunState, needsBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
+import { RepoLock } from '../run/repoLock';
+import { ensureWritableRunDir } from '../store/writableRunDir';
 import { Secrets } from '../secrets/secrets';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
@@ -220,7 +225,19 @@ export class ResearchRun {
     const resuming = previous !== null && existsSync(join(runsDir(this.repo.dir), previous, 'trace.jsonl'));
     this.tag = resuming ? previous : (opts.tag ?? defaultTag(new Date(), (t) => existsSync(join(runsDir(this.repo.dir), t))));
     this.runDir = join(runsDir(this.repo.dir), this.tag);
+    // One writer per repository (safety wiring 1): a second run is refused here, before it touches anything.
+    const writer = await RepoLock.take(this.repo.dir, { tag: this.tag });
+    try {
+      return await this.runAsWriter(resuming);
+    } finally {
+      writer.release();
+    }
+  }
+
+  private async runAsWriter(resuming: boolean): Promise<ResearchRunSummary> {
+    const { opts } = this;
     await this.repo.excludeRunState();
+    ensureWritableRunDir(this.runDir, this.repo.dir); // safety wiring 3: before any branch or ref is created
     if (resuming) await this.resume();
     else await this.start();
     // Tells other processes (bilevel mechanisms accept) that this run is live and owns the trace.
@@ -522,10 +539,12 @@ export class ResearchRun {
     // anything else is the user's and stops the resume.
     if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await this.repo.assertClean();
     await this.repo.checkoutRunBranch(this.tag);
+    // Safety wiring 5: commits the loop did not make, or files it did not change, stop the resume untouched.
+    await this.repo.takeUpRunBranch(this.tag, this.bestCommit(), loopCommits(this.store.events()), open.length ? dirty : []);
     for (const x of open) await this.closeOpenExperiment(x);
     const best = this.bestCommit();
     if ((await this.repo.head()) !== best || dirty.length) await this.repo.resetTo(this.tag, best);
-    this.emit({ type: 'run.resumed', bestCommit: best, nextIteration: this.state.nextN });
+    this.emit({ type: 'run.resumed', bestCommit: best, nextIteration: this.state.nextN, ...(opened.repaired !== null ? { repairedTrace: opened.repaired } : {}) }); // safety wiring 2: the repair is recorded
   }
 
   private async closeOpenExperiment(x: Experiment): Promise<void> {
@@ -702,7 +721,7 @@ export class ResearchRun {
           await resetCheckout();
           return { sameAs, twin };
         }
-        const message = `${candidate.description}\n\n${candidate.hypothesis}`.trim();
+        const message = experimentCommitMessage(candidate.description, candidate.hypothesis); // safety wiring 7: bounded, one-line subject
         const commit = shared ? await this.repo.commitStaged(this.tag, message) : await this.repo.commitDetached(slot.checkout, message);
         this.emit({ type: 'candidate.committed', n, commit });
         return { commit };
@@ -761,7 +780,7 @@ export class ResearchRun {
       onStart: (pid, slurmJobId) => this.emit({ type: 'training.started', n, commit, command: run.command, log, pid, ...(slurmJobId !== undefined ? { slurmJobId } : {}) }),
       onLine: (line, stream) => this.emit({ type: 'training.output', n, line, stream }),
     });
-    this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason });
+    this.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason, ...(result.logProblem ? { logProblem: result.logProblem } : {}) });
     const shared = slot.checkout === this.repo.dir;
 
     return this.exclusive(async () => {
@@ -805,11 +824,12 @@ export class ResearchRun {
         status = 'discard';
         if (x.candidate) this.requeue.push({ candidate: x.candidate, from: n });
       }
-      this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, this.opts.config), ...(note ? { note } : {}) });
+      // Safety wiring 8: the tried ref is written before the decision is recorded, so that no kill loses it.
       if (!baseline) await this.repo.recordTried(this.tag, n, commit);
+      this.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, this.opts.config), ...(note ? { note } : {}) });
       if (status === 'keep' && !shared) await this.repo.resetTo(this.tag, commit);
       if (status !== 'keep' && shared) await this.repo.resetTo(this.tag, this.bestCommit());
-      writeFileSync(join(this.runDir, 'results.tsv'), renderResultsTable(this.store.events(), metric.name));
+      writeResultsTable(join(this.runDir, 'results.tsv'), this.store.events(), metric.name); // safety wiring 4: whole or not at all
       if (hookContext && runtime.names().length) await runtime.afterResult(n, hookContext, mechanismResult() as MechanismResult);
       return finish(status);
     });
@@ -853,10 +873,12 @@ export class ResearchRun {
     if (!paths.length) return null;
     const staged = await this.repo.stageTree(paths, slot.checkout);
     const tree = this.state.mechanisms.size ? await this.repo.experimentTree(staged) : staged;
-    const commit = await this.repo.amend(slot.checkout);
     const { file, names } = this.opts.config.parameters;
     const before = parseParams(await this.repo.requireFileAt(x.base, file), { names });
     const after = this.currentParams(this.readEditable(slot.checkout));
+    // Safety wiring 6: the commit, the results and the trace say what was trained, and that a person edited it.
+    x.description = describeEdit(x.description, paramChanges(before, after), paths.filter((p) => p !== file));
+    const commit = await this.repo.amend(slot.checkout, this.tag, experimentCommitMessage(x.description, x.candidate?.hypothesis ?? ''));
     this.emit({ type: 'candidate.edited', n: x.n, commit, tree, changed: paramChanges(before, after), params: paramRecord(after) });
     return commit;
   }

@@ -1,4 +1,7 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { RunEvent } from '../../shared/trace/events';
+import { RunStateError } from './writableRunDir';
+import { displayLine } from '../../shared/text/displayLine';
 
 /**
  * results.tsv in karpathy/autoresearch's shape (`commit, <metric>, memory_gb, status, description`),
@@ -16,9 +19,24 @@ export function renderResultsTable(events: readonly RunEvent[], metricName: stri
         e.metric === null ? '0.000000' : e.metric.toFixed(6),
         e.memoryGb === null ? '0.0' : e.memoryGb.toFixed(1),
         e.status,
-        e.description.replace(/[\t\r\n]+/g, ' ').trim(),
+        displayLine(e.description, 200),
       ].join('\t'),
     );
   }
   return rows.join('\n') + '\n';
+}
+
+/**
+ * Writes results.tsv whole or not at all (written aside, then renamed over the old one): a full disk
+ * leaves the previous table, never a cut one. A failure stops the run, with the trace intact.
+ */
+export function writeResultsTable(path: string, events: readonly RunEvent[], metricName: string): void {
+  const aside = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(aside, renderResultsTable(events, metricName));
+    renameSync(aside, path);
+  } catch (e) {
+    rmSync(aside, { force: true });
+    throw new RunStateError(`cannot write ${path}: ${(e as Error).message}. The trace is intact (the table is made from it); free space (or fix the problem) and run again to resume.`);
+  }
 }

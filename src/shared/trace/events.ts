@@ -46,7 +46,8 @@ interface Base {
 export type RunEventBody =
   | { type: 'run.started'; tag: string; branch: string; baseCommit: string; metric: string; goal: 'minimize' | 'maximize'; proposer: string }
   /** `bestCommit`: the incumbent's commit, where the run branch was reset (named before best and incumbent were told apart). */
-  | { type: 'run.resumed'; bestCommit: string; nextIteration: number }
+  /** repairedTrace: the torn last line (a crash mid-write) that opening the trace cut off, as it was. */
+  | { type: 'run.resumed'; bestCommit: string; nextIteration: number; repairedTrace?: string }
   | { type: 'iteration.started'; n: number; baseCommit: string; baseline: boolean }
   | { type: 'iteration.finished'; n: number; result: IterationResult }
   | {
@@ -91,6 +92,8 @@ export type RunEventBody =
       secondary: Record<string, number>;
       seconds: number;
       reason?: string;
+      /** The training log could not be written (the run went on without it). */
+      logProblem?: string;
     }
   | {
       type: 'experiment.decided';

@@ -9,7 +9,7 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
     case 'run.started':
       return `run ${e.tag} on branch ${e.branch} (from ${e.baseCommit.slice(0, 7)}), ${e.goal} ${e.metric}, proposer ${e.proposer}`;
     case 'run.resumed':
-      return `resumed: continuing from ${e.bestCommit.slice(0, 7)}, next experiment #${e.nextIteration}`;
+      return `resumed: continuing from ${e.bestCommit.slice(0, 7)}, next experiment #${e.nextIteration}${e.repairedTrace !== undefined ? ` (the trace's last line was torn by a crash and was cut off: ${e.repairedTrace.length} characters)` : ''}`;
     case 'iteration.started':
       return e.baseline ? `#${e.n} baseline` : null;
     case 'candidate.proposed':
@@ -25,7 +25,8 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
     case 'training.output':
       return opts.verbose ? `    │ ${e.line}` : null;
     case 'training.finished':
-      return e.outcome === 'ok' ? null : `#${e.n}   ${e.outcome}: ${e.reason ?? ''}`;
+      if (e.outcome === 'ok') return e.logProblem ? `#${e.n}   ${e.logProblem}` : null;
+      return `#${e.n}   ${e.outcome}: ${e.reason ?? ''}${e.logProblem ? ` (${e.logProblem})` : ''}`;
     case 'experiment.decided':
       return `#${e.n}   ${e.status.padEnd(7)} ${fmt(e.metric)}${signed(e.delta)}${e.note ? ` — ${e.note}` : ''}`;
     case 'experiment.interrupted':
