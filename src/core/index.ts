@@ -2,15 +2,15 @@
 // state, list runs, review a mechanism, and the types they need. Adapters import nothing else
 // from core, so core's folders can move without touching them (test/unit/layering.test.ts).
 
-export { ResearchRun, latestRunTag, liveRunPid, runsDir } from './levels/researchRun';
-export type { ResearchRunSummary, TrainingGate, Worker } from './levels/researchRun';
-export { createLevels } from './levels/createLevels';
-export type { Level } from './levels/outerLevels';
-export type { StrategyReviewer } from './levels/strategyReview';
-export type { MechanismResearcher } from './levels/mechanismResearch';
-export { reviewMechanism } from './levels/mechanismReview';
-export { ABLATION_GROUPS, ablationMarkdown, runAblation } from './levels/ablation';
-export type { AblationGroup } from './levels/ablation';
+export { ResearchRun, latestRunTag, liveRunPid, runsDir } from './run/researchRun';
+export type { ResearchRunSummary, TrainingGate, Worker } from './run/researchRun';
+export { createLevels } from './run/createLevels';
+export type { Level } from './run/outerLevels';
+export type { StrategyReviewer } from './strategyReview/strategyReview';
+export type { MechanismResearcher } from './mechanismResearch/mechanismResearch';
+export { reviewMechanism } from './mechanismResearch/mechanismReview';
+export { ABLATION_GROUPS, ablationMarkdown, runAblation } from './ablation/ablation';
+export type { AblationGroup } from './ablation/ablation';
 
 export { createProposer } from './proposers/createProposer';
 export { LlmProposer } from './proposers/llmProposer';

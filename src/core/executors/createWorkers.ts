@@ -1,4 +1,4 @@
-import type { Worker } from '../levels/researchRun';
+import type { Worker } from '../run/researchRun';
 import type { WorkerSpec } from '../target/targetConfig';
 import type { Executor } from './executor';
 import { LocalExecutor } from './localExecutor';

@@ -1,4 +1,4 @@
-import type { ResearchInput } from '../../levels/mechanismResearch';
+import type { ResearchInput } from '../../mechanismResearch/mechanismResearch';
 import type { ChatMessage } from '../llmClient';
 
 /** The four prompts of a mechanism research session (Level 2) and the answers they ask for. */

@@ -1,5 +1,5 @@
 import type { Strategy } from '../../../shared/trace/runState';
-import type { TraceSummary } from '../../levels/strategyReview';
+import type { TraceSummary } from '../../strategyReview/strategyReview';
 import type { ChatMessage } from '../llmClient';
 
 /** What the strategy reviewer answers. `freeze` is the whole list to keep frozen: anything left out thaws. */

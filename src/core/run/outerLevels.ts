@@ -8,9 +8,9 @@ import { isHookName } from '../mechanisms/mechanism';
 import { activeMechanisms, type MechanismStatus, type RunState } from '../../shared/trace/runState';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
-import { mechanismName, ResearchFailed, type MechanismResearcher } from './mechanismResearch';
-import { MechanismRuntime, type StartSandbox } from './mechanismRuntime';
-import { ruleBasedReview, sanitizeDecision, summarizeTrace, type StrategyReviewer } from './strategyReview';
+import { mechanismName, ResearchFailed, type MechanismResearcher } from '../mechanismResearch/mechanismResearch';
+import { MechanismRuntime, type StartSandbox } from '../mechanisms/mechanismRuntime';
+import { ruleBasedReview, sanitizeDecision, summarizeTrace, type StrategyReviewer } from '../strategyReview/strategyReview';
 
 /**
  * Levels 1.5 and 2 as the loop runs them at its boundaries: when each is due, the strategy review,

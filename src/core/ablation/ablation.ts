@@ -5,7 +5,7 @@ import { RunRepo } from '../git/runRepo';
 import type { Proposer } from '../proposers/proposer';
 import type { TargetConfig } from '../target/targetConfig';
 import { applyLevelsFlag } from '../target/targetConfig';
-import { ResearchRun, runsDir, type ResearchRunOptions } from './researchRun';
+import { ResearchRun, runsDir, type ResearchRunOptions } from '../run/researchRun';
 
 /**
  * The paper's ablation as a command: groups A (Level 1), B (1 + 1.5), C (1 + 1.5 + 2), D (1 + 2),

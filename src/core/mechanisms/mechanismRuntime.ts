@@ -1,6 +1,6 @@
 import type { HookRun } from '../../shared/trace/events';
-import type { ContextWithoutState, HookName, MechanismCandidate, MechanismResult, ReviewedCandidate } from '../mechanisms/mechanism';
-import { MechanismSandbox, type SandboxLimits } from '../mechanisms/mechanismSandbox';
+import type { ContextWithoutState, HookName, MechanismCandidate, MechanismResult, ReviewedCandidate } from './mechanism';
+import { MechanismSandbox, type SandboxLimits } from './mechanismSandbox';
 
 /**
  * The active mechanisms of a running loop: each in its own sandbox process, called hook by hook.

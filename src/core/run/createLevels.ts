@@ -3,9 +3,9 @@ import { LlmClient } from '../llm/llmClient';
 import type { LlmCallListener } from '../llm/chatModel';
 import type { TargetConfig } from '../target/targetConfig';
 import { listLibrary } from '../mechanisms/library';
-import { LlmStrategyReviewer } from './llmStrategyReviewer';
-import { LlmMechanismResearcher, OfflineMechanismResearcher, type MechanismResearcher } from './mechanismResearch';
-import { RuleBasedReviewer, type StrategyReviewer } from './strategyReview';
+import { LlmStrategyReviewer } from '../strategyReview/llmStrategyReviewer';
+import { LlmMechanismResearcher, OfflineMechanismResearcher, type MechanismResearcher } from '../mechanismResearch/mechanismResearch';
+import { RuleBasedReviewer, type StrategyReviewer } from '../strategyReview/strategyReview';
 
 /**
  * The reviewer and researcher the config asks for (`levels`), sharing the proposer's LLM settings and

@@ -13,7 +13,7 @@ import {
   type ExploreAnswer,
   type SpecifyAnswer,
 } from '../llm/prompts/mechanismPrompts';
-import type { TraceSummary } from './strategyReview';
+import type { TraceSummary } from '../strategyReview/strategyReview';
 
 /**
  * Level 2, mechanism research: diagnose how the search is failing and produce a mechanism module.

@@ -4,8 +4,8 @@ import { RunRepo, runBranch } from '../git/runRepo';
 import { applyEvent, deriveRunState, type MechanismRecord, type RunState } from '../../shared/trace/runState';
 import { TraceStore } from '../store/traceStore';
 import type { TargetConfig } from '../target/targetConfig';
-import { activateMechanism, rejectMechanism, type LevelsHost } from './outerLevels';
-import { liveRunPid, runsDir } from './researchRun';
+import { activateMechanism, rejectMechanism, type LevelsHost } from '../run/outerLevels';
+import { liveRunPid, runsDir } from '../run/researchRun';
 
 /**
  * A person's verdict on a mechanism while no run is going (`bilevel mechanisms accept|reject`).

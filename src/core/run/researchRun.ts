@@ -18,11 +18,11 @@ import { TraceStore } from '../store/traceStore';
 import { Secrets } from '../secrets/secrets';
 import { parseParams } from '../target/pythonParams';
 import type { TargetConfig } from '../target/targetConfig';
-import { judge } from './judge';
-import { OfflineMechanismResearcher, type MechanismResearcher } from './mechanismResearch';
-import { sandboxStarter, type MechanismRuntime, type StartSandbox } from './mechanismRuntime';
+import { judge } from '../innerLoop/judge';
+import { OfflineMechanismResearcher, type MechanismResearcher } from '../mechanismResearch/mechanismResearch';
+import { sandboxStarter, type MechanismRuntime, type StartSandbox } from '../mechanisms/mechanismRuntime';
 import { Aborted, OuterLevels, type Level } from './outerLevels';
-import { RuleBasedReviewer, type StrategyReviewer } from './strategyReview';
+import { RuleBasedReviewer, type StrategyReviewer } from '../strategyReview/strategyReview';
 import { listLibrary } from '../mechanisms/library';
 import type { ContextParam, MechanismResult } from '../mechanisms/mechanism';
 

@@ -1,6 +1,6 @@
 import type { ParamValue } from '../../shared/trace/candidate';
 import type { Experiment, RunState, Strategy } from '../../shared/trace/runState';
-import { noiseFloor } from './noiseFloor';
+import { noiseFloor } from '../stats/noiseFloor';
 
 /**
  * Level 1.5, strategy review: what the trace says about the search so far (a pure summary), and the
