@@ -3,7 +3,8 @@
 // from core, so core's folders can move without touching them (test/unit/layering.test.ts).
 
 export { ResearchRun, latestRunTag, liveRunPid, runsDir } from './run/researchRun';
-export type { ResearchRunSummary, TrainingGate, Worker } from './run/researchRun';
+export type { ResearchRunSummary, TrainingGate } from './run/researchRun';
+export type { Worker } from './executors/worker';
 export { createLevels } from './run/createLevels';
 export type { Level } from './run/outerLevels';
 export type { StrategyReviewer } from './strategyReview/strategyReview';
@@ -18,7 +19,7 @@ export type { Proposer } from './proposers/proposer';
 
 export { createWorkers } from './executors/createWorkers';
 export { ExecutorSetupError } from './executors/executor';
-export { isAlive, processStartTime } from './executors/processGroup';
+export { isAlive, processStartTime } from './process/processGroup';
 
 export { GitError } from './git/git';
 export { RunRepo } from './git/runRepo';
@@ -26,8 +27,7 @@ export { changedFiles, fileAt, mergeBase } from './git/revisionFiles';
 export { runTagProblem } from './git/runTag';
 
 export { estimateTokens, LlmError, MissingApiKeyError, OPENAI_BASE_URL } from './llm/llmClient';
-export type { ChatMessage, ChatOptions, ChatResult } from './llm/llmClient';
-export type { ChatModel, LlmCallListener } from './llm/chatModel';
+export type { ChatMessage, ChatModel, ChatOptions, ChatResult, LlmCallListener } from './llm/chatModel';
 export { listModels } from './llm/listModels';
 
 export { Secrets } from './secrets/secrets';

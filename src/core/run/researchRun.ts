@@ -6,9 +6,10 @@ import { validateCandidate, type CandidateRules } from '../candidates/validateCa
 import type { IterationResult, RejectedBy, RunEvent, RunEventBody } from '../../shared/trace/events';
 import type { LlmCall } from '../llm/chatModel';
 import type { Executor } from '../executors/executor';
+import type { Worker } from '../executors/worker';
 import { LocalExecutor } from '../executors/localExecutor';
 import { SlurmExecutor } from '../executors/slurmExecutor';
-import { isAlive, killProcessGroup, processStartTime } from '../executors/processGroup';
+import { isAlive, killProcessGroup, processStartTime } from '../process/processGroup';
 import { GitError } from '../git/git';
 import { RUN_STATE_DIR, RunRepo, runBranch } from '../git/runRepo';
 import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from '../proposers/proposer';
@@ -88,13 +89,6 @@ export interface TrainingGate {
   parent: string;
   description: string;
   checkout: string;
-}
-
-/** A place where one experiment at a time can train: a GPU index, an SSH host, a Slurm job slot. */
-export interface Worker {
-  executor: Executor;
-  /** Extra environment for this worker's runs, e.g. CUDA_VISIBLE_DEVICES. */
-  env?: Record<string, string>;
 }
 
 interface Slot {
