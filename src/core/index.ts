@@ -2,8 +2,12 @@
 // state, list runs, review a mechanism, and the types they need. Adapters import nothing else
 // from core, so core's folders can move without touching them (test/unit/layering.test.ts).
 
-export { ResearchRun, latestRunTag, liveRunPid, runsDir } from './run/researchRun';
-export type { ResearchRunSummary, TrainingGate } from './run/researchRun';
+export { ResearchRun } from './run/researchRun';
+export type { ResearchRunOptions, ResearchRunSummary } from './run/researchRun';
+export { createRun } from './run/createRun';
+export type { CreateRunOptions } from './run/createRun';
+export type { TrainingGate } from './innerLoop/innerLoop';
+export { latestRunTag, liveRunPid, runsDir } from './session/runDirectory';
 export type { Worker } from './executors/worker';
 export { createLevels } from './run/createLevels';
 export type { Level } from './run/outerLevels';

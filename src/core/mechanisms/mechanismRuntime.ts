@@ -27,6 +27,15 @@ interface Running {
   queue: Promise<unknown>;
 }
 
+/** What the mechanisms' beforePropose said for one iteration: guidance lines, parameters frozen, focus. */
+export interface Steer {
+  guidance: string[];
+  freeze: { name: string; by: string }[];
+  focus: string[];
+}
+
+export const NO_STEER: Steer = { guidance: [], freeze: [], focus: [] };
+
 export class MechanismRuntime {
   private readonly running = new Map<string, Running>();
   private readonly runs = new Map<number, HookRun[]>();
@@ -68,8 +77,8 @@ export class MechanismRuntime {
     return ran;
   }
 
-  async beforePropose(n: number, ctx: ContextWithoutState): Promise<{ guidance: string[]; freeze: { name: string; by: string }[]; focus: string[] }> {
-    const out = { guidance: [] as string[], freeze: [] as { name: string; by: string }[], focus: [] as string[] };
+  async beforePropose(n: number, ctx: ContextWithoutState): Promise<Steer> {
+    const out: Steer = { guidance: [], freeze: [], focus: [] };
     for (const m of this.with('beforePropose')) {
       const r = await this.call(m, 'beforePropose', n, ctx, undefined, (o) => (o.guidance || o.freeze || o.focus ? 'guided' : 'ok'));
       if (!r) continue;

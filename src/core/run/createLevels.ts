@@ -5,7 +5,8 @@ import type { TargetConfig } from '../target/targetConfig';
 import { listLibrary } from '../mechanisms/library';
 import { LlmStrategyReviewer } from '../strategyReview/llmStrategyReviewer';
 import { LlmMechanismResearcher, OfflineMechanismResearcher, type MechanismResearcher } from '../mechanismResearch/mechanismResearch';
-import { RuleBasedReviewer, type StrategyReviewer } from '../strategyReview/strategyReview';
+import { rulesReviewerFor } from '../strategyReview/rulesReviewer';
+import type { StrategyReviewer } from '../strategyReview/strategyReview';
 
 /**
  * The reviewer and researcher the config asks for (`levels`), sharing the proposer's LLM settings and
@@ -17,7 +18,7 @@ export function createLevels(config: TargetConfig, onLlmCall?: LlmCallListener, 
   let client: ChatModel | undefined = chat;
   const llm = () => (client ??= new LlmClient({ ...config.llm, apiKey }, onLlmCall));
   return {
-    strategyReviewer: wantsLlm(strategy.reviewer) ? new LlmStrategyReviewer(llm(), config.parameters.frozen) : new RuleBasedReviewer({ freezeAfter: strategy.freezeAfter, maxFocus: 3 }),
+    strategyReviewer: wantsLlm(strategy.reviewer) ? new LlmStrategyReviewer(llm(), config.parameters.frozen) : rulesReviewerFor(config),
     mechanismResearcher: wantsLlm(mechanisms.research) ? new LlmMechanismResearcher(llm()) : new OfflineMechanismResearcher(listLibrary()),
   };
 }
