@@ -41,7 +41,8 @@ export class RunSession {
   private readonly secrets?: Secrets;
   private readonly onEvent?: (e: RunEvent) => void;
   private readonly offline: boolean;
-  private folded: RunState;
+  /** Null only for a fresh trace, until run.started is emitted. */
+  private folded: RunState | null;
   private gitQueue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RunSessionOptions) {
@@ -54,10 +55,11 @@ export class RunSession {
     this.secrets = opts.secrets;
     this.onEvent = opts.onEvent;
     this.offline = opts.offline ?? false;
-    this.folded = deriveRunState(this.store.events());
+    this.folded = this.store.events().length ? deriveRunState(this.store.events()) : null;
   }
 
   get state(): RunState {
+    if (!this.folded) throw new Error(`run ${this.tag}: no run.started in its trace yet`);
     return this.folded;
   }
 
@@ -85,7 +87,7 @@ export class RunSession {
 
   /** What the search continues from: the incumbent's commit (see RunState.incumbent). */
   bestCommit(): string {
-    return this.folded.incumbent?.commit ?? this.folded.startCommit;
+    return this.state.incumbent?.commit ?? this.state.startCommit;
   }
 
   /** Git changes to the shared repository happen one at a time, whatever the number of workers. */
@@ -116,7 +118,7 @@ export class RunSession {
   contextParams(params: PythonParam[]): ContextParam[] {
     const { parameters } = this.config;
     const excluded = new Set(parameters.exclude);
-    const frozen = new Set([...parameters.frozen, ...this.folded.strategy.frozen]);
+    const frozen = new Set([...parameters.frozen, ...this.state.strategy.frozen]);
     return params
       .filter((p) => !excluded.has(p.name))
       .map((p) => ({ name: p.name, value: p.value, kind: p.kind, frozen: frozen.has(p.name), ...(parameters.choices[p.name] ? { choices: parameters.choices[p.name] } : {}) }));
