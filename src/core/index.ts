@@ -9,7 +9,6 @@ export type { CreateRunOptions } from './run/createRun';
 export type { TrainingGate } from './innerLoop/innerLoop';
 export { latestRunTag, liveRunPid, runsDir } from './session/runDirectory';
 export type { Worker } from './executors/worker';
-export { createLevels } from './run/createLevels';
 export type { Level } from './run/outerLevels';
 export type { StrategyReviewer } from './strategyReview/strategyReview';
 export type { MechanismResearcher } from './mechanismResearch/mechanismResearch';
@@ -17,11 +16,8 @@ export { reviewMechanism } from './mechanismResearch/mechanismReview';
 export { ABLATION_GROUPS, ablationMarkdown, runAblation } from './ablation/ablation';
 export type { AblationGroup } from './ablation/ablation';
 
-export { createProposer } from './proposers/createProposer';
-export { LlmProposer } from './proposers/llmProposer';
 export type { Proposer } from './proposers/proposer';
 
-export { createWorkers } from './executors/createWorkers';
 export { ExecutorSetupError } from './executors/executor';
 export { isAlive, processStartTime } from './process/processGroup';
 
