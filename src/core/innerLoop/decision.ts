@@ -1,16 +1,10 @@
 import type { Status } from '../../shared/trace/events';
+import type { MechanismOverride } from '../mechanisms/mechanismRuntime';
 
 /** A re-run asked for by a mechanism's decide ('rerun'): the earlier run's metric(s). */
 export interface Confirmation {
   of: number;
   metrics: number[];
-}
-
-/** A mechanism's decide that overrode the metric's verdict (see MechanismRuntime.decide). */
-export interface MechanismOverride {
-  name: string;
-  status: 'keep' | 'discard' | 'rerun';
-  reason: string;
 }
 
 export interface DecisionInput {

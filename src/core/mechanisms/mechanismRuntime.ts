@@ -34,6 +34,13 @@ export interface Steer {
   focus: string[];
 }
 
+/** A mechanism's decide that overrode the metric's verdict (or, on a confirmation run, confirmed it). */
+export interface MechanismOverride {
+  name: string;
+  status: 'keep' | 'discard' | 'rerun';
+  reason: string;
+}
+
 export const NO_STEER: Steer = { guidance: [], freeze: [], focus: [] };
 
 export class MechanismRuntime {
@@ -109,8 +116,8 @@ export class MechanismRuntime {
   }
 
   /** The first mechanism that overrides keep/discard decides. */
-  async decide(n: number, ctx: ContextWithoutState, result: MechanismResult): Promise<{ name: string; status: 'keep' | 'discard' | 'rerun'; reason: string } | null> {
-    let override: { name: string; status: 'keep' | 'discard' | 'rerun'; reason: string } | null = null;
+  async decide(n: number, ctx: ContextWithoutState, result: MechanismResult): Promise<MechanismOverride | null> {
+    let override: MechanismOverride | null = null;
     for (const m of this.with('decide')) {
       const r = await this.call(m, 'decide', n, ctx, result, (o) => (o.status && o.status !== result.status ? `overrode:${String(o.status)}` : 'agreed'));
       // On a confirmation run the mechanism's word is the decision even when it agrees with the metric.
