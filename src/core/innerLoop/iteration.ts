@@ -276,8 +276,9 @@ export class Iteration {
     const decision = decide({ n, judged, metric: result.metric, previousBest, baseline, override, confirm: x.confirm, hasCandidate: !!x.candidate, base: x.base, bestCommit: session.bestCommit() });
     if (decision.requeue && x.candidate) this.loop.requeue.push({ candidate: x.candidate, from: n, ...decision.requeue });
     const { status, delta, note } = decision;
-    session.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, config), ...(note ? { note } : {}) });
+    // The tried ref first: a kill after the decision is recorded must not lose the commit.
     if (!baseline) await repo.recordTried(tag, n, commit);
+    session.emit({ type: 'experiment.decided', n, status, commit, metric: result.metric, previousBest, delta, description: x.description, memoryGb: memoryGb(result.secondary, config), ...(note ? { note } : {}) });
     if (status === 'keep' && !this.shared) await repo.resetTo(tag, commit);
     if (status !== 'keep' && this.shared) await repo.resetTo(tag, session.bestCommit());
     writeFileSync(join(session.runDir, 'results.tsv'), renderResultsTable(session.events(), config.metric.name));

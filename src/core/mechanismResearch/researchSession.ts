@@ -64,6 +64,28 @@ export async function researchMechanism(session: RunSession, researcher: Mechani
   return policy === 'auto' ? name : null;
 }
 
+/**
+ * On resume: the research session a kill cut short. A mechanism proposed but never validated (or
+ * failed without its revert recorded) is reverted, its branch kept for the record; one validated
+ * under policy auto but never activated is returned, to be activated at the first boundary as the
+ * session would have done.
+ */
+export function finishInterruptedResearch(session: RunSession): string[] {
+  const { state, config } = session;
+  const { enabled, policy } = config.levels.mechanisms;
+  const toActivate: string[] = [];
+  for (const m of [...state.mechanisms.values()]) {
+    if (m.status === 'proposed') {
+      const failed = m.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+      const reason = m.validated === false ? failed.join('; ') : 'the run stopped before its validation finished';
+      session.emit({ type: 'mechanism.reverted', n: session.state.iterationsDone, name: m.name, by: 'validation', reason });
+    } else if (m.status === 'awaiting-review' && enabled && policy === 'auto') {
+      toActivate.push(m.name);
+    }
+  }
+  return toActivate;
+}
+
 /** The hooks a module exports by name (before validation says whether they work). */
 function exportedHooks(source: string): string[] {
   const parsed = parseMechanismModule(source);

@@ -10,6 +10,7 @@ import { Interrupted } from '../innerLoop/interrupted';
 import { RunRepo } from '../git/runRepo';
 import type { LlmCall } from '../llm/chatModel';
 import { OfflineMechanismResearcher, type MechanismResearcher } from '../mechanismResearch/mechanismResearch';
+import { finishInterruptedResearch } from '../mechanismResearch/researchSession';
 import { listLibrary } from '../mechanisms/library';
 import { MechanismRuntime, sandboxStarter, type StartSandbox } from '../mechanisms/mechanismRuntime';
 import type { Proposer } from '../proposers/proposer';
@@ -129,6 +130,7 @@ export class ResearchRun {
     const scheduler = new Scheduler(loop, levels, this.boundary, { iterations: opts.iterations, overlap: opts.overlap !== false });
     try {
       await levels.restoreActive();
+      for (const name of finishInterruptedResearch(session)) this.boundary.items.unshift({ kind: 'activate', name });
       const slots = this.workers.map((worker, index): Slot => ({
         index,
         worker,
