@@ -4,7 +4,7 @@ import type { Candidate } from '../../shared/trace/candidate';
 import type { IterationResult, RunEventBody } from '../../shared/trace/events';
 import { applyValidatedCandidate } from '../candidates/applyCandidate';
 import { validateCandidate, type CandidateRules } from '../candidates/validateCandidate';
-import type { TrainingResult } from '../executors/executor';
+import { ExecutorSetupError, type TrainingResult } from '../executors/executor';
 import { hookContext } from '../mechanisms/hookContext';
 import type { MechanismResult } from '../mechanisms/mechanism';
 import { NO_STEER, type Steer } from '../mechanisms/mechanismRuntime';
@@ -49,6 +49,8 @@ interface Proposal {
 export class Iteration {
   /** Why the proposer failed, when it did (the run stops after several failures in a row). */
   proposalFailure?: string;
+  /** The worker's executor failed (host down, setup): the worker is out of rotation, not the run. */
+  workerFailure?: ExecutorSetupError;
   private readonly shared: boolean;
 
   private constructor(
@@ -103,7 +105,14 @@ export class Iteration {
       const edited = await session.exclusive(() => this.commitEdits(x));
       if (edited) x.commit = edited;
     }
-    const result = await this.runTraining(x);
+    let result: TrainingResult;
+    try {
+      result = await this.runTraining(x);
+    } catch (e) {
+      if (!(e instanceof ExecutorSetupError)) throw e;
+      this.workerFailure = e;
+      return session.exclusive(() => this.untrained(x, e.message));
+    }
     return session.exclusive(() => this.decideAndRecord(x, result));
   }
 
@@ -284,6 +293,15 @@ export class Iteration {
     writeFileSync(join(session.runDir, 'results.tsv'), renderResultsTable(session.events(), config.metric.name));
     if (hooks && runtime.names().length) await runtime.afterResult(n, hooks, mechanismResult(status));
     return this.finish(status);
+  }
+
+  /** The worker could not train it: recorded as interrupted (not a result, not counted), the checkout back on the best. */
+  private async untrained(x: Prepared, why: string): Promise<IterationResult> {
+    const { session } = this.loop;
+    if (!x.baseline) await session.repo.recordTried(session.tag, x.n, x.commit);
+    session.emit({ type: 'experiment.interrupted', n: x.n, commit: x.commit, reason: `the worker failed: ${why}` });
+    if (this.shared) await session.repo.resetTo(session.tag, session.bestCommit());
+    return this.finish('interrupted');
   }
 
   /** Stepping: the person skipped the candidate before it trained. */

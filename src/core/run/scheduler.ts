@@ -42,6 +42,10 @@ export class Scheduler {
   private lastProposalFailure: string | undefined;
   /** A failure inside a run in flight (git, disk) surfaces here once its siblings have settled. */
   private failure: unknown;
+  /** The slots in rotation: a worker whose executor fails is taken out (see retire). */
+  private live: Slot[] = [];
+  /** Live slots with nothing in flight. */
+  private free: Slot[] = [];
 
   constructor(
     private readonly loop: InnerLoop,
@@ -54,7 +58,8 @@ export class Scheduler {
   async schedule(slots: Slot[]): Promise<RunEventBody | null> {
     const { session } = this.loop;
     const { inFlight } = this;
-    const free = [...slots];
+    this.live = [...slots];
+    const free = (this.free = [...slots]);
     let failuresInARow = 0;
     let stop: RunEventBody | null = null;
     try {
@@ -66,11 +71,13 @@ export class Scheduler {
             await this.drain();
             continue;
           }
-          const it = Iteration.begin(this.loop, slots[0], true);
+          const slot = this.live[0];
+          const it = Iteration.begin(this.loop, slot, true);
           const baseline = await it.baseline();
           // The first proposal, too, is prepared while something trains: the baseline.
           if (session.state.iterationsDone < this.opts.iterations) this.proposeEarly(baseline.n);
           const result = await it.train(baseline);
+          if (it.workerFailure) this.retire(slot, it);
           if (result === 'crash') {
             const x = session.state.experiments[session.state.experiments.length - 1];
             stop = { type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` };
@@ -82,8 +89,10 @@ export class Scheduler {
             await this.drain();
             continue;
           }
-          const it = Iteration.begin(this.loop, slots[0], true);
+          const slot = this.live[0];
+          const it = Iteration.begin(this.loop, slot, true);
           await it.train(await it.baseline());
+          if (it.workerFailure) this.retire(slot, it);
           continue;
         }
         // A level that waits on an LLM runs beside the training (overlap); its results take effect at
@@ -131,12 +140,15 @@ export class Scheduler {
           const done = it
             .train(prepared)
             .then(
-              () => undefined,
+              () => {
+                if (it.workerFailure) this.retire(slot, it);
+              },
               (e: unknown) => void (this.failure ??= e),
             )
+            .catch((e: unknown) => void (this.failure ??= e))
             .finally(() => {
               inFlight.delete(prepared.n);
-              free.push(slot);
+              if (this.live.includes(slot)) free.push(slot);
             });
           inFlight.set(prepared.n, done);
           continue;
@@ -153,6 +165,15 @@ export class Scheduler {
     if (this.failure) throw this.failure;
     throwIfAborted(session.signal);
     return stop;
+  }
+
+  /** Takes a failed worker out of rotation, saying so; with none left the run stops on its failure. */
+  private retire(slot: Slot, it: Iteration): void {
+    this.live = this.live.filter((s) => s !== slot);
+    if (this.free.includes(slot)) this.free.splice(this.free.indexOf(slot), 1);
+    const reason = it.workerFailure!.message;
+    this.loop.session.emit({ type: 'worker.removed', n: it.n, worker: slot.index, executor: slot.worker.executor.kind, reason, left: this.live.length });
+    if (!this.live.length) throw it.workerFailure;
   }
 
   private async drain(): Promise<void> {
