@@ -12,8 +12,8 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { RunEvent } from '../src/shared/trace/events';
-import { ResearchRun } from '../src/core/levels/researchRun';
-import { createLevels } from '../src/core/levels/createLevels';
+import { ResearchRun } from '../src/core/run/researchRun';
+import { createLevels } from '../src/core/run/createLevels';
 import { createProposer } from '../src/core/proposers/createProposer';
 import { applyLevelsFlag, parseTargetConfig } from '../src/core/target/targetConfig';
 import { startScriptedLlmServer } from '../test/support/scriptedLlmServer';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RunEvent } from '../src/shared/trace/events';
-import { ResearchRun, type ResearchRunOptions } from '../src/core/levels/researchRun';
+import { ResearchRun, type ResearchRunOptions } from '../src/core/run/researchRun';
 import type { RunState } from '../src/shared/trace/runState';
 
 export interface LoopTiming {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, createLevels, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, ResearchRun, latestRunTag, runsDir, createProposer, createWorkers, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup, type LlmCallListener } from '../core';
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, createRun, latestRunTag, runsDir, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -123,13 +123,9 @@ program
       noteStart(e);
       output.onEvent(e);
     };
-    const onLlmCall: LlmCallListener = (call) => run.recordLlmCall(call);
-    const run = new ResearchRun({
+    const run = createRun({
       repoDir: dir,
       config,
-      proposer: createProposer(config, onLlmCall),
-      ...createLevels(config, onLlmCall),
-      workers: createWorkers(config.workers),
       iterations: o.iterations,
       overlap: o.overlap,
       tag: o.tag,
@@ -159,16 +155,12 @@ program
     if (bad.length || !groups.length) fail(`--groups: unknown group ${bad.join(', ')} (A, B, C, D)`);
     const controller = new AbortController();
     process.on('SIGINT', () => controller.abort());
-    let current: ResearchRun | undefined;
-    const onLlmCall: LlmCallListener = (call) => current?.recordLlmCall(call);
     const { report, files } = await runAblation({
       repoDir: dir,
       config,
       groups: groups as AblationGroup[],
       repeats: o.repeats,
       iterations: o.iterations,
-      proposer: (seed) => createProposer({ ...config, proposer: { ...config.proposer, seed } }, onLlmCall),
-      runOptions: () => ({ ...createLevels(config, onLlmCall), workers: createWorkers(config.workers) }),
       onEvent: (group, repeat, e) => {
         noteStart(e);
         if (e.type === 'run.started') console.log(`\n── group ${group}, repeat ${repeat}: ${e.tag}`);

@@ -2,34 +2,34 @@
 // state, list runs, review a mechanism, and the types they need. Adapters import nothing else
 // from core, so core's folders can move without touching them (test/unit/layering.test.ts).
 
-export { ResearchRun, latestRunTag, liveRunPid, runsDir } from './levels/researchRun';
-export type { ResearchRunSummary, TrainingGate, Worker } from './levels/researchRun';
-export { createLevels } from './levels/createLevels';
-export type { Level } from './levels/outerLevels';
-export type { StrategyReviewer } from './levels/strategyReview';
-export type { MechanismResearcher } from './levels/mechanismResearch';
-export { reviewMechanism } from './levels/mechanismReview';
-export { ABLATION_GROUPS, ablationMarkdown, runAblation } from './levels/ablation';
-export type { AblationGroup } from './levels/ablation';
+export { ResearchRun } from './run/researchRun';
+export type { ResearchRunOptions, ResearchRunSummary } from './run/researchRun';
+export { createRun } from './run/createRun';
+export type { CreateRunOptions } from './run/createRun';
+export type { TrainingGate } from './innerLoop/innerLoop';
+export { latestRunTag, liveRunPid, runsDir } from './session/runDirectory';
+export type { Worker } from './executors/worker';
+export type { Level } from './run/outerLevels';
+export type { StrategyReviewer } from './strategyReview/strategyReview';
+export type { MechanismResearcher } from './mechanismResearch/mechanismResearch';
+export { reviewMechanism } from './mechanismResearch/mechanismReview';
+export { ABLATION_GROUPS, ablationMarkdown, runAblation } from './ablation/ablation';
+export type { AblationGroup } from './ablation/ablation';
 
-export { createProposer } from './proposers/createProposer';
-export { LlmProposer } from './proposers/llmProposer';
 export type { Proposer } from './proposers/proposer';
 
-export { createWorkers } from './executors/createWorkers';
 export { ExecutorSetupError } from './executors/executor';
-export { isAlive, processStartTime } from './executors/processGroup';
+export { isAlive, processStartTime } from './process/processGroup';
 
 export { GitError } from './git/git';
 export { RunRepo } from './git/runRepo';
 export { changedFiles, fileAt, mergeBase } from './git/revisionFiles';
 export { runTagProblem } from './git/runTag';
-export { RepoBusy, liveRepoWriter } from './run/repoLock';
-export type { LockHolder } from './run/repoLock';
+export { RepoBusy, liveRepoWriter } from './session/repoLock';
+export type { LockHolder } from './session/repoLock';
 
 export { estimateTokens, LlmError, MissingApiKeyError, OPENAI_BASE_URL } from './llm/llmClient';
-export type { ChatMessage, ChatOptions, ChatResult } from './llm/llmClient';
-export type { ChatModel, LlmCallListener } from './llm/chatModel';
+export type { ChatMessage, ChatModel, ChatOptions, ChatResult, LlmCallListener } from './llm/chatModel';
 export { listModels } from './llm/listModels';
 
 export { Secrets } from './secrets/secrets';

@@ -1,4 +1,4 @@
-import { ResearchRun, type MechanismResearcher, type Level, type ResearchRunSummary, type TrainingGate, type Worker, type StrategyReviewer, type Secrets, type LlmCallListener, type Proposer, type TargetConfig } from '../core';
+import { createRun, type ChatModel, type Level, type ResearchRun, type ResearchRunSummary, type TrainingGate, type Secrets, type LlmCallListener, type TargetConfig } from '../core';
 import * as vscode from 'vscode';
 import type { RunEvent } from '../shared/trace/events';
 import { applyEvent, type RunState } from '../shared/trace/runState';
@@ -6,10 +6,8 @@ import { readLatestRunState, readRunState } from './runTraceReader';
 
 export interface StartRunRequest {
   config: TargetConfig;
-  /** Builds the proposer and the outer levels; LLM calls are reported through `onLlmCall` into the trace. */
-  createProposer: (onLlmCall: LlmCallListener) => Proposer;
-  createLevels: (onLlmCall: LlmCallListener) => { strategyReviewer: StrategyReviewer; mechanismResearcher: MechanismResearcher };
-  workers: Worker[];
+  /** The LLM the proposer and the levels use: the key from secret storage, or a VS Code chat model (see createRun). */
+  llm: { apiKey?: string; chat?: (onLlmCall: LlmCallListener) => ChatModel };
   /** Kept out of training and redacted from output: the key from secret storage is not in the environment. */
   secrets: Secrets;
   iterations: number;
@@ -113,14 +111,11 @@ export class ResearchRunController implements vscode.Disposable {
       this.eventEmitter.fire(e);
       if (e.type !== 'training.output') this.changeEmitter.fire();
     };
-    let run: ResearchRun;
-    const onLlmCall: LlmCallListener = (call) => run.recordLlmCall(call);
-    run = new ResearchRun({
+    const run: ResearchRun = createRun({
       repoDir: this.repoDir,
       config: request.config,
-      proposer: request.createProposer(onLlmCall),
-      ...request.createLevels(onLlmCall),
-      workers: request.workers,
+      apiKey: request.llm.apiKey,
+      chat: request.llm.chat,
       secrets: request.secrets,
       iterations: request.iterations,
       fresh: request.fresh,

@@ -1,4 +1,4 @@
-import { createWorkers, GitError, MissingApiKeyError, createLevels, createProposer, LlmProposer, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, type Level, type ChatModel, type LlmCallListener } from '../core';
+import { GitError, MissingApiKeyError, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, type Level, type ChatModel, type LlmCallListener } from '../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunState } from '../shared/trace/runState';
@@ -42,9 +42,7 @@ export async function startRun(controller: ResearchRunController, apiKeys: ApiKe
     const llm = await llmFor(settings, apiKeys);
     run = controller.start({
       config,
-      createProposer: (onLlmCall) => (config.proposer.kind === 'llm' && llm.chat ? new LlmProposer(llm.chat(onLlmCall)) : createProposer(config, onLlmCall, llm.apiKey)),
-      createLevels: (onLlmCall) => createLevels(config, onLlmCall, llm.apiKey, llm.chat?.(onLlmCall)),
-      workers: createWorkers(config.workers),
+      llm,
       secrets: Secrets.of(config.run.secretEnv, process.env, [llm.apiKey]),
       iterations: mode.iterations?.(controller.state) ?? settings.iterations,
       fresh: !resume,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
-import { isAlive } from '../../src/core/executors/processGroup';
+import { isAlive } from '../../src/core/process/processGroup';
 import { cli, cliAsync, git, onlyRunTag, readTraceEvents, tinyGptRepo, waitFor } from '../support/tinyGptRepo';
 
 const types = (events: RunEvent[]) => events.map((e) => e.type);

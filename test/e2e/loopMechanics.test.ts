@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
-import { ResearchRun } from '../../src/core/levels/researchRun';
+import { ResearchRun } from '../../src/core/run/researchRun';
 import type { Proposer } from '../../src/core/proposers/proposer';
 import { ProposalError } from '../../src/core/proposers/proposer';
 import { candidate, ListProposer } from '../support/listProposer';

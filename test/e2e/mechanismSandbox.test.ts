@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ContextWithoutState, MechanismResult } from '../../src/core/mechanisms/mechanism';
-import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
+import { isAlive, signalProcess } from '../../src/core/process/processGroup';
 import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';
 import { validateMechanism } from '../../src/core/mechanisms/validateMechanism';
 import { bundleEntry } from '../support/bundleEntry';

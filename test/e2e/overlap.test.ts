@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Candidate } from '../../src/shared/trace/candidate';
 import type { RunEvent } from '../../src/shared/trace/events';
-import { ResearchRun, type ResearchRunOptions } from '../../src/core/levels/researchRun';
+import { ResearchRun, type ResearchRunOptions } from '../../src/core/run/researchRun';
 import type { TargetConfig } from '../../src/core/target/targetConfig';
 import { candidate as c, ListProposer } from '../support/listProposer';
 import { git } from '../support/tinyGptRepo';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
-import { LlmStrategyReviewer } from '../../src/core/levels/llmStrategyReviewer';
+import { LlmStrategyReviewer } from '../../src/core/strategyReview/llmStrategyReviewer';
 import { LlmClient } from '../../src/core/llm/llmClient';
-import { LlmMechanismResearcher } from '../../src/core/levels/mechanismResearch';
+import { LlmMechanismResearcher } from '../../src/core/mechanismResearch/mechanismResearch';
 import { scriptRepo } from '../support/scriptRepo';
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RunEvent } from '../../src/shared/trace/events';
 import { LocalExecutor } from '../../src/core/executors/localExecutor';
-import { ResearchRun } from '../../src/core/levels/researchRun';
+import { ResearchRun } from '../../src/core/run/researchRun';
 import { HeuristicProposer } from '../../src/core/proposers/heuristicProposer';
 import { parseTargetConfig } from '../../src/core/target/targetConfig';
 import { candidate, ListProposer } from '../support/listProposer';

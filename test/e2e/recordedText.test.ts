@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
-import { ResearchRun, type ResearchRunOptions } from '../../src/core/levels/researchRun';
+import { ResearchRun, type ResearchRunOptions } from '../../src/core/run/researchRun';
 import { readTrace } from '../../src/core/store/traceStore';
 import { ListProposer } from '../support/listProposer';
 import { git } from '../support/tinyGptRepo';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutorSetupError, type TrainingRequest, type TrainingResult } from '../../src/core/executors/executor';
-import { isAlive } from '../../src/core/executors/processGroup';
+import { isAlive } from '../../src/core/process/processGroup';
 import { SlurmExecutor, type SlurmExecutorOptions } from '../../src/core/executors/slurmExecutor';
 import { Secrets } from '../../src/core/secrets/secrets';
 import type { MetricSpec } from '../../src/core/target/metric';

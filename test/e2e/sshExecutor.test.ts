@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutorSetupError, type TrainingRequest } from '../../src/core/executors/executor';
-import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
+import { isAlive, signalProcess } from '../../src/core/process/processGroup';
 import { shellQuote } from '../../src/core/executors/shell';
 import {
   describeSshFailure,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
-import { isAlive, signalProcess } from '../../src/core/executors/processGroup';
+import { isAlive, signalProcess } from '../../src/core/process/processGroup';
 import { shellQuote } from '../../src/core/executors/shell';
 import { cloneOnHost, hostProcesses, hostTempDir, onHost, SSH_HOST, startSshTestHost } from '../support/sshTestHost';
 import { cliAsync, cliRun, git, onlyRunTag, readTraceEvents, tinyGptRepo, waitFor } from '../support/tinyGptRepo';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
-import { ResearchRun, type ResearchRunOptions } from '../../src/core/levels/researchRun';
+import { ResearchRun, type ResearchRunOptions } from '../../src/core/run/researchRun';
 import { UserWorkFound } from '../../src/core/git/userWork';
 import { readTrace } from '../../src/core/store/traceStore';
 import { candidate as c, ListProposer } from '../support/listProposer';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../../src/core/executors/processGroup';
+import { isAlive } from '../../src/core/process/processGroup';
 import { git, GitError } from '../../src/core/git/git';
 
 function tsFiles(dir: string): string[] {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judge } from '../../src/core/levels/judge';
+import { judge } from '../../src/core/innerLoop/judge';
 
 const min = { goal: 'minimize' as const, minImprovement: 0 };
 const max = { goal: 'maximize' as const, minImprovement: 0 };

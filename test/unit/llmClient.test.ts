@@ -2,7 +2,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { APIConnectionError, APIError } from 'openai';
 import type { LlmCall } from '../../src/core/llm/chatModel';
-import { LlmClient, LlmError, meteredUsage, requestedRetryMs, retryPlan, type LlmSettings } from '../../src/core/llm/llmClient';
+import { LlmClient, LlmError, meteredUsage, requestedRetryMs, retryPlan } from '../../src/core/llm/llmClient';
+import type { LlmSettings } from '../../src/core/target/targetConfig';
 import { startScriptedLlmServer, type Script, type ScriptedLlmServer } from '../support/scriptedLlmServer';
 
 /*

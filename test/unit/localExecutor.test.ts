@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { classifyOutcome, type TrainingRequest } from '../../src/core/executors/executor';
 import { LocalExecutor } from '../../src/core/executors/localExecutor';
 import { LineSplitter } from '../../src/core/executors/trainingOutput';
-import { isAlive, isGroupAlive, killProcessGroup, signalGroup, signalProcess, UnsafeSignalTarget } from '../../src/core/executors/processGroup';
+import { isAlive, isGroupAlive, killProcessGroup, signalGroup, signalProcess, UnsafeSignalTarget } from '../../src/core/process/processGroup';
 import type { MetricSpec } from '../../src/core/target/metric';
 
 const EMIT = resolve(__dirname, '../fixtures/scripts/emit.js');

@@ -4,8 +4,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { holderIsLive, liveRepoWriter, RepoBusy, RepoLock, type LockHolder } from '../../src/core/run/repoLock';
-import { processStartTime } from '../../src/core/executors/processGroup';
+import { holderIsLive, liveRepoWriter, RepoBusy, RepoLock, type LockHolder } from '../../src/core/session/repoLock';
+import { processStartTime } from '../../src/core/process/processGroup';
 
 const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
 
@@ -94,7 +94,7 @@ test('of eight processes taking over one stale lock at once, exactly one gets it
   const dir = repo();
   writeFileSync(join(dir, '.git', 'autoresearch.lock'), holder({ pid: deadPid() }));
   const go = join(dir, 'go');
-  const lockModule = resolve(__dirname, '../../src/core/run/repoLock.ts');
+  const lockModule = resolve(__dirname, '../../src/core/session/repoLock.ts');
   // Each taker waits for the same moment, tries once, and holds what it got for a while.
   const script = `
     const { existsSync } = require('node:fs');

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEvent, RunEventBody, Status } from '../../src/shared/trace/events';
 import { deriveRunState, type Strategy } from '../../src/shared/trace/runState';
-import { ruleBasedReview, sanitizeDecision, summarizeTrace } from '../../src/core/levels/strategyReview';
-import { diagnose, mechanismName } from '../../src/core/levels/mechanismResearch';
+import { ruleBasedReview, sanitizeDecision, summarizeTrace } from '../../src/core/strategyReview/strategyReview';
+import { diagnose, mechanismName } from '../../src/core/mechanismResearch/mechanismResearch';
 import { extractModuleCode } from '../../src/core/llm/prompts/mechanismPrompts';
 
 /** A trace of single-parameter experiments: [param, from, to, status, metric]. The baseline scores 1.0. */

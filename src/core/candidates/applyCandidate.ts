@@ -19,6 +19,11 @@ export class InvalidCandidateError extends Error {
 export function applyCandidateToSources(c: Candidate, rules: CandidateRules, files: Record<string, string>, opts: ParamOptions = {}): Record<string, string> {
   const reasons = validateCandidate(c, rules, files);
   if (reasons.length) throw new InvalidCandidateError(reasons);
+  return applyValidCandidate(c, rules, files, opts);
+}
+
+/** applyCandidateToSources for a candidate already validated against these files (the loop's gates did). */
+function applyValidCandidate(c: Candidate, rules: CandidateRules, files: Record<string, string>, opts: ParamOptions): Record<string, string> {
   const original = normalizeKeys(files);
   const contents = { ...original };
   for (const edit of c.edits ?? []) {
@@ -39,6 +44,14 @@ export function applyCandidateToSources(c: Candidate, rules: CandidateRules, fil
 export async function applyCandidate(repoDir: string, c: Candidate, rules: CandidateRules, opts: ParamOptions = {}): Promise<string[]> {
   const files = await readFiles(repoDir, filesNeeded(c, rules));
   const changed = applyCandidateToSources(c, rules, files, opts);
+  for (const [path, content] of Object.entries(changed)) await writeFile(join(repoDir, path), content, 'utf8');
+  return Object.keys(changed);
+}
+
+/** applyCandidate for a candidate the caller validated against the files in `repoDir` just now. */
+export async function applyValidatedCandidate(repoDir: string, c: Candidate, rules: CandidateRules, opts: ParamOptions = {}): Promise<string[]> {
+  const files = await readFiles(repoDir, filesNeeded(c, rules));
+  const changed = applyValidCandidate(c, rules, files, opts);
   for (const [path, content] of Object.entries(changed)) await writeFile(join(repoDir, path), content, 'utf8');
   return Object.keys(changed);
 }

@@ -1,9 +1,9 @@
-import type { Worker } from '../levels/researchRun';
 import type { WorkerSpec } from '../target/targetConfig';
 import type { Executor } from './executor';
 import { LocalExecutor } from './localExecutor';
 import { SlurmExecutor } from './slurmExecutor';
 import { SshExecutor } from './sshExecutor';
+import type { Worker } from './worker';
 
 /** The workers a config describes, each with the executor for its kind. The config's checks (targetConfig) have passed. */
 export function createWorkers(specs: WorkerSpec[]): Worker[] {

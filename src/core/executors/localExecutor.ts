@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { classifyOutcome, DEFAULT_KILL_GRACE_MS, directoryProblem, errorMessage, hardTimeoutMs, notStarted, scrubbed, type Executor, type TrainingRequest, type TrainingResult } from './executor';
-import { killProcessGroup } from './processGroup';
+import { killProcessGroup } from '../process/processGroup';
 import { callSafely, TrainingOutput } from './trainingOutput';
 
 /** After the command exits, how long to wait for its output pipes to close before cutting them. */

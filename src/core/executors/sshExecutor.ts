@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { classifyOutcome, DEFAULT_KILL_GRACE_MS, errorMessage, ExecutorSetupError, hardTimeoutMs, notStarted, onceUntilFailure, scrubbed, type Executor, type TrainingRequest, type TrainingResult } from './executor';
-import { killProcessGroup } from './processGroup';
+import { killProcessGroup } from '../process/processGroup';
 import { git, GitError } from '../git/git';
 import { shellCommand, shellQuote, shippedScript } from './shell';
 import { callSafely, TrainingOutput } from './trainingOutput';

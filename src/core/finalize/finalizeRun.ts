@@ -5,7 +5,7 @@ import { deriveRunState } from '../../shared/trace/runState';
 import { git, GitError } from '../git/git';
 import { changedFiles } from '../git/revisionFiles';
 import { RunRepo, runBranch } from '../git/runRepo';
-import { liveRunPid, runsDir } from '../levels/researchRun';
+import { liveRunPid, runsDir } from '../session/runDirectory';
 import { readTrace } from '../store/traceStore';
 import { bestResult, type KeptChange, type ParamChange } from './keptChanges';
 import { progressChartLayout } from './chartLayout';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 // The project's one guarded way to signal a process group (a leaf module; it belongs below both folders).
-import { killProcessGroup } from '../executors/processGroup';
+import { killProcessGroup } from '../process/processGroup';
 
 /**
  * The one way this project runs git: core, the executors and the extension all come through here.

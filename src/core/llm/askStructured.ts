@@ -1,6 +1,5 @@
 import Ajv from 'ajv';
-import type { ChatModel } from './chatModel';
-import type { ChatMessage, ChatResult } from './llmClient';
+import type { ChatMessage, ChatModel, ChatResult } from './chatModel';
 import { parseAnswer, type Parsed } from './structuredOutput';
 import { repairRequest } from './prompts/proposalPrompt';
 

@@ -1,5 +1,24 @@
-import type { RunEventBody } from '../../shared/trace/events';
-import type { ChatMessage, ChatOptions, ChatResult } from './llmClient';
+import type { LlmUsage, RunEventBody } from '../../shared/trace/events';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatResult {
+  text: string;
+  usage: LlmUsage;
+  /** As the server gave it; 'length' means the answer was cut off at maxTokens. */
+  finishReason?: string;
+}
+
+export interface ChatOptions {
+  jsonSchema?: { name: string; schema: object };
+  /** Ends the call, and any wait in it, at once. */
+  signal?: AbortSignal;
+  /** Why the answer cannot be used (a parse or validation error), if it cannot: recorded with the call, before any repair round. */
+  check?: (answer: ChatResult) => string | undefined;
+}
 
 /**
  * What the levels need from a language model: one chat call that reports its usage and fails with

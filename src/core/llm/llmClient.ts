@@ -1,48 +1,10 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LlmUsage } from '../../shared/trace/events';
 import { redactText } from '../secrets/secrets';
-import type { LlmCallListener } from './chatModel';
-
-export interface LlmSettings {
-  /** OpenAI-compatible endpoint ending in /v1. Default: OPENAI_BASE_URL, else OpenAI. */
-  baseURL?: string;
-  model: string;
-  /** Default: OPENAI_API_KEY. Never logged, never put in errors or the trace. */
-  apiKey?: string;
-  temperature?: number;
-  maxTokens?: number;
-  stream?: boolean;
-  /**
-   * Bounds every wait of a call: an HTTP attempt from the request to the answer's last byte (a stream:
-   * to its first chunk, then between chunks), and each pause before a retry. A server that asks for a
-   * longer pause (Retry-After) fails the call at once. Default 120.
-   */
-  timeoutSeconds?: number;
-  /** Retries of 408/409/429/5xx, timeouts, stalls and connection failures, with exponential backoff. Default 4. */
-  maxRetries?: number;
-}
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-
-export interface ChatResult {
-  text: string;
-  usage: LlmUsage;
-  /** As the server gave it; 'length' means the answer was cut off at maxTokens. */
-  finishReason?: string;
-}
-
-export interface ChatOptions {
-  jsonSchema?: { name: string; schema: object };
-  /** Ends the call, and any wait in it, at once. */
-  signal?: AbortSignal;
-  /** Why the answer cannot be used (a parse or validation error), if it cannot: recorded with the call, before any repair round. */
-  check?: (answer: ChatResult) => string | undefined;
-}
+import type { LlmUsage } from '../../shared/trace/events';
+import type { LlmSettings } from '../target/targetConfig';
+import type { ChatMessage, ChatOptions, ChatResult, LlmCallListener } from './chatModel';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 const DEFAULT_TIMEOUT_SECONDS = 120;

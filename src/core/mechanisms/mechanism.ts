@@ -1,6 +1,6 @@
 import type { ParamValue } from '../../shared/trace/candidate';
 import type { IterationResult } from '../../shared/trace/events';
-import type { ParamKind } from '../target/pythonParams';
+import type { ParamView } from '../research/proposalContext';
 
 /**
  * The mechanism interface: what a Level 2 mechanism module exports and what each hook receives and
@@ -18,13 +18,8 @@ export function isHookName(name: string): name is HookName {
 /** How a finished experiment in a hook's history ended (the shared statuses, less those without a proposal or an end). */
 export type HistoryStatus = Exclude<IterationResult, 'proposal-failed' | 'interrupted'>;
 
-export interface ContextParam {
-  name: string;
-  value: ParamValue;
-  kind: ParamKind;
-  frozen: boolean;
-  choices?: ParamValue[];
-}
+/** A parameter as every hook sees it: the proposer's view without the source text. */
+export type ContextParam = Omit<ParamView, 'text'>;
 
 export interface HistoryEntry {
   n: number;

@@ -1,7 +1,8 @@
 import type { ParamValue } from '../../shared/trace/candidate';
 import type { RunEvent } from '../../shared/trace/events';
 import { applyEvent, type Experiment, type RunState } from '../../shared/trace/runState';
-import { noiseFloor } from '../levels/noiseFloor';
+import { noiseFloor } from '../stats/noiseFloor';
+import type { ParamView } from '../research/proposalContext';
 import type { ParamKind } from '../target/pythonParams';
 import {
   HISTORY_LIMIT,
@@ -13,11 +14,7 @@ import {
 } from './mechanism';
 
 /** What the target config knows about a parameter beyond its value. */
-export interface ParamSpace {
-  name: string;
-  kind: ParamKind;
-  choices?: ParamValue[];
-}
+export type ParamSpace = Pick<ParamView, 'name' | 'kind' | 'choices'>;
 
 export interface ContextOptions {
   /** The inner iteration the hooks are called about. */

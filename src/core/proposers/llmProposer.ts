@@ -1,7 +1,7 @@
 import type { Candidate } from '../../shared/trace/candidate';
 import { askWithRepair, UnusableAnswerError } from '../llm/askStructured';
-import type { ChatModel } from '../llm/chatModel';
-import { LlmError, type ChatResult } from '../llm/llmClient';
+import type { ChatModel, ChatResult } from '../llm/chatModel';
+import { LlmError } from '../llm/llmClient';
 import { buildProposalMessages, candidateFromShape, candidateSchema, validateCandidateShape } from '../llm/prompts/proposalPrompt';
 import { parseAnswer, type Parsed } from '../llm/structuredOutput';
 import { ProposalError, type ProposalContext, type Proposer } from './proposer';

@@ -3,7 +3,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import schema from '../../../schemas/autoresearch.config.schema.json';
 import type { ParamValue } from '../../shared/trace/candidate';
-import type { LlmSettings } from '../llm/llmClient';
 import { didYouMean } from './closestName';
 import { jsonSyntaxError } from './jsonSyntaxError';
 import { metricPattern, type MetricSpec } from './metric';
@@ -11,6 +10,26 @@ import { parseParams } from './pythonParams';
 import { timeBudgetParams } from './timeBudget';
 
 export const CONFIG_FILE = 'autoresearch.config.json';
+
+/** How to reach the LLM (the config's `llm` section; the key comes from the environment). */
+export interface LlmSettings {
+  /** OpenAI-compatible endpoint ending in /v1. Default: OPENAI_BASE_URL, else OpenAI. */
+  baseURL?: string;
+  model: string;
+  /** Default: OPENAI_API_KEY. Never logged, never put in errors or the trace. */
+  apiKey?: string;
+  temperature?: number;
+  maxTokens?: number;
+  stream?: boolean;
+  /**
+   * Bounds every wait of a call: an HTTP attempt from the request to the answer's last byte (a stream:
+   * to its first chunk, then between chunks), and each pause before a retry. A server that asks for a
+   * longer pause (Retry-After) fails the call at once. Default 120.
+   */
+  timeoutSeconds?: number;
+  /** Retries of 408/409/429/5xx, timeouts, stalls and connection failures, with exponential backoff. Default 4. */
+  maxRetries?: number;
+}
 
 /** The config with every default filled in: what the engine works from. */
 export interface TargetConfig {

@@ -120,6 +120,8 @@ export type RunEventBody =
   | { type: 'llm.called'; usage: LlmUsage; ok: boolean; error?: string; answerError?: string }
   | { type: 'proposal.failed'; n: number; reason: string }
   | { type: 'run.paused'; reason: string }
+  /** A worker whose executor failed (host down, a setup error) is out of rotation; the run goes on with the `left` others. */
+  | { type: 'worker.removed'; n: number; worker: number; executor: string; reason: string; left: number }
   | { type: 'run.stopped'; reason: 'completed' | 'interrupted' | 'error'; message?: string }
   // Level 1.5: strategy review. The strategy in force is the latest strategy.updated (config frozen on top).
   | {

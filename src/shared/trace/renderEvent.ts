@@ -39,6 +39,8 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
         : null;
     case 'run.paused':
       return `run paused: ${e.reason}`;
+    case 'worker.removed':
+      return `worker ${e.worker + 1} (${e.executor}) is out of rotation: ${e.reason}; ${e.left === 0 ? 'no worker left' : `${e.left} left`}`;
     case 'strategy.updated': {
       const parts = [
         e.frozen.length ? `frozen ${e.frozen.join(', ')}` : 'nothing frozen',

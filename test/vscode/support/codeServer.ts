@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { signalGroup } from '../../../src/core/executors/processGroup';
+import { signalGroup } from '../../../src/core/process/processGroup';
 
 export const ROOT = resolve(__dirname, '../../..');
 

@@ -1,5 +1,5 @@
-import type { ResearchInput } from '../../levels/mechanismResearch';
-import type { ChatMessage } from '../llmClient';
+import type { ResearchInput } from '../../research/researchInput';
+import type { ChatMessage } from '../chatModel';
 
 /** The four prompts of a mechanism research session (Level 2) and the answers they ask for. */
 

@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import type { Candidate, EditBlock, ParamValue } from '../../../shared/trace/candidate';
-import type { HistoryEntry, ParamView, ProposalContext } from '../../proposers/proposer';
-import type { ChatMessage } from '../llmClient';
+import type { HistoryEntry, ParamView, ProposalContext } from '../../research/proposalContext';
+import type { ChatMessage } from '../chatModel';
 
 const scalarTypes = ['number', 'string', 'boolean', 'null'];
 /** ParamValue: scalars, and tuples/lists of them nested one level (no $ref: some servers' grammar compilers lack it). */

@@ -1,6 +1,6 @@
 import type { Strategy } from '../../../shared/trace/runState';
-import type { TraceSummary } from '../../levels/strategyReview';
-import type { ChatMessage } from '../llmClient';
+import type { TraceSummary } from '../../research/traceSummary';
+import type { ChatMessage } from '../chatModel';
 
 /** What the strategy reviewer answers. `freeze` is the whole list to keep frozen: anything left out thaws. */
 export interface StrategyAnswer {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { isAlive, processStartTime } from '../executors/processGroup';
+import { isAlive, processStartTime } from '../process/processGroup';
 import { git } from '../git/git';
 
 /**

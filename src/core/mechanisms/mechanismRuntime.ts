@@ -1,6 +1,6 @@
 import type { HookRun } from '../../shared/trace/events';
-import type { ContextWithoutState, HookName, MechanismCandidate, MechanismResult, ReviewedCandidate } from '../mechanisms/mechanism';
-import { MechanismSandbox, type SandboxLimits } from '../mechanisms/mechanismSandbox';
+import type { ContextWithoutState, HookName, MechanismCandidate, MechanismResult, ReviewedCandidate } from './mechanism';
+import { MechanismSandbox, type SandboxLimits } from './mechanismSandbox';
 
 /**
  * The active mechanisms of a running loop: each in its own sandbox process, called hook by hook.
@@ -26,6 +26,22 @@ interface Running {
   sandbox: SandboxedMechanism;
   queue: Promise<unknown>;
 }
+
+/** What the mechanisms' beforePropose said for one iteration: guidance lines, parameters frozen, focus. */
+export interface Steer {
+  guidance: string[];
+  freeze: { name: string; by: string }[];
+  focus: string[];
+}
+
+/** A mechanism's decide that overrode the metric's verdict (or, on a confirmation run, confirmed it). */
+export interface MechanismOverride {
+  name: string;
+  status: 'keep' | 'discard' | 'rerun';
+  reason: string;
+}
+
+export const NO_STEER: Steer = { guidance: [], freeze: [], focus: [] };
 
 export class MechanismRuntime {
   private readonly running = new Map<string, Running>();
@@ -68,8 +84,8 @@ export class MechanismRuntime {
     return ran;
   }
 
-  async beforePropose(n: number, ctx: ContextWithoutState): Promise<{ guidance: string[]; freeze: { name: string; by: string }[]; focus: string[] }> {
-    const out = { guidance: [] as string[], freeze: [] as { name: string; by: string }[], focus: [] as string[] };
+  async beforePropose(n: number, ctx: ContextWithoutState): Promise<Steer> {
+    const out: Steer = { guidance: [], freeze: [], focus: [] };
     for (const m of this.with('beforePropose')) {
       const r = await this.call(m, 'beforePropose', n, ctx, undefined, (o) => (o.guidance || o.freeze || o.focus ? 'guided' : 'ok'));
       if (!r) continue;
@@ -100,8 +116,8 @@ export class MechanismRuntime {
   }
 
   /** The first mechanism that overrides keep/discard decides. */
-  async decide(n: number, ctx: ContextWithoutState, result: MechanismResult): Promise<{ name: string; status: 'keep' | 'discard' | 'rerun'; reason: string } | null> {
-    let override: { name: string; status: 'keep' | 'discard' | 'rerun'; reason: string } | null = null;
+  async decide(n: number, ctx: ContextWithoutState, result: MechanismResult): Promise<MechanismOverride | null> {
+    let override: MechanismOverride | null = null;
     for (const m of this.with('decide')) {
       const r = await this.call(m, 'decide', n, ctx, result, (o) => (o.status && o.status !== result.status ? `overrode:${String(o.status)}` : 'agreed'));
       // On a confirmation run the mechanism's word is the decision even when it agrees with the metric.

@@ -5,7 +5,8 @@ import { RunRepo } from '../git/runRepo';
 import type { Proposer } from '../proposers/proposer';
 import type { TargetConfig } from '../target/targetConfig';
 import { applyLevelsFlag } from '../target/targetConfig';
-import { ResearchRun, runsDir, type ResearchRunOptions } from './researchRun';
+import { createRun, type CreateRunOptions } from '../run/createRun';
+import { runsDir } from '../session/runDirectory';
 
 /**
  * The paper's ablation as a command: groups A (Level 1), B (1 + 1.5), C (1 + 1.5 + 2), D (1 + 2),
@@ -52,10 +53,10 @@ export interface AblationOptions {
   groups: AblationGroup[];
   repeats: number;
   iterations: number;
-  /** The proposer for one repeat (seeded by the caller from `seed`). */
-  proposer: (seed: number) => Proposer;
-  /** Anything else every run gets (workers, reviewers, sandbox). */
-  runOptions?: (group: AblationGroup, repeat: number) => Partial<ResearchRunOptions>;
+  /** The proposer for one repeat (seeded by the caller from `seed`). Default: the config's, with that seed. */
+  proposer?: (seed: number) => Proposer;
+  /** Anything else every run gets (workers, reviewers, sandbox); default what createRun builds from the config. */
+  runOptions?: (group: AblationGroup, repeat: number) => Partial<CreateRunOptions>;
   onEvent?: (group: AblationGroup, repeat: number, e: RunEvent) => void;
   signal?: AbortSignal;
   now?: Date;
@@ -125,10 +126,12 @@ export async function runAblation(opts: AblationOptions): Promise<{ report: Abla
         const config: TargetConfig = structuredClone(opts.config);
         applyLevelsFlag(config, ABLATION_GROUPS[group]);
         const tag = `${id}-${group}-${repeat}`;
-        const { state } = await new ResearchRun({
+        const seed = config.proposer.seed + repeat - 1;
+        config.proposer.seed = seed;
+        const { state } = await createRun({
           repoDir: repo.dir,
           config,
-          proposer: opts.proposer(config.proposer.seed + repeat - 1),
+          proposer: opts.proposer?.(seed),
           iterations: opts.iterations,
           tag,
           fresh: true,

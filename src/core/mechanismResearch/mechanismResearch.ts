@@ -1,5 +1,6 @@
 import { askStructured, renderMessages, UnusableAnswerError } from '../llm/askStructured';
-import { LlmError, type ChatMessage, type ChatResult, type LlmClient } from '../llm/llmClient';
+import type { ChatMessage, ChatResult } from '../llm/chatModel';
+import { LlmError, type LlmClient } from '../llm/llmClient';
 import {
   buildCritiqueMessages,
   buildExploreMessages,
@@ -13,7 +14,10 @@ import {
   type ExploreAnswer,
   type SpecifyAnswer,
 } from '../llm/prompts/mechanismPrompts';
-import type { TraceSummary } from './strategyReview';
+import type { LibraryEntry, ResearchInput } from '../research/researchInput';
+import type { TraceSummary } from '../research/traceSummary';
+
+export type { LibraryEntry, ResearchInput } from '../research/researchInput';
 
 /**
  * Level 2, mechanism research: diagnose how the search is failing and produce a mechanism module.
@@ -29,21 +33,6 @@ export interface StepRecord {
   response: string;
   ok: boolean;
   error?: string;
-}
-
-export interface LibraryEntry {
-  name: string;
-  description: string;
-  source: string;
-}
-
-export interface ResearchInput {
-  summary: TraceSummary;
-  /** Mechanisms active now, with their code (the "specify" step must know what already runs). */
-  active: LibraryEntry[];
-  /** Mechanisms proposed earlier in this run and what became of them. */
-  earlier: { name: string; status: string; reason?: string }[];
-  interfaceText: string;
 }
 
 export interface ResearchedMechanism {

@@ -3,9 +3,10 @@ import { LlmClient } from '../llm/llmClient';
 import type { LlmCallListener } from '../llm/chatModel';
 import type { TargetConfig } from '../target/targetConfig';
 import { listLibrary } from '../mechanisms/library';
-import { LlmStrategyReviewer } from './llmStrategyReviewer';
-import { LlmMechanismResearcher, OfflineMechanismResearcher, type MechanismResearcher } from './mechanismResearch';
-import { RuleBasedReviewer, type StrategyReviewer } from './strategyReview';
+import { LlmStrategyReviewer } from '../strategyReview/llmStrategyReviewer';
+import { LlmMechanismResearcher, OfflineMechanismResearcher, type MechanismResearcher } from '../mechanismResearch/mechanismResearch';
+import { rulesReviewerFor } from '../strategyReview/rulesReviewer';
+import type { StrategyReviewer } from '../strategyReview/strategyReview';
 
 /**
  * The reviewer and researcher the config asks for (`levels`), sharing the proposer's LLM settings and
@@ -17,7 +18,7 @@ export function createLevels(config: TargetConfig, onLlmCall?: LlmCallListener, 
   let client: ChatModel | undefined = chat;
   const llm = () => (client ??= new LlmClient({ ...config.llm, apiKey }, onLlmCall));
   return {
-    strategyReviewer: wantsLlm(strategy.reviewer) ? new LlmStrategyReviewer(llm(), config.parameters.frozen) : new RuleBasedReviewer({ freezeAfter: strategy.freezeAfter, maxFocus: 3 }),
+    strategyReviewer: wantsLlm(strategy.reviewer) ? new LlmStrategyReviewer(llm(), config.parameters.frozen) : rulesReviewerFor(config),
     mechanismResearcher: wantsLlm(mechanisms.research) ? new LlmMechanismResearcher(llm()) : new OfflineMechanismResearcher(listLibrary()),
   };
 }
