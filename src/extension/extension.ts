@@ -5,29 +5,29 @@ import * as vscode from 'vscode';
 import { renderEvent } from '../shared/trace/renderEvent';
 import { join } from 'node:path';
 import type { MechanismRecord } from '../shared/trace/runState';
-import { ApiKeyStore } from './apiKeyStore';
+import { ApiKeyStore } from './llm/apiKeyStore';
 import { COMMANDS, CONTEXT, EXPERIMENTS_VIEW, MECHANISMS_VIEW, OUTPUT_CHANNEL_NAME, STRATEGY_VIEW } from './commandIds';
-import { CONFIG_FILE_NAME as CONFIG_FILE, readConfigFrozen } from './configFile';
-import { DashboardPanel } from './dashboardPanel';
-import { showExperimentDiff } from './experimentDiff';
-import { openExperimentLog } from './experimentLog';
-import { resolveExperimentRef } from './experimentPicker';
-import type { ExperimentRef } from './experimentRef';
-import { ExperimentsTreeProvider } from './experimentsTreeProvider';
-import { GitShowContentProvider } from './gitShowContentProvider';
-import { MechanismCodeLens } from './mechanismCodeLens';
-import { showMechanismDiff } from './mechanismDiff';
-import { isMechanismRef, MechanismsTreeProvider, type MechanismRef } from './mechanismsTreeProvider';
-import { judgeMechanism, type Verdict } from './mechanismVerdict';
-import { ResearchRunController } from './researchRunController';
-import { resumeOffer } from './resumeOffer';
-import { RunStatusBar } from './runStatusBar';
-import { readRunSettings } from './runSettings';
-import type { StartMode } from './startRunCommand';
-import { SteppingGate } from './steppingGate';
-import { StrategyTreeProvider } from './strategyTreeProvider';
-import { findTrainingRepo } from './trainingRepo';
-import { TrainingTerminals } from './trainingTerminals';
+import { CONFIG_FILE_NAME as CONFIG_FILE, readConfigFrozen } from './settings/configFile';
+import { DashboardPanel } from './dashboard/dashboardPanel';
+import { showExperimentDiff } from './git/experimentDiff';
+import { openExperimentLog } from './views/experimentLog';
+import { resolveExperimentRef } from './views/experimentPicker';
+import type { ExperimentRef } from './views/experimentRef';
+import { ExperimentsTreeProvider } from './views/experimentsTreeProvider';
+import { GitShowContentProvider } from './git/gitShowContentProvider';
+import { MechanismCodeLens } from './review/mechanismCodeLens';
+import { showMechanismDiff } from './review/mechanismDiff';
+import { isMechanismRef, MechanismsTreeProvider, type MechanismRef } from './views/mechanismsTreeProvider';
+import { judgeMechanism, type Verdict } from './review/mechanismVerdict';
+import { ResearchRunController } from './run/researchRunController';
+import { resumeOffer } from './run/resumeOffer';
+import { RunStatusBar } from './run/runStatusBar';
+import { readRunSettings } from './settings/runSettings';
+import type { StartMode } from './run/startRunCommand';
+import { SteppingGate } from './run/steppingGate';
+import { StrategyTreeProvider } from './views/strategyTreeProvider';
+import { findTrainingRepo } from './settings/trainingRepo';
+import { TrainingTerminals } from './run/trainingTerminals';
 
 let controller: ResearchRunController | undefined;
 
@@ -100,7 +100,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   // Loaded on first use: they bring in the engine's config validation (ajv) and the LLM client.
-  const start = async (mode: StartMode) => (await import('./startRunCommand')).startRun(runController, apiKeys, log, mode);
+  const start = async (mode: StartMode) => (await import('./run/startRunCommand')).startRun(runController, apiKeys, log, mode);
   // Continue, Step and the "Now" levels resume the latest run here, or reach the run going on.
   const continueRun = () => start({ resume: true });
   const levelNow = (level: 'strategy' | 'mechanism') => (runController.running ? runController.requestLevel(level) : start({ resume: true, levelsNow: [level], iterations: (s) => s?.iterationsDone ?? 0 }));
@@ -125,7 +125,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.rejectMechanism, (arg?: unknown) => judge('reject', arg)),
     vscode.commands.registerCommand(COMMANDS.refresh, () => runController.reload()),
     vscode.commands.registerCommand(COMMANDS.openDashboard, (arg?: unknown) => dashboard.show(typeof arg === 'string' ? arg : undefined)),
-    vscode.commands.registerCommand(COMMANDS.selectModel, async () => (await import('./selectModelCommand')).selectModel(repo.dir, apiKeys)),
+    vscode.commands.registerCommand(COMMANDS.selectModel, async () => (await import('./llm/selectModelCommand')).selectModel(repo.dir, apiKeys)),
     vscode.commands.registerCommand(COMMANDS.showExperimentDiff, async (arg?: unknown) => {
       const ref = await resolveExperimentRef(arg, runController, (p) => p.diffCommit !== undefined, 'Show the change of which experiment?');
       if (ref) await openDiff(ref);
@@ -139,7 +139,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (ref) await showMechanismDiff(ref, runController);
     }),
     vscode.commands.registerCommand(COMMANDS.initConfig, async () => {
-      if (await (await import('./initConfigCommand')).initConfig(repo.dir, log)) setContext(CONTEXT.hasConfig, true);
+      if (await (await import('./settings/initConfigCommand')).initConfig(repo.dir, log)) setContext(CONTEXT.hasConfig, true);
     }),
   );
 

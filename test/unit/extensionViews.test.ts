@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEvent, RunEventBody } from '../../src/shared/trace/events';
 import { deriveRunState } from '../../src/shared/trace/runState';
-import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } from '../../src/extension/experimentPresentation';
-import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/mechanismPresentation';
-import { resumeOffer } from '../../src/extension/resumeOffer';
-import { strategyRows } from '../../src/extension/strategyPresentation';
+import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } from '../../src/extension/views/experimentPresentation';
+import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/views/mechanismPresentation';
+import { resumeOffer } from '../../src/extension/run/resumeOffer';
+import { strategyRows } from '../../src/extension/views/strategyPresentation';
 
 const trace = (bodies: RunEventBody[]): RunEvent[] => bodies.map((b, i) => ({ seq: i + 1, at: '2026-11-23T09:00:00Z', ...b }) as RunEvent);
 const started: RunEventBody = { type: 'run.started', tag: 'nov23', branch: 'autoresearch/nov23', baseCommit: 'c0', metric: 'val_bpb', goal: 'minimize', proposer: 'heuristic' };

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ResearchRunController } from './researchRunController';
+import type { ResearchRunController } from '../run/researchRunController';
 import { strategyRows, type StrategyRow } from './strategyPresentation';
 
 /** The Strategy view: the strategy in force (level 1.5), as the shown run's trace says. */

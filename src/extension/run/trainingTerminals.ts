@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { RunEvent } from '../shared/trace/events';
-import { experimentTitle, formatDelta, formatMetric } from './experimentPresentation';
+import type { RunEvent } from '../../shared/trace/events';
+import { experimentTitle, formatDelta, formatMetric } from '../views/experimentPresentation';
 import { ExperimentTerminal } from './experimentTerminal';
 import type { ResearchRunController } from './researchRunController';
 

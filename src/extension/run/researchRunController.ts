@@ -1,7 +1,7 @@
-import { ResearchRun, type MechanismResearcher, type Level, type ResearchRunSummary, type TrainingGate, type Worker, type StrategyReviewer, type Secrets, type LlmCallListener, type Proposer, type TargetConfig } from '../core';
+import { ResearchRun, type MechanismResearcher, type Level, type ResearchRunSummary, type TrainingGate, type Worker, type StrategyReviewer, type Secrets, type LlmCallListener, type Proposer, type TargetConfig } from '../../core';
 import * as vscode from 'vscode';
-import type { RunEvent } from '../shared/trace/events';
-import { applyEvent, type RunState } from '../shared/trace/runState';
+import type { RunEvent } from '../../shared/trace/events';
+import { applyEvent, type RunState } from '../../shared/trace/runState';
 import { readLatestRunState, readRunState } from './runTraceReader';
 
 export interface StartRunRequest {

@@ -1,7 +1,7 @@
-import { changedFiles, type TrainingGate } from '../core';
+import { changedFiles, type TrainingGate } from '../../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { showExperimentDiff } from './experimentDiff';
+import { showExperimentDiff } from '../git/experimentDiff';
 import type { ResearchRunController } from './researchRunController';
 
 /**

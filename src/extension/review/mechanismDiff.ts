@@ -1,8 +1,8 @@
-import { changedFiles, mergeBase } from '../core';
+import { changedFiles, mergeBase } from '../../core';
 import * as vscode from 'vscode';
-import { gitShowUri } from './gitShowContentProvider';
-import type { MechanismRef } from './mechanismsTreeProvider';
-import type { ResearchRunController } from './researchRunController';
+import { gitShowUri } from '../git/gitShowContentProvider';
+import type { MechanismRef } from '../views/mechanismsTreeProvider';
+import type { ResearchRunController } from '../run/researchRunController';
 
 /**
  * Review: a mechanism's branch against the run branch, from where the two parted (so only what

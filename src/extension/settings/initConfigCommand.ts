@@ -1,4 +1,4 @@
-import { proposeConfig } from '../core';
+import { proposeConfig } from '../../core';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';

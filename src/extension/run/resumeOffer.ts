@@ -1,4 +1,4 @@
-import { incumbentBehindBest, type RunState } from '../shared/trace/runState';
+import { incumbentBehindBest, type RunState } from '../../shared/trace/runState';
 
 export interface ResumeOffer {
   tag: string;

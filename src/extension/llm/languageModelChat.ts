@@ -1,4 +1,4 @@
-import { estimateTokens, LlmError, type ChatModel, type LlmCallListener, type ChatMessage, type ChatOptions, type ChatResult } from '../core';
+import { estimateTokens, LlmError, type ChatModel, type LlmCallListener, type ChatMessage, type ChatOptions, type ChatResult } from '../../core';
 import * as vscode from 'vscode';
 import { languageModelTurns } from './languageModelTurns';
 

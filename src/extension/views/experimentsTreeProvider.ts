@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from './commandIds';
+import { COMMANDS } from '../commandIds';
 import type { ExperimentRef } from './experimentRef';
 import { describeRun, presentExperiment } from './experimentPresentation';
-import type { ResearchRunController } from './researchRunController';
+import type { ResearchRunController } from '../run/researchRunController';
 
 /**
  * The Experiments view: one row per iteration of the shown run, newest first, with its status

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { isExperimentRef, type ExperimentRef } from './experimentRef';
 import { presentExperiment, type ExperimentPresentation } from './experimentPresentation';
-import type { ResearchRunController } from './researchRunController';
+import type { ResearchRunController } from '../run/researchRunController';
 
 /**
  * The experiment a command is about: its argument when it came from the view or the dashboard,

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { COMMANDS, CONTEXT } from './commandIds';
-import { GIT_SHOW_SCHEME, parseGitShowUri } from './gitShowUri';
-import { isReviewable } from './mechanismPresentation';
-import type { MechanismRef } from './mechanismsTreeProvider';
-import type { ResearchRunController } from './researchRunController';
+import { COMMANDS, CONTEXT } from '../commandIds';
+import { GIT_SHOW_SCHEME, parseGitShowUri } from '../git/gitShowUri';
+import { isReviewable } from '../views/mechanismPresentation';
+import type { MechanismRef } from '../views/mechanismsTreeProvider';
+import type { ResearchRunController } from '../run/researchRunController';
 
 /**
  * "Accept mechanism" / "Reject" on a mechanism's diff: CodeLenses on the proposed side (shown where

@@ -1,8 +1,8 @@
-import { latestRunTag, runsDir, readTrace } from '../core';
+import { latestRunTag, runsDir, readTrace } from '../../core';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveRunState, type RunState } from '../shared/trace/runState';
-import type { RunPayload } from '../shared/protocol';
+import { deriveRunState, type RunState } from '../../shared/trace/runState';
+import type { RunPayload } from '../../shared/protocol';
 
 export const tracePath = (repoDir: string, tag: string) => join(runsDir(repoDir), tag, 'trace.jsonl');
 

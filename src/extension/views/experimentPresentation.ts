@@ -1,6 +1,6 @@
-import type { ParamValue } from '../shared/trace/candidate';
-import type { IterationResult } from '../shared/trace/events';
-import { incumbentBehindBest, type Experiment, type RunState } from '../shared/trace/runState';
+import type { ParamValue } from '../../shared/trace/candidate';
+import type { IterationResult } from '../../shared/trace/events';
+import { incumbentBehindBest, type Experiment, type RunState } from '../../shared/trace/runState';
 
 /**
  * How one experiment looks in the Experiments view: plain data (codicon ids, theme color ids,

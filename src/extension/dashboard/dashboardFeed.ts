@@ -1,5 +1,5 @@
-import type { RunEvent } from '../shared/trace/events';
-import type { ToWebview } from '../shared/protocol';
+import type { RunEvent } from '../../shared/trace/events';
+import type { ToWebview } from '../../shared/protocol';
 
 /** The seq of the last complete event line of a trace.jsonl text (0 when none): what `init` already carried. */
 export function lastSeq(traceJsonl: string): number {

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { dashboardHtml, makeNonce } from '../shared/dashboardHtml';
-import type { ToWebview } from '../shared/protocol';
-import { readConfigFrozen } from './configFile';
+import { dashboardHtml, makeNonce } from '../../shared/dashboardHtml';
+import type { ToWebview } from '../../shared/protocol';
+import { readConfigFrozen } from '../settings/configFile';
 import { DashboardFeed, lastSeq } from './dashboardFeed';
 import { routeDashboardMessage } from './dashboardMessages';
-import type { ExperimentRef } from './experimentRef';
-import type { ResearchRunController } from './researchRunController';
-import { readRunPayloads } from './runTraceReader';
+import type { ExperimentRef } from '../views/experimentRef';
+import type { ResearchRunController } from '../run/researchRunController';
+import { readRunPayloads } from '../run/runTraceReader';
 
 /** Live events are sent at most this often: one message per burst keeps the webview responsive. */
 const FLUSH_MS = 100;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from './commandIds';
-import { describeIncumbent, formatDelta, formatMetric, improvementOverBaseline } from './experimentPresentation';
+import { COMMANDS } from '../commandIds';
+import { describeIncumbent, formatDelta, formatMetric, improvementOverBaseline } from '../views/experimentPresentation';
 import type { ResearchRunController } from './researchRunController';
 
 /** The status bar item: run state, the iteration in flight, the best metric and its Δ over the baseline. Click: the dashboard. */

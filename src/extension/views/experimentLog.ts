@@ -1,9 +1,9 @@
-import { runsDir } from '../core';
+import { runsDir } from '../../core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ExperimentRef } from './experimentRef';
-import type { ResearchRunController } from './researchRunController';
+import type { ResearchRunController } from '../run/researchRunController';
 
 /** Opens an experiment's full training output, `.autoresearch/runs/<tag>/logs/<n>.log`. */
 export async function openExperimentLog(ref: ExperimentRef, controller: ResearchRunController): Promise<void> {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { MechanismRef } from './mechanismsTreeProvider';
-import type { ResearchRunController } from './researchRunController';
+import type { MechanismRef } from '../views/mechanismsTreeProvider';
+import type { ResearchRunController } from '../run/researchRunController';
 
 export type Verdict = 'accept' | 'reject';
 
@@ -31,7 +31,7 @@ export async function judgeMechanism(ref: MechanismRef, verdict: Verdict, contro
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Autoresearch: ${verb} mechanism ${m.name}${controller.running ? ' after the current step' : ''}…` }, async () => {
       const inRun = controller.reviewMechanismInRun(m.name, verdict, reason);
       if (inRun) return inRun;
-      const { reviewMechanism, loadTargetConfig } = await import('../core');
+      const { reviewMechanism, loadTargetConfig } = await import('../../core');
       await reviewMechanism(controller.repoDir, loadTargetConfig(controller.repoDir), ref.tag, m.name, verdict, reason);
       controller.reload();
     });

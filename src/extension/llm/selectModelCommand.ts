@@ -1,9 +1,9 @@
-import { listModels, OPENAI_BASE_URL } from '../core';
+import { listModels, OPENAI_BASE_URL } from '../../core';
 import * as vscode from 'vscode';
 import type { ApiKeyStore } from './apiKeyStore';
-import { SETTINGS_SECTION } from './commandIds';
+import { SETTINGS_SECTION } from '../commandIds';
 import { modelChoices, type ModelChoice } from './modelChoices';
-import { readRunSettings } from './runSettings';
+import { readRunSettings } from '../settings/runSettings';
 
 /**
  * Autoresearch: Select Model. One quick pick with the endpoint's models (`GET /models` through the
@@ -64,7 +64,7 @@ export async function selectModel(repoDir: string, apiKeys: ApiKeyStore): Promis
 /** llm.baseURL and llm.model of autoresearch.config.json; empty when it cannot be read (Select Model still works). */
 async function configuredLlm(repoDir: string): Promise<{ baseURL?: string; model?: string }> {
   try {
-    const { loadTargetConfig } = await import('../core');
+    const { loadTargetConfig } = await import('../../core');
     const { llm } = loadTargetConfig(repoDir);
     return { baseURL: llm.baseURL, model: llm.model };
   } catch {

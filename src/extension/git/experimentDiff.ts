@@ -1,9 +1,9 @@
-import { changedFiles } from '../core';
+import { changedFiles } from '../../core';
 import * as vscode from 'vscode';
-import type { ExperimentRef } from './experimentRef';
-import { experimentTitle, presentExperiment } from './experimentPresentation';
+import type { ExperimentRef } from '../views/experimentRef';
+import { experimentTitle, presentExperiment } from '../views/experimentPresentation';
 import { gitShowUri } from './gitShowContentProvider';
-import type { ResearchRunController } from './researchRunController';
+import type { ResearchRunController } from '../run/researchRunController';
 
 /**
  * Opens an experiment's change: its commit against its parent (the best commit it was built on),

@@ -1,12 +1,12 @@
-import { createWorkers, GitError, MissingApiKeyError, createLevels, createProposer, LlmProposer, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, type Level, type ChatModel, type LlmCallListener } from '../core';
+import { createWorkers, GitError, MissingApiKeyError, createLevels, createProposer, LlmProposer, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, type Level, type ChatModel, type LlmCallListener } from '../../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunState } from '../shared/trace/runState';
-import type { ApiKeyStore } from './apiKeyStore';
-import { COMMANDS, SETTINGS_SECTION } from './commandIds';
-import { LanguageModelChat } from './languageModelChat';
+import type { RunState } from '../../shared/trace/runState';
+import type { ApiKeyStore } from '../llm/apiKeyStore';
+import { COMMANDS, SETTINGS_SECTION } from '../commandIds';
+import { LanguageModelChat } from '../llm/languageModelChat';
 import type { ResearchRunController } from './researchRunController';
-import { applyRunSettings, readRunSettings, type RunSettings } from './runSettings';
+import { applyRunSettings, readRunSettings, type RunSettings } from '../settings/runSettings';
 
 export interface StartMode {
   /** Resume the latest run whatever `resumeLatestRun` says (Resume Run, Continue, Step, the activation offer). */

@@ -1,4 +1,4 @@
-import { fileAt } from '../core';
+import { fileAt } from '../../core';
 import * as vscode from 'vscode';
 import { GIT_SHOW_SCHEME, gitShowUriParts, parseGitShowUri, type GitShowTarget } from './gitShowUri';
 

@@ -1,4 +1,4 @@
-import type { RunState } from '../shared/trace/runState';
+import type { RunState } from '../../shared/trace/runState';
 
 /** One row of the Strategy view: a heading and its value. Plain data, no `vscode` import. */
 export interface StrategyRow {

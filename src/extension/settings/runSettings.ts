@@ -61,5 +61,5 @@ export function applyRunSettings(config: TargetConfig, settings: RunSettings): T
       ...(settings.llmModel ? { model: settings.llmModel } : {}),
     },
   };
-}import { type TargetConfig } from '../core';
+}import { type TargetConfig } from '../../core';
 

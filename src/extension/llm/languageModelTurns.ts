@@ -24,5 +24,5 @@ export function languageModelTurns(messages: readonly ChatMessage[]): LanguageMo
     else turns.unshift({ role: 'user', content: preamble });
   }
   return turns;
-}import { type ChatMessage } from '../core';
+}import { type ChatMessage } from '../../core';
 

@@ -1,4 +1,4 @@
-import type { MechanismHookStats, MechanismRecord, MechanismStatus, RunState } from '../shared/trace/runState';
+import type { MechanismHookStats, MechanismRecord, MechanismStatus, RunState } from '../../shared/trace/runState';
 
 /** How one mechanism looks in the Mechanisms view. Plain data, no `vscode` import. */
 export interface MechanismPresentation {

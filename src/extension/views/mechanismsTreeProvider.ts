@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from './commandIds';
+import { COMMANDS } from '../commandIds';
 import { mechanismsInViewOrder, presentMechanism } from './mechanismPresentation';
-import type { ResearchRunController } from './researchRunController';
+import type { ResearchRunController } from '../run/researchRunController';
 
 /** Which mechanism a command is about: the run and the mechanism's name (the view's elements are these). */
 export interface MechanismRef {

@@ -1,5 +1,5 @@
-import { isFromWebview, type ExportFormat, type FromWebview } from '../shared/protocol';
-import type { ExperimentRef } from './experimentRef';
+import { isFromWebview, type ExportFormat, type FromWebview } from '../../shared/protocol';
+import type { ExperimentRef } from '../views/experimentRef';
 
 /** What the extension does for each message of the dashboard. */
 export interface DashboardHandlers {
