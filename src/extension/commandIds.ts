@@ -12,6 +12,7 @@ export const COMMANDS = {
   gateRun: 'bilevelAutoresearch.gateRun',
   gateEdit: 'bilevelAutoresearch.gateEdit',
   gateSkip: 'bilevelAutoresearch.gateSkip',
+  showGate: 'bilevelAutoresearch.showGate',
   showExperimentDiff: 'bilevelAutoresearch.showExperimentDiff',
   openLog: 'bilevelAutoresearch.openLog',
   reviewMechanism: 'bilevelAutoresearch.reviewMechanism',
@@ -22,11 +23,15 @@ export const COMMANDS = {
   selectModel: 'bilevelAutoresearch.selectModel',
   initConfig: 'bilevelAutoresearch.initConfig',
   refresh: 'bilevelAutoresearch.refresh',
+  /** Shows the output channel (a notice's Show Log). */
+  showOutput: 'bilevelAutoresearch.showOutput',
 } as const;
 
 export const EXPERIMENTS_VIEW = 'bilevelAutoresearch.experiments';
 export const MECHANISMS_VIEW = 'bilevelAutoresearch.mechanisms';
 export const STRATEGY_VIEW = 'bilevelAutoresearch.strategy';
+/** The candidate at the stepping gate (a webview view, shown while the gate waits). */
+export const GATE_VIEW = 'bilevelAutoresearch.gate';
 
 /** Context keys for `when` clauses. */
 export const CONTEXT = {

@@ -25,6 +25,8 @@ import { RunStatusBar } from './run/runStatusBar';
 import { readRunSettings } from './settings/runSettings';
 import type { StartMode } from './run/startRunCommand';
 import { SteppingGate } from './run/steppingGate';
+import { GateView } from './run/gateView';
+import { AttentionSignals } from './run/attentionSignals';
 import { StrategyTreeProvider } from './views/strategyTreeProvider';
 import { findTrainingRepo } from './settings/trainingRepo';
 import { TrainingTerminals } from './run/trainingTerminals';
@@ -65,7 +67,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const openDiff = (ref: ExperimentRef) => showExperimentDiff(ref, runController);
   const openLog = (ref: ExperimentRef) => openExperimentLog(ref, runController);
   const dashboard = new DashboardPanel(context.extensionUri, runController, log, { openDiff, openLog });
-  const stepping = new SteppingGate(runController);
+  const gateView = new GateView(runController);
+  const stepping = new SteppingGate(runController, () => gateView.reveal());
   const mechanismLens = new MechanismCodeLens(runController);
   context.subscriptions.push(
     runController,
@@ -78,8 +81,10 @@ export function activate(context: vscode.ExtensionContext): void {
     new TrainingTerminals(runController, showTerminal),
     new RunStatusBar(runController),
     dashboard,
+    gateView,
     stepping,
     mechanismLens,
+    new AttentionSignals(runController, experimentsView),
   );
 
   const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', key, value);
@@ -121,9 +126,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.gateRun, () => stepping.run()),
     vscode.commands.registerCommand(COMMANDS.gateEdit, () => stepping.edit()),
     vscode.commands.registerCommand(COMMANDS.gateSkip, () => stepping.skip()),
+    vscode.commands.registerCommand(COMMANDS.showGate, () => gateView.reveal()),
     vscode.commands.registerCommand(COMMANDS.acceptMechanism, (arg?: unknown) => judge('accept', arg)),
     vscode.commands.registerCommand(COMMANDS.rejectMechanism, (arg?: unknown) => judge('reject', arg)),
     vscode.commands.registerCommand(COMMANDS.refresh, () => runController.reload()),
+    vscode.commands.registerCommand(COMMANDS.showOutput, () => log.show(true)),
     vscode.commands.registerCommand(COMMANDS.openDashboard, (arg?: unknown) => dashboard.show(typeof arg === 'string' ? arg : undefined)),
     vscode.commands.registerCommand(COMMANDS.selectModel, async () => (await import('./llm/selectModelCommand')).selectModel(repo.dir, apiKeys)),
     vscode.commands.registerCommand(COMMANDS.showExperimentDiff, async (arg?: unknown) => {

@@ -10,6 +10,8 @@ import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } 
 import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/views/mechanismPresentation';
 import { resumeOffer } from '../../src/extension/run/resumeOffer';
 import { strategyRows } from '../../src/extension/views/strategyPresentation';
+import { badgeFor, commandLink, noticeFor, waitingItems, waitingMessage } from '../../src/extension/run/attention';
+import { firstChangedLine, presentGate } from '../../src/extension/run/gatePresentation';
 
 const trace = (bodies: RunEventBody[]): RunEvent[] => bodies.map((b, i) => ({ seq: i + 1, at: '2026-11-23T09:00:00Z', ...b }) as RunEvent);
 const started: RunEventBody = { type: 'run.started', tag: 'nov23', branch: 'autoresearch/nov23', baseCommit: 'c0', metric: 'val_bpb', goal: 'minimize', proposer: 'heuristic' };
@@ -138,4 +140,58 @@ test('on activation: an interrupted or paused run is offered, a finished one or 
   const died = deriveRunState(trace([...baseline, { type: 'iteration.started', n: 1, baseCommit: 'c0', baseline: false }, { type: 'training.started', n: 1, commit: 'c1', command: 'x', log: 'l', pid: 4242 }]));
   assert.match(resumeOffer(died, none)!.message, /ended without finishing during #1/);
   assert.equal(resumeOffer(died, (pid) => pid === 4242), null, 'its training is still alive: another process runs it');
+});
+
+test('attention: the badge counts the gate and the mechanisms awaiting review; each waiting item has the command that answers it', () => {
+  const s = deriveRunState(trace([
+    ...baseline,
+    ...mechanismEvents('tabu', 1),
+    { type: 'mechanism.validated', n: 1, name: 'tabu', ok: true, checks: [{ name: 'loads', ok: true, detail: 'ok' }] },
+    ...mechanismEvents('bandit', 2),
+    { type: 'mechanism.validated', n: 2, name: 'bandit', ok: true, checks: [{ name: 'loads', ok: true, detail: 'ok' }] },
+    { type: 'mechanism.activated', n: 2, name: 'bandit', by: 'user', commit: 'c9' },
+  ]));
+  assert.equal(badgeFor(waitingItems(s, null))?.value, 1, 'the active mechanism waits for nobody');
+  const items = waitingItems(s, { n: 3, description: 'LR 0.001 -> 0.002' });
+  assert.deepEqual(items.map((i) => i.key), ['gate:nov23:3', 'mechanism:nov23:tabu']);
+  assert.deepEqual(badgeFor(items), { value: 2, tooltip: 'Autoresearch: a candidate waits at the gate, 1 mechanism to review' });
+  assert.deepEqual(items[0].actions.map((a) => a.label), ['Run', 'Edit', 'Skip']);
+  assert.equal(waitingMessage(items[0]), 'Autoresearch #3 at the gate: [Run](command:bilevelAutoresearch.gateRun) · [Edit](command:bilevelAutoresearch.gateEdit) · [Skip](command:bilevelAutoresearch.gateSkip) — LR 0.001 -> 0.002');
+  assert.equal(commandLink(items[1].actions[0]), `[Review](command:bilevelAutoresearch.reviewMechanism?${encodeURIComponent('[{"tag":"nov23","name":"tabu"}]')})`);
+  assert.equal(badgeFor(waitingItems(deriveRunState(trace(baseline)), null)), undefined, 'nothing waits: no badge');
+});
+
+test('attention: one-off notices for a new best, a run completed or failed, and research that failed validation', () => {
+  const events = trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1), ...experiment(2, 'discard', 1.95, 0.05), { type: 'run.stopped', reason: 'completed' }]);
+  const s = deriveRunState(events);
+  const best = noticeFor(events.find((e) => e.type === 'experiment.decided' && e.n === 1)!, deriveRunState(events.slice(0, events.findIndex((e) => e.type === 'experiment.decided' && e.n === 1) + 1)), 1);
+  assert.equal(best?.message, 'Autoresearch #1: new best val_bpb 1.900000 (Δ −0.100000 over the baseline): LR 0.001 -> 0.002');
+  assert.deepEqual(best?.actions.map((a) => [a.label, a.args]), [['Show Diff', [{ tag: 'nov23', n: 1 }]], ['Open Dashboard', ['nov23']]]);
+  assert.equal(noticeFor(events.find((e) => e.type === 'experiment.decided' && e.n === 2)!, s, 2), null, 'a discard is no news');
+  assert.equal(noticeFor(events.find((e) => e.type === 'experiment.decided' && e.n === 0)!, s, 1), null, 'nor the baseline');
+  const stopped = events.at(-1)!;
+  assert.equal(noticeFor(stopped, s, 3)?.message, 'Autoresearch run nov23 completed: 2 iterations, best val_bpb 1.900000 at #1 (Δ −0.100000 over the baseline).');
+  assert.equal(noticeFor(stopped, s, 1), null, 'a single Step completing: the person is right there');
+  const failed = noticeFor({ seq: 99, at: '', type: 'run.stopped', reason: 'error', message: 'git: not a repository' }, s, 0);
+  assert.equal(failed?.severity, 'error');
+  assert.deepEqual(failed?.actions.map((a) => a.command), ['bilevelAutoresearch.showOutput']);
+  const invalid = noticeFor({ seq: 99, at: '', type: 'mechanism.validated', n: 2, name: 'bandit', ok: false, checks: [{ name: 'loads', ok: true, detail: '' }, { name: 'replay', ok: false, detail: 'threw' }] }, s, 0);
+  assert.equal(invalid?.message, 'Autoresearch: mechanism bandit failed validation (1 of 2 checks: replay); it is not used.');
+  assert.deepEqual(invalid?.actions[0].args, [{ tag: 'nov23', name: 'bandit' }]);
+});
+
+test('the gate view shows the candidate, its hypothesis, who proposed it and what it changes; Edit lands on the first changed line', () => {
+  const s = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1).slice(0, 4)]));
+  assert.deepEqual(presentGate(s, { n: 1, description: 'ignored' }), {
+    n: 1,
+    description: 'LR 0.001 -> 0.002',
+    hypothesis: 'h',
+    proposedBy: 'the offline heuristic',
+    changes: [{ name: 'LR', from: '0.001', to: '0.002' }],
+  });
+  const byMechanism = deriveRunState(trace([...baseline, { type: 'iteration.started', n: 1, baseCommit: 'c0', baseline: false }, { type: 'candidate.proposed', n: 1, candidate: { description: 'd', hypothesis: '', params: {} }, proposer: 'llm', level: 2, mechanism: 'tabu' }]));
+  assert.equal(presentGate(byMechanism, { n: 1, description: 'd' }).proposedBy, 'mechanism tabu');
+  assert.equal(firstChangedLine('a\nb\nc\n', 'a\nB\nc\n'), 1);
+  assert.equal(firstChangedLine('a\nb', 'a\nb\nc'), 2, 'a line added at the end');
+  assert.equal(firstChangedLine('same', 'same'), 0);
 });

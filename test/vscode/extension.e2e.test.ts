@@ -170,17 +170,25 @@ test('stepping: the run stops before training #1, shows its diff, the candidate 
   await eventually('training output in the baseline terminal', async () => /step\s+\d+ \| loss/.test(await wb.activeTerminalText()), 60_000);
   await wb.screenshot('02-baseline-training');
 
-  // The gate: the candidate's diff opens by itself, and a notification asks Run / Edit / Skip.
-  await wb.notification('Autoresearch #1: N_EMBD 64 -> 96').waitFor({ timeout: 120_000 });
+  // The gate: the candidate's diff opens by itself, and a notice asks Run / Edit / Skip; the badge counts it.
+  await wb.notification('Autoresearch #1 at the gate').waitFor({ timeout: 120_000 });
+  assert.equal(await wb.activityBadge('Autoresearch').innerText(), '1', 'the gate waits for the person');
   await wb.page.locator('.tab', { hasText: 'train.py (#1' }).waitFor({ timeout: 30_000 });
   await wb.editorAction('Run This Candidate').waitFor({ timeout: 15_000 });
   assert.equal(ofType(events(), 'training.started').filter((e) => e.n === 1).length, 0, 'nothing trains while the gate waits');
+  // The gate view: what the candidate is, its hypothesis, who proposed it, what it changes, and labelled buttons.
+  const gate = wb.gateView();
+  await gate.locator('[data-testid=gate-title]', { hasText: '#1 N_EMBD 64 -> 96' }).waitFor({ timeout: 30_000 });
+  assert.equal(await gate.locator('[data-testid=gate-proposer]').innerText(), 'the LLM');
+  assert.match(await gate.locator('[data-testid=gate-hypothesis]').innerText(), /worth a try in the budget/);
+  assert.match(await gate.locator('[data-testid=gate-changes]').innerText(), /- N_EMBD = 64\s+\+ N_EMBD = 96/);
   await wb.screenshot('03-stepping-gate');
-
-  // Edit: the candidate's file opens as it is in the checkout; change one more line in the editor.
-  await wb.notificationButton('Autoresearch #1: N_EMBD 64 -> 96', 'Edit').click();
+  // Edit (the gate view's button): the candidate's file opens as it is in the checkout, the cursor on the change.
+  await gate.getByRole('button', { name: 'Edit' }).click();
   // The file itself (its tab is plain "train.py"), not the diff ("train.py (#1 …)").
   await wb.page.locator('.tab.active', { hasText: /^\s*train\.py\s*$/ }).waitFor({ timeout: 30_000 });
+  const embdLine = readFileSync(join(repo, 'train.py'), 'utf8').split('\n').findIndex((l) => l.startsWith('N_EMBD = ')) + 1;
+  await wb.statusBarItem(`Ln ${embdLine}, Col 1`).waitFor({ timeout: 15_000 });
   const dropoutLine = readFileSync(join(repo, 'train.py'), 'utf8').split('\n').findIndex((l) => l.startsWith('DROPOUT = ')) + 1;
   assert.ok(dropoutLine > 0);
   await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
@@ -191,14 +199,17 @@ test('stepping: the run stops before training #1, shows its diff, the candidate 
   await wb.screenshot('04-editing-the-candidate');
   await eventually('the edit in the editor', async () => (await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').includes(EDITED_LINE), 15_000);
 
-  // The dashboard, opened from the status bar while the run waits: it says the run is going on.
-  await wb.runStatusItem().click();
+  // The dashboard, opened while the run waits: it says the run is going on.
+  await wb.runCommand('Autoresearch: Open Dashboard');
   const dash = wb.dashboard();
   await dash.locator('[data-testid=run-summary] [data-state=running]').waitFor({ timeout: 60_000 });
   assert.equal(await dash.locator('[data-testid=experiments-table]').getAttribute('data-total'), '2');
 
   // Run (from the editor title): the edit is saved, committed, and that commit trains.
   await wb.editorAction('Run This Candidate').click();
+  // Answered from the editor title: the gate's notice closes itself, the badge goes.
+  await wb.notification('Autoresearch #1 at the gate').waitFor({ state: 'detached', timeout: 15_000 });
+  await wb.activityBadge('Autoresearch').waitFor({ state: 'hidden', timeout: 15_000 });
   await wb.terminalTab('Autoresearch #1:').waitFor({ timeout: 60_000 });
   await wb.widenTerminalTabs(260);
   await eventually('training output of #1 in its terminal', async () => /step\s+\d+ \| loss/.test(await wb.activeTerminalText()), 60_000);
@@ -273,11 +284,15 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
 
   const row = wb.treeRow(`${MECHANISM_NAME}, awaiting your review`);
   await row.waitFor({ timeout: 30_000 });
+  // What waits is announced: the badge on the view container and a notice with Review.
+  const notice = `mechanism ${MECHANISM_NAME} awaits your review`;
+  await wb.notification(notice).waitFor({ timeout: 30_000 });
+  assert.equal(await wb.activityBadge('Autoresearch').innerText(), '1');
   await wb.screenshot('08-mechanism-awaiting-review');
 
-  // Review (click the row): the module's diff, branch against run branch, with Accept on it.
+  // Review (the notice's action): the module's diff, branch against run branch, with Accept on it.
   const branchBefore = git(repo, 'rev-parse', `autoresearch/${tag()}`);
-  await row.click();
+  await wb.notificationLink(notice, 'Review').click();
   await wb.page.locator('.tab.active', { hasText: `${MECHANISM_NAME}.mjs (mechanism ${MECHANISM_NAME}` }).waitFor({ timeout: 30_000 });
   const diff = wb.page.locator('.monaco-diff-editor').first();
   await eventually('the module in the proposed side', async () => /DEPTH stays put/.test((await diff.locator('.editor.modified .view-lines').innerText()).replace(/\u00a0/g, ' ')), 15_000);
@@ -289,6 +304,9 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
 
   await accept.click();
   await wb.treeRow(`${MECHANISM_NAME}, active`).waitFor({ timeout: 60_000 });
+  // Resolved: the notice closed itself and nothing is left on the badge.
+  await wb.notification(notice).waitFor({ state: 'detached', timeout: 15_000 });
+  await wb.activityBadge('Autoresearch').waitFor({ state: 'hidden', timeout: 15_000 });
   await wb.notification(`mechanism ${MECHANISM_NAME} is active`).waitFor({ timeout: 30_000 });
   await wb.screenshot('10-mechanism-accepted');
 
@@ -317,12 +335,21 @@ test('Step runs one more iteration in stepping mode; Skip at the gate records it
 
   const stopsBefore = ofType(events(), 'run.stopped').length;
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
-  await wb.notification('Autoresearch #2: N_HEAD 4 -> 8').waitFor({ timeout: 120_000 });
+  await wb.notification('Autoresearch #2 at the gate').waitFor({ timeout: 120_000 });
   const sent = llm.requests.slice(requestsBefore).filter((r) => r.path === '/v1/chat/completions');
   assert.ok(sent.length >= 1 && sent.every((r) => r.authorization === `Bearer ${API_KEY}`), 'the proposal request carried the stored key');
   await wb.treeRow('#2 N_HEAD 4 -> 8, Run, Edit or Skip?').waitFor({ timeout: 15_000 });
-  // Skip from the palette (the gate's notification may have timed out into the notification center by now).
-  await wb.runCommand('Autoresearch: Skip This Candidate');
+  // The status bar item opens the gate (not the dashboard) while it waits, from another view container too.
+  await wb.runCommand('View: Show Explorer');
+  await wb.runStatusItem().click();
+  await wb.page.locator('.pane-header', { hasText: 'Candidate at the Gate' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await wb.gateView().locator('[data-testid=gate-title]', { hasText: '#2 N_HEAD 4 -> 8' }).waitFor({ timeout: 15_000 });
+  // Skip with its keybinding, focus in the candidate's diff (where the gate puts you).
+  await wb.page.locator('.tab.active', { hasText: 'train.py (#2' }).waitFor({ timeout: 30_000 });
+  await wb.page.locator('.editor-group-container.active .monaco-diff-editor .editor.modified .view-lines').first().click();
+  await wb.page.keyboard.press('Control+Alt+Backspace');
+  // Answered: no gate notice is left on screen with live-looking actions.
+  await wb.notification('Autoresearch #2 at the gate').waitFor({ state: 'detached', timeout: 15_000 });
   await eventually('the step ended', () => ofType(events(), 'run.stopped').length > stopsBefore, 60_000);
   const all = events();
   const skipped = ofType(all, 'candidate.rejected').find((e) => e.n === 2);
@@ -372,9 +399,12 @@ test('Pause stops after the current step; a window reload during a run stops it 
   const count = (t: RunEvent['type']) => events().filter((e) => e.type === t).length;
   const stops = count('run.stopped');
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
-  await wb.notification('Autoresearch #3: LEARNING_RATE').waitFor({ timeout: 120_000 });
+  await wb.notification('Autoresearch #3 at the gate').waitFor({ timeout: 120_000 });
   await wb.runCommand('Autoresearch: Pause (After the Current Step)');
-  await wb.runCommand('Autoresearch: Run This Candidate');
+  // Run with its keybinding, focus in the candidate's diff.
+  await wb.page.locator('.tab.active', { hasText: 'train.py (#3' }).waitFor({ timeout: 30_000 });
+  await wb.page.locator('.editor-group-container.active .monaco-diff-editor .editor.modified .view-lines').first().click();
+  await wb.page.keyboard.press('Control+Alt+Enter');
   const paused = await eventually('run.paused', () => ofType(events(), 'run.paused')[0], 120_000);
   assert.ok(paused);
   assert.equal(count('run.stopped'), stops, 'paused, not stopped');
@@ -384,7 +414,7 @@ test('Pause stops after the current step; a window reload during a run stops it 
 
   // A run going on (waiting at the gate of #4) when the window reloads.
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
-  await wb.notification('Autoresearch #4: WEIGHT_DECAY').waitFor({ timeout: 120_000 });
+  await wb.notification('Autoresearch #4 at the gate').waitFor({ timeout: 120_000 });
   await wb.runCommand('Developer: Reload Window');
   await wb.waitUntilLoaded();
   const interrupted = await eventually('the run stopped by the reload', () => ofType(events(), 'run.stopped').at(-1)?.reason === 'interrupted', 60_000);

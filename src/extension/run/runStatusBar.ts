@@ -3,7 +3,7 @@ import { COMMANDS } from '../commandIds';
 import { describeIncumbent, formatDelta, formatMetric, improvementOverBaseline } from '../views/experimentPresentation';
 import type { ResearchRunController } from './researchRunController';
 
-/** The status bar item: run state, the iteration in flight, the best metric and its Δ over the baseline. Click: the dashboard. */
+/** The status bar item: run state, the iteration in flight, the best metric and its Δ over the baseline. Click: the gate while it waits, else the dashboard. */
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('bilevelAutoresearch.run', vscode.StatusBarAlignment.Left, 50);
   private readonly subscription: vscode.Disposable;
@@ -29,13 +29,14 @@ export class RunStatusBar implements vscode.Disposable {
     else if (running) text = `$(loading~spin) Autoresearch${at}${best ? ` · ${best}` : ''}`;
     else text = `${state?.stopped === 'paused' ? '$(debug-pause)' : '$(beaker)'} Autoresearch${state?.stopped === 'paused' ? ' (paused)' : ''}${best ? ` · ${best}` : ''}`;
     this.item.text = text;
+    this.item.command = awaitingGate ? COMMANDS.showGate : COMMANDS.openDashboard;
     this.item.tooltip = state
       ? [
           `Run ${state.tag} (${state.branch})${running ? ', running' : state.stopped ? `, ${state.stopped}` : ''}`,
           `${state.iterationsDone} iterations done`,
           state.best ? `Best ${state.metricName} ${formatMetric(state.best.metric)} at #${state.best.n} (${state.best.commit.slice(0, 7)})${delta ? `, ${delta} over the baseline` : ''}` : 'No result yet',
           ...(incumbent ? [`A mechanism kept a worse result: ${incumbent}`] : []),
-          'Click to open the dashboard',
+          awaitingGate ? 'Click to see the candidate at the gate' : 'Click to open the dashboard',
         ].join('\n')
       : 'No autoresearch run in this workspace yet';
     this.item.accessibilityInformation = { label: text.replace(/\$\([^)]*\)\s*/g, '') };

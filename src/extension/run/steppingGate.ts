@@ -1,36 +1,32 @@
-import { changedFiles, type TrainingGate } from '../../core';
+import { changedFiles, fileAt, type TrainingGate } from '../../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { showExperimentDiff } from '../git/experimentDiff';
+import { firstChangedLine } from './gatePresentation';
 import type { ResearchRunController } from './researchRunController';
 
 /**
- * Stepping: when the run stops before training a candidate, its change opens as a diff and a
- * notification asks Run / Edit / Skip (the same three are commands in the editor title and the
- * palette while the run waits, so a dismissed notification loses nothing). Edit opens the
+ * Stepping: when the run stops before training a candidate, its change opens as a diff; Run / Edit /
+ * Skip are commands in the editor title, the palette and the gate's notice (AttentionSignals), which
+ * closes itself once the gate is answered any way. Edit opens the
  * candidate's files in the checkout the run trains in; Run saves them and the engine commits the
  * edits as a new commit before training.
  */
 export class SteppingGate implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly controller: ResearchRunController) {
+  constructor(
+    private readonly controller: ResearchRunController,
+    /** Shows the gate view (without taking focus). */
+    private readonly revealGate: () => Promise<void>,
+  ) {
     this.subscription = controller.onDidOpenGate((gate) => void this.present(gate));
   }
 
   private async present(gate: TrainingGate): Promise<void> {
+    await this.revealGate();
     const tag = this.controller.state?.tag;
     if (tag) await showExperimentDiff({ tag, n: gate.n }, this.controller);
-    await this.ask(gate, `Autoresearch #${gate.n}: ${gate.description}. Train it?`, ['Run', 'Edit', 'Skip']);
-  }
-
-  private async ask(gate: TrainingGate, message: string, actions: string[]): Promise<void> {
-    const choice = await vscode.window.showInformationMessage(message, ...actions);
-    // The answer may have come another way (a command, Stop) while the notification was up.
-    if (this.controller.awaitingGate !== gate) return;
-    if (choice === 'Run') await this.run();
-    else if (choice === 'Skip') this.skip();
-    else if (choice === 'Edit') await this.edit();
   }
 
   /** Trains the candidate, with the person's edits saved first. */
@@ -49,15 +45,17 @@ export class SteppingGate implements vscode.Disposable {
     this.controller.answerGate('skip');
   }
 
-  /** Opens the files the candidate changed, as they are in the checkout, for editing. */
+  /** Opens the files the candidate changed, as they are in the checkout, with the cursor on the first change. */
   async edit(): Promise<void> {
     const gate = this.controller.awaitingGate;
     if (!gate) return;
     const files = await changedFiles(gate.checkout, gate.parent, gate.commit);
     for (const [i, f] of files.entries()) {
-      await vscode.window.showTextDocument(vscode.Uri.file(join(gate.checkout, f)), { preview: false, preserveFocus: i > 0 });
+      const [before, after] = await Promise.all([fileAt(gate.checkout, gate.parent, f), fileAt(gate.checkout, gate.commit, f)]);
+      const line = firstChangedLine(before ?? '', after ?? '');
+      const selection = new vscode.Range(line, 0, line, 0);
+      await vscode.window.showTextDocument(vscode.Uri.file(join(gate.checkout, f)), { preview: false, preserveFocus: i > 0, selection });
     }
-    await this.ask(gate, `Autoresearch #${gate.n}: change the candidate in the editor, then Run (your edits are saved and committed) or Skip.`, ['Run', 'Skip']);
   }
 
   dispose(): void {

@@ -58,9 +58,14 @@ export class Workbench {
     return this.page.locator('.terminal-wrapper.active .xterm-rows').innerText();
   }
 
-  /** The dashboard webview's document: VS Code nests it in two iframes. */
+  /** The dashboard webview's document: VS Code nests it in two iframes (a panel's: no `purpose=webviewView`). */
   dashboard(): FrameLocator {
-    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
+  }
+
+  /** The gate view's document (the one webview view of the extension). */
+  gateView(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready[src*="purpose=webviewView"]').frameLocator('iframe#active-frame');
   }
 
   /** The extension's own status bar item (its id ends with the item id the extension gives it). */
@@ -76,6 +81,16 @@ export class Workbench {
   /** A button of that notification. */
   notificationButton(text: string, label: string): Locator {
     return this.notification(text).locator('.monaco-button', { hasText: label });
+  }
+
+  /** A command link in that notification's message (a self-closing notice has links, not buttons). */
+  notificationLink(text: string, label: string): Locator {
+    return this.notification(text).locator('.notification-list-item-message a', { hasText: label });
+  }
+
+  /** The count on a view container's activity bar item (what waits for the person). */
+  activityBadge(label: string): Locator {
+    return this.page.locator('.part.activitybar li.action-item', { has: this.page.locator(`a.action-label[aria-label^="${label}"]`) }).locator('.badge-content');
   }
 
   /** An action in the active editor group's title bar, by its label (the keybinding may follow it). */
