@@ -7,6 +7,7 @@ export const COMMANDS = {
   pauseRun: 'bilevelAutoresearch.pauseRun',
   continueRun: 'bilevelAutoresearch.continueRun',
   step: 'bilevelAutoresearch.step',
+  runMore: 'bilevelAutoresearch.runMore',
   runStrategyReviewNow: 'bilevelAutoresearch.runStrategyReviewNow',
   runMechanismResearchNow: 'bilevelAutoresearch.runMechanismResearchNow',
   gateRun: 'bilevelAutoresearch.gateRun',
@@ -16,6 +17,7 @@ export const COMMANDS = {
   showExperimentDiff: 'bilevelAutoresearch.showExperimentDiff',
   openLog: 'bilevelAutoresearch.openLog',
   reviewMechanism: 'bilevelAutoresearch.reviewMechanism',
+  showMechanismDiff: 'bilevelAutoresearch.showMechanismDiff',
   acceptMechanism: 'bilevelAutoresearch.acceptMechanism',
   rejectMechanism: 'bilevelAutoresearch.rejectMechanism',
   openDashboard: 'bilevelAutoresearch.openDashboard',
@@ -42,6 +44,8 @@ export const CONTEXT = {
   awaitingGate: 'bilevelAutoresearch.awaitingGate',
   /** The active editor shows a mechanism's change (Accept / Reject in its title bar). */
   mechanismDiff: 'bilevelAutoresearch.mechanismDiff',
+  /** A model or endpoint was chosen in the editor (the walkthrough's "Choose who proposes" step). */
+  modelChosen: 'bilevelAutoresearch.modelChosen',
   /** Some mechanism awaits a person's review. */
   mechanismsAwaitingReview: 'bilevelAutoresearch.mechanismsAwaitingReview',
 } as const;

@@ -6,7 +6,7 @@ import { renderEvent } from '../shared/trace/renderEvent';
 import { join } from 'node:path';
 import type { MechanismRecord } from '../shared/trace/runState';
 import { ApiKeyStore } from './llm/apiKeyStore';
-import { COMMANDS, CONTEXT, EXPERIMENTS_VIEW, MECHANISMS_VIEW, OUTPUT_CHANNEL_NAME, STRATEGY_VIEW } from './commandIds';
+import { COMMANDS, CONTEXT, EXPERIMENTS_VIEW, MECHANISMS_VIEW, OUTPUT_CHANNEL_NAME, SETTINGS_SECTION, STRATEGY_VIEW } from './commandIds';
 import { CONFIG_FILE_NAME as CONFIG_FILE, readConfigFrozen } from './settings/configFile';
 import { DashboardPanel } from './dashboard/dashboardPanel';
 import { showExperimentDiff } from './git/experimentDiff';
@@ -17,12 +17,14 @@ import { ExperimentsTreeProvider } from './views/experimentsTreeProvider';
 import { GitShowContentProvider } from './git/gitShowContentProvider';
 import { MechanismCodeLens } from './review/mechanismCodeLens';
 import { showMechanismDiff } from './review/mechanismDiff';
+import { MechanismReviewPanels } from './review/mechanismReviewPanel';
 import { isMechanismRef, MechanismsTreeProvider, type MechanismRef } from './views/mechanismsTreeProvider';
 import { judgeMechanism, type Verdict } from './review/mechanismVerdict';
 import { ResearchRunController } from './run/researchRunController';
 import { resumeOffer } from './run/resumeOffer';
 import { RunStatusBar } from './run/runStatusBar';
 import { readRunSettings } from './settings/runSettings';
+import { finishedRunOffer } from './run/finishedRunOffer';
 import type { StartMode } from './run/startRunCommand';
 import { SteppingGate } from './run/steppingGate';
 import { GateView } from './run/gateView';
@@ -30,6 +32,7 @@ import { AttentionSignals } from './run/attentionSignals';
 import { StrategyTreeProvider } from './views/strategyTreeProvider';
 import { findTrainingRepo } from './settings/trainingRepo';
 import { TrainingTerminals } from './run/trainingTerminals';
+import { stopQuestion } from './run/trainingHeader';
 
 let controller: ResearchRunController | undefined;
 
@@ -63,13 +66,15 @@ export function activate(context: vscode.ExtensionContext): void {
   const experimentsView = vscode.window.createTreeView(EXPERIMENTS_VIEW, { treeDataProvider: experiments });
   const mechanisms = new MechanismsTreeProvider(runController);
   const strategy = new StrategyTreeProvider(runController, () => readConfigFrozen(repo.dir));
-  const showTerminal = () => readRunSettings((k, d) => vscode.workspace.getConfiguration('bilevelAutoresearch').get(k, d)).showTrainingTerminal;
+  const runSettings = () => readRunSettings((k, d) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k, d));
+  const showTerminal = () => runSettings().showTrainingTerminal;
   const openDiff = (ref: ExperimentRef) => showExperimentDiff(ref, runController);
   const openLog = (ref: ExperimentRef) => openExperimentLog(ref, runController);
   const dashboard = new DashboardPanel(context.extensionUri, runController, log, { openDiff, openLog });
   const gateView = new GateView(runController);
   const stepping = new SteppingGate(runController, () => gateView.reveal());
   const mechanismLens = new MechanismCodeLens(runController);
+  const reviews = new MechanismReviewPanels(runController);
   context.subscriptions.push(
     runController,
     experiments,
@@ -84,11 +89,14 @@ export function activate(context: vscode.ExtensionContext): void {
     gateView,
     stepping,
     mechanismLens,
+    reviews,
     new AttentionSignals(runController, experimentsView),
   );
 
   const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', key, value);
   setContext(CONTEXT.hasConfig, repo.hasConfig);
+  const chosen = runSettings();
+  setContext(CONTEXT.modelChosen, chosen.llmModel !== '' || chosen.languageModel !== '' || chosen.llmBaseURL !== '');
   context.subscriptions.push(
     runController.onDidChange(() => {
       const state = runController.state;
@@ -105,7 +113,21 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   // Loaded on first use: they bring in the engine's config validation (ajv) and the LLM client.
-  const start = async (mode: StartMode) => (await import('./run/startRunCommand')).startRun(runController, apiKeys, log, mode);
+  const startNow = async (mode: StartMode) => (await import('./run/startRunCommand')).startRun(runController, apiKeys, log, mode);
+  const runMore = (more: number) => startNow({ resume: true, iterations: (s) => (s?.iterationsDone ?? 0) + more });
+  // A finished run is no dead end: Start and Continue on it say so and offer more iterations or a new run.
+  const start = async (mode: StartMode) => {
+    const offer = runController.running ? null : finishedRunOffer(runController.state, mode, runSettings());
+    if (!offer) return startNow(mode);
+    const more = `Run ${offer.more} More`;
+    const choice = await vscode.window.showInformationMessage(offer.message, more, 'New Run');
+    if (choice === more) await runMore(offer.more);
+    else if (choice === 'New Run') await startNow({ ...mode, resume: false, fresh: true });
+  };
+  const askRunMore = async () => {
+    const answer = await vscode.window.showInputBox({ title: 'Run more iterations', prompt: 'How many more iterations on the latest run?', value: String(runSettings().iterations || 5), validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) ? undefined : 'a whole number, 1 or more') });
+    if (answer) await runMore(Number(answer.trim()));
+  };
   // Continue, Step and the "Now" levels resume the latest run here, or reach the run going on.
   const continueRun = () => start({ resume: true });
   const levelNow = (level: 'strategy' | 'mechanism') => (runController.running ? runController.requestLevel(level) : start({ resume: true, levelsNow: [level], iterations: (s) => s?.iterationsDone ?? 0 }));
@@ -118,9 +140,15 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.startRunStepping, () => start({ stepping: true })),
     vscode.commands.registerCommand(COMMANDS.resumeRun, continueRun),
     vscode.commands.registerCommand(COMMANDS.continueRun, continueRun),
+    vscode.commands.registerCommand(COMMANDS.runMore, askRunMore),
     vscode.commands.registerCommand(COMMANDS.step, () => start({ resume: true, stepping: true, iterations: (s) => (s?.iterationsDone ?? 0) + 1 })),
     vscode.commands.registerCommand(COMMANDS.pauseRun, () => runController.pause()),
-    vscode.commands.registerCommand(COMMANDS.stopRun, () => runController.stop()),
+    vscode.commands.registerCommand(COMMANDS.stopRun, async () => {
+      // Stop kills the training in flight: after a minute of it, ask first.
+      const question = stopQuestion(runController.state, Date.now());
+      if (question && (await vscode.window.showWarningMessage(question, { modal: true }, 'Stop')) !== 'Stop') return;
+      runController.stop();
+    }),
     vscode.commands.registerCommand(COMMANDS.runStrategyReviewNow, () => levelNow('strategy')),
     vscode.commands.registerCommand(COMMANDS.runMechanismResearchNow, () => levelNow('mechanism')),
     vscode.commands.registerCommand(COMMANDS.gateRun, () => stepping.run()),
@@ -132,7 +160,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.refresh, () => runController.reload()),
     vscode.commands.registerCommand(COMMANDS.showOutput, () => log.show(true)),
     vscode.commands.registerCommand(COMMANDS.openDashboard, (arg?: unknown) => dashboard.show(typeof arg === 'string' ? arg : undefined)),
-    vscode.commands.registerCommand(COMMANDS.selectModel, async () => (await import('./llm/selectModelCommand')).selectModel(repo.dir, apiKeys)),
+    vscode.commands.registerCommand(COMMANDS.selectModel, async () => {
+      if (await (await import('./llm/selectModelCommand')).selectModel(repo.dir, apiKeys)) setContext(CONTEXT.modelChosen, true);
+    }),
     vscode.commands.registerCommand(COMMANDS.showExperimentDiff, async (arg?: unknown) => {
       const ref = await resolveExperimentRef(arg, runController, (p) => p.diffCommit !== undefined, 'Show the change of which experiment?');
       if (ref) await openDiff(ref);
@@ -142,6 +172,10 @@ export function activate(context: vscode.ExtensionContext): void {
       if (ref) await openLog(ref);
     }),
     vscode.commands.registerCommand(COMMANDS.reviewMechanism, async (arg?: unknown) => {
+      const ref = isMechanismRef(arg) ? arg : await pickMechanism(runController, () => true);
+      if (ref) await reviews.show(ref);
+    }),
+    vscode.commands.registerCommand(COMMANDS.showMechanismDiff, async (arg?: unknown) => {
       const ref = isMechanismRef(arg) ? arg : await pickMechanism(runController, () => true);
       if (ref) await showMechanismDiff(ref, runController);
     }),

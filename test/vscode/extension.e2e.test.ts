@@ -54,6 +54,9 @@ const PROPOSALS: [string, Record<string, number>][] = [
   ['N_HEAD 4 -> 8', { N_HEAD: 8 }],
   ['LEARNING_RATE 0.001 -> 0.002', { LEARNING_RATE: 0.002 }],
   ['WEIGHT_DECAY 0.1 -> 0.05', { WEIGHT_DECAY: 0.05 }],
+  ['WARMUP_STEPS 10 -> 20', { WARMUP_STEPS: 20 }],
+  ['DROPOUT 0.0 -> 0.1', { DROPOUT: 0.1 }],
+  ['SEQ_LEN 64 -> 32', { SEQ_LEN: 32 }],
 ];
 /** The edit made at the stepping gate, on top of the proposed candidate. */
 const EDITED_LINE = 'DROPOUT = 0.05            # edited at the stepping gate';
@@ -285,14 +288,28 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
   const row = wb.treeRow(`${MECHANISM_NAME}, awaiting your review`);
   await row.waitFor({ timeout: 30_000 });
   // What waits is announced: the badge on the view container and a notice with Review.
-  const notice = `mechanism ${MECHANISM_NAME} awaits your review`;
+  const notice = `Autoresearch mechanism ${MECHANISM_NAME}:`;
   await wb.notification(notice).waitFor({ timeout: 30_000 });
   assert.equal(await wb.activityBadge('Autoresearch').innerText(), '1');
   await wb.screenshot('08-mechanism-awaiting-review');
 
-  // Review (the notice's action): the module's diff, branch against run branch, with Accept on it.
+  // Review (the notice's action): the review panel, like a pull request: diagnosis, rationale, checks, replay, code.
   const branchBefore = git(repo, 'rev-parse', `autoresearch/${tag()}`);
   await wb.notificationLink(notice, 'Review').click();
+  await wb.page.locator('.tab.active', { hasText: `Review: ${MECHANISM_NAME}` }).waitFor({ timeout: 30_000 });
+  let review = await wb.webviewWith('[data-testid=review-status]');
+  assert.equal(await review.locator('[data-testid=review-status]').innerText(), 'awaiting your review');
+  assert.match(await review.locator('[data-testid=review-diagnosis]').innerText(), /DEPTH changes crash or waste the budget/);
+  assert.match(await review.locator('[data-testid=review-rationale]').innerText(), /it answers the diagnosis/);
+  assert.match(await review.locator('[data-testid=review-checks]').innerText(), /replay/);
+  assert.match(await review.locator('[data-testid=review-replay]').innerText(), /✓/);
+  assert.match((await review.locator('[data-testid=review-code]').innerText()).replace(/\u00a0/g, ' '), /DEPTH stays put/);
+  assert.equal(await review.getByRole('button', { name: 'Accept' }).count(), 1, 'a labelled Accept button');
+  assert.equal(await review.getByRole('button', { name: 'Reject…' }).count(), 1, 'a labelled Reject button');
+  await wb.screenshot('09a-mechanism-review-panel');
+
+  // The module's diff, branch against run branch, is one click away, with Accept on it too.
+  await review.getByText('Open the diff in the editor').click();
   await wb.page.locator('.tab.active', { hasText: `${MECHANISM_NAME}.mjs (mechanism ${MECHANISM_NAME}` }).waitFor({ timeout: 30_000 });
   const diff = wb.page.locator('.monaco-diff-editor').first();
   await eventually('the module in the proposed side', async () => /DEPTH stays put/.test((await diff.locator('.editor.modified .view-lines').innerText()).replace(/\u00a0/g, ' ')), 15_000);
@@ -302,8 +319,12 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
   await wb.editorAction('Reject Mechanism').waitFor({ timeout: 15_000 });
   await wb.screenshot('09-mechanism-diff-with-accept');
 
-  await accept.click();
+  // Accept from the review panel.
+  await wb.page.locator('.tab', { hasText: `Review: ${MECHANISM_NAME}` }).click();
+  review = await wb.webviewWith('[data-testid=review-status]');
+  await review.getByRole('button', { name: 'Accept' }).click();
   await wb.treeRow(`${MECHANISM_NAME}, active`).waitFor({ timeout: 60_000 });
+  await eventually('the review panel says active', async () => (await (await wb.webviewWith('[data-testid=review-status]')).locator('[data-testid=review-status]').innerText()) === 'active', 15_000);
   // Resolved: the notice closed itself and nothing is left on the badge.
   await wb.notification(notice).waitFor({ state: 'detached', timeout: 15_000 });
   await wb.activityBadge('Autoresearch').waitFor({ state: 'hidden', timeout: 15_000 });
@@ -320,6 +341,7 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
   assert.equal(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD'), branch);
   assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no'), '');
   // Nothing left to accept: the action is gone from the diff's title bar.
+  await wb.page.locator('.tab', { hasText: `${MECHANISM_NAME}.mjs (mechanism` }).click();
   await eventually('no Accept action once accepted', async () => (await accept.count()) === 0, 15_000);
 });
 
@@ -431,6 +453,80 @@ test('the API key is nowhere on disk: not in the trace, the repo, git, the setti
   const leaks = filesContaining([repo, join(profileDir, 'user-data', 'User'), join(profileDir, 'user-data', 'logs')], API_KEY);
   assert.deepEqual(leaks, []);
   assert.equal(git(repo, 'log', '--all', '-p', `-S${API_KEY}`, '--oneline'), '', 'never committed');
+});
+
+test('Reject from the review panel asks why; the Mechanisms view and the panel say "rejected by you"', async () => {
+  // The run resumed by the previous test ends first (a verdict would otherwise wait for its step).
+  await eventually('no run going on', () => {
+    const all = events();
+    return ofType(all, 'run.stopped').length + ofType(all, 'run.paused').length === 1 + ofType(all, 'run.resumed').length;
+  }, 120_000);
+  await wb.runCommand('Autoresearch: Review Mechanism');
+  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: MECHANISM_NAME }).first().click();
+  const review = await wb.webviewWith('[data-testid=review-status]');
+  await review.getByRole('button', { name: 'Reject…' }).click();
+  const reason = wb.page.locator('.quick-input-widget input[type="text"]');
+  await reason.waitFor({ timeout: 15_000 });
+  await reason.fill('too strict for this search');
+  await wb.page.keyboard.press('Enter');
+  await wb.treeRow(`${MECHANISM_NAME}, rejected by you, too strict for this search`).waitFor({ timeout: 60_000 });
+  await eventually('the review panel says rejected by you', async () => (await (await wb.webviewWith('[data-testid=review-status]')).locator('[data-testid=review-status]').innerText()) === 'rejected by you', 15_000);
+  const reverted = ofType(events(), 'mechanism.reverted').at(-1)!;
+  assert.deepEqual([reverted.name, reverted.by, reverted.reason], [MECHANISM_NAME, 'user', 'too strict for this search']);
+  await wb.screenshot('15-mechanism-rejected');
+});
+
+test('Start Run on a finished run says so and offers "Run N More" (and "New Run"); Run 1 More trains one more experiment', async () => {
+  const before = ofType(events(), 'experiment.decided').length;
+  const resumes = ofType(events(), 'run.resumed').length;
+  await wb.runCommand('Autoresearch: Start Run');
+  const offer = `Autoresearch run ${tag()} is complete`;
+  await wb.notification(offer).waitFor({ timeout: 30_000 });
+  await wb.notificationButton(offer, 'New Run').waitFor({ timeout: 5_000 });
+  await wb.screenshot('16-finished-run-offer');
+  await wb.notificationButton(offer, 'Run 1 More').click();
+  await eventually('the run resumed', () => ofType(events(), 'run.resumed').length > resumes, 60_000);
+  await eventually('one more experiment decided', () => ofType(events(), 'experiment.decided').length === before + 1, 180_000);
+  await eventually('the run completed again', () => ofType(events(), 'run.stopped').at(-1)?.reason === 'completed' && ofType(events(), 'run.stopped').length + ofType(events(), 'run.paused').length === 1 + ofType(events(), 'run.resumed').length, 60_000);
+});
+
+test('one terminal per worker, reused: three experiments in this window train in the same terminal, each with a header line', async () => {
+  const before = ofType(events(), 'training.started').length;
+  const stops = ofType(events(), 'run.stopped').length;
+  await wb.runCommand('Autoresearch: Run More Iterations…');
+  // The input box, not the palette it replaces.
+  await wb.page.locator('.quick-input-widget', { hasText: 'How many more iterations' }).waitFor({ timeout: 15_000 });
+  const count = wb.page.locator('.quick-input-widget input[type="text"]');
+  await count.fill('2');
+  await wb.page.keyboard.press('Enter');
+  await eventually('the two more iterations ran', () => ofType(events(), 'run.stopped').length > stops, 240_000);
+  assert.equal(ofType(events(), 'training.started').length, before + 2, 'two more trainings');
+  const trained = ofType(events(), 'training.started').slice(-3);
+  // Three trainings since the last reload, one terminal: named after the latest, its header on screen.
+  assert.equal(await wb.page.locator('.terminal-tabs-entry', { hasText: 'Autoresearch' }).count(), 1, 'one terminal, not one per experiment');
+  const last = trained[2];
+  await wb.terminalTab(`Autoresearch #${last.n}:`).waitFor({ timeout: 15_000 });
+  // The panel maximized, so that more than the last experiment's lines are on screen: each one starts with its header.
+  await wb.runCommand('View: Toggle Maximized Panel');
+  for (const t of trained.slice(1)) {
+    await eventually(`the header of #${t.n} in the terminal`, async () => new RegExp(`── #${t.n} .* · pid \\d+ · commit ${t.commit.slice(0, 7)} ──`).test((await wb.activeTerminalText()).replace(/\u00a0/g, ' ')), 30_000);
+  }
+  await wb.screenshot('17-one-terminal-reused');
+  await wb.runCommand('View: Toggle Maximized Panel');
+});
+
+test('Select Model saves to the user settings unless the workspace is picked: nothing is written into the training repo', async () => {
+  await wb.runCommand('Autoresearch: Select Model');
+  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Change the endpoint URL' }).waitFor({ timeout: 30_000 });
+  await wb.page.locator('.quick-input-list .monaco-list-row[aria-label^="scripted-model"]').first().click();
+  const user = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'User settings' });
+  await user.waitFor({ timeout: 15_000 });
+  await wb.screenshot('18-select-model-where');
+  await user.click();
+  await wb.notification('the LLM proposer uses scripted-model').waitFor({ timeout: 15_000 });
+  assert.equal(existsSync(join(repo, '.vscode', 'settings.json')), false, 'no untracked settings file in the repo');
+  const userSettings = readFileSync(join(profileDir, 'user-data', 'User', 'settings.json'), 'utf8');
+  assert.match(userSettings, /"bilevelAutoresearch\.llm\.model":\s*"scripted-model"/);
 });
 
 /** Files under `dirs` whose bytes contain `needle` (the key would be stored as plain text). */

@@ -23,7 +23,8 @@ export async function showMechanismDiff(ref: MechanismRef, controller: ResearchR
   files.sort((a, b) => Number(b === m.file) - Number(a === m.file));
   const mechanism = { tag: ref.tag, name: ref.name };
   const sides = (path: string) => [gitShowUri({ repo, ref: base, path, mechanism }), gitShowUri({ repo, ref: m.commit, path, mechanism })] as const;
-  const title = `mechanism ${m.name} (${m.branch} vs ${state.branch})`;
+  // Short: the branches are in the review panel; a 150-character tab title helps nobody.
+  const title = `mechanism ${m.name}`;
   if (!files.length) {
     void vscode.window.showInformationMessage(`Autoresearch: ${title} changes no file.`);
     return;

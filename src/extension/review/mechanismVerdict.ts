@@ -28,7 +28,7 @@ export async function judgeMechanism(ref: MechanismRef, verdict: Verdict, contro
   }
   const verb = verdict === 'accept' ? 'accepting' : 'rejecting';
   try {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Autoresearch: ${verb} mechanism ${m.name}${controller.running ? ' after the current step' : ''}…` }, async () => {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Autoresearch: ${verb} mechanism ${m.name}${whenItApplies(controller)}…` }, async () => {
       const inRun = controller.reviewMechanismInRun(m.name, verdict, reason);
       if (inRun) return inRun;
       const { reviewMechanism, loadTargetConfig } = await import('../../core');
@@ -44,4 +44,11 @@ export async function judgeMechanism(ref: MechanismRef, verdict: Verdict, contro
   void vscode.window.showInformationMessage(
     verdict === 'accept' ? `Autoresearch: mechanism ${m.name} is active; it is on the run branch now.` : `Autoresearch: mechanism ${m.name} rejected.`,
   );
+}
+
+/** When a verdict given now takes effect: right away, after the current step, or once the gate that holds the step is answered. */
+function whenItApplies(controller: ResearchRunController): string {
+  const gate = controller.awaitingGate;
+  if (gate) return ` once you answer the gate (#${gate.n} waits for Run, Edit or Skip)`;
+  return controller.running ? ' after the current step' : '';
 }

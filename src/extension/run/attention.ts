@@ -55,8 +55,8 @@ export function waitingItems(state: RunState | null, gate: GateAtHand | null): W
     if (m.status !== 'awaiting-review') continue;
     items.push({
       key: `mechanism:${state!.tag}:${m.name}`,
-      lead: `Autoresearch: mechanism ${m.name} awaits your review:`,
-      detail: m.description,
+      lead: `Autoresearch mechanism ${m.name}:`,
+      detail: `awaits your review (${m.description})`,
       actions: [{ label: 'Review', command: COMMANDS.reviewMechanism, args: [{ tag: state!.tag, name: m.name }] }],
     });
   }
@@ -98,7 +98,7 @@ export function noticeFor(e: RunEvent, state: RunState | null, decidedHere: numb
       const best = state.best;
       const delta = formatDelta(improvementOverBaseline(state));
       const bestText = best ? `, best ${state.metricName} ${formatMetric(best.metric)} at #${best.n}${delta ? ` (${delta} over the baseline)` : ''}` : '';
-      return { severity: 'info', message: `Autoresearch run ${state.tag} completed: ${state.iterationsDone} iterations${bestText}.`, actions: [dashboard] };
+      return { severity: 'info', message: `Autoresearch run ${state.tag} completed: ${state.iterationsDone} iteration${state.iterationsDone === 1 ? '' : 's'}${bestText}.`, actions: [dashboard, { label: 'Run More', command: COMMANDS.runMore }] };
     }
     case 'experiment.decided': {
       const x = state.experiments.find((y) => y.n === e.n);

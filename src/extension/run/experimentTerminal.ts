@@ -4,13 +4,17 @@ import * as vscode from 'vscode';
 const MAX_BACKLOG_LINES = 5000;
 
 /**
- * One experiment's training output in an integrated terminal, written by the extension (no shell).
+ * Training output in an integrated terminal, written by the extension (no shell), one experiment
+ * after another.
  * Lines written before VS Code opens the terminal are kept and shown on open. Ctrl+C in it asks
  * the run to stop, as it does for `bilevel run`.
  */
 export class ExperimentTerminal implements vscode.Pseudoterminal {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
   readonly onDidWrite = this.writeEmitter.event;
+  private readonly nameEmitter = new vscode.EventEmitter<string>();
+  /** The terminal is reused from one experiment to the next: its name follows the one training in it. */
+  readonly onDidChangeName = this.nameEmitter.event;
   private opened = false;
   private backlog: string[] = [];
   private interruptRequested = false;
@@ -35,6 +39,12 @@ export class ExperimentTerminal implements vscode.Pseudoterminal {
     }
   }
 
+  /** The next experiment trains in this terminal: its name, and Ctrl+C stops the run again. */
+  startExperiment(name: string): void {
+    this.interruptRequested = false;
+    this.nameEmitter.fire(name);
+  }
+
   /** Writes one line of output. `\r` inside a line (progress bars) is passed through. */
   writeLine(text: string): void {
     this.write(`${text.replace(/\r?\n/g, '\r\n')}\r\n`);
@@ -47,5 +57,6 @@ export class ExperimentTerminal implements vscode.Pseudoterminal {
 
   dispose(): void {
     this.writeEmitter.dispose();
+    this.nameEmitter.dispose();
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveRunState, type RunState } from '../../shared/trace/runState';
 import type { RunPayload } from '../../shared/protocol';
+import type { RunEvent } from '../../shared/trace/events';
 
 export const tracePath = (repoDir: string, tag: string) => join(runsDir(repoDir), tag, 'trace.jsonl');
 
@@ -12,11 +13,14 @@ export const tracePath = (repoDir: string, tag: string) => join(runsDir(repoDir)
  * Null when the run has no trace or no run.started event yet.
  */
 export function readRunState(repoDir: string, tag: string): RunState | null {
+  const events = readRunEvents(repoDir, tag);
+  return events.length ? deriveRunState(events) : null;
+}
+
+/** A run's events as its trace holds them (none when it has no trace); read-only, like readRunState. */
+export function readRunEvents(repoDir: string, tag: string): RunEvent[] {
   const path = tracePath(repoDir, tag);
-  if (!existsSync(path)) return null;
-  const { events } = readTrace(readFileSync(path));
-  if (!events.length) return null;
-  return deriveRunState(events);
+  return existsSync(path) ? readTrace(readFileSync(path)).events : [];
 }
 
 /** The state of the most recently written run in the repo, or null when there is none. */

@@ -5,6 +5,7 @@ import type { RunState } from '../../shared/trace/runState';
 import type { ApiKeyStore } from '../llm/apiKeyStore';
 import { COMMANDS, SETTINGS_SECTION } from '../commandIds';
 import { LanguageModelChat } from '../llm/languageModelChat';
+import { missingKeyMessageFrom } from '../llm/llmSettingsTarget';
 import type { ResearchRunController } from './researchRunController';
 import { applyRunSettings, readRunSettings, type RunSettings } from '../settings/runSettings';
 
@@ -17,6 +18,8 @@ export interface StartMode {
   iterations?: (state: RunState | null) => number;
   /** Levels to run right away (Run Strategy Review Now, Run Mechanism Research Now). */
   levelsNow?: Level[];
+  /** A new run with a new tag, whatever `resumeLatestRun` says (New Run on a finished run). */
+  fresh?: boolean;
 }
 
 /** No VS Code language model answers the selector: the person must install a provider or pick another model. */
@@ -35,7 +38,7 @@ export async function startRun(controller: ResearchRunController, apiKeys: ApiKe
   }
   const repoDir = controller.repoDir;
   const settings = readRunSettings((key, fallback) => vscode.workspace.getConfiguration(SETTINGS_SECTION, vscode.Uri.file(repoDir)).get(key, fallback));
-  const resume = mode.resume || settings.resumeLatestRun;
+  const resume = !mode.fresh && (mode.resume || settings.resumeLatestRun);
   let run: Promise<unknown>;
   try {
     const config = applyRunSettings(loadTargetConfig(repoDir), settings);
@@ -90,7 +93,7 @@ async function reportStartFailure(e: unknown, repoDir: string, log: vscode.LogOu
   const message = e instanceof Error ? e.message : String(e);
   log.error(message);
   if (e instanceof MissingApiKeyError) {
-    const choice = await vscode.window.showErrorMessage(`Autoresearch: ${message}`, 'Set API Key', 'Select Model');
+    const choice = await vscode.window.showErrorMessage(`Autoresearch: ${missingKeyMessageFrom(message)}`, 'Set API Key', 'Select Model');
     if (choice === 'Set API Key') await vscode.commands.executeCommand(COMMANDS.setApiKey);
     if (choice === 'Select Model') await vscode.commands.executeCommand(COMMANDS.selectModel);
   } else if (e instanceof NoLanguageModelError) {

@@ -3,18 +3,31 @@ import type { RunEvent } from '../../shared/trace/events';
 import { experimentTitle, formatDelta, formatMetric } from '../views/experimentPresentation';
 import { ExperimentTerminal } from './experimentTerminal';
 import type { ResearchRunController } from './researchRunController';
+import { trainingHeader } from './trainingHeader';
 
-/** Terminals of finished experiments kept open for scrolling back (older ones are closed; their logs stay). */
-const KEEP_FINISHED = 3;
 const MAX_NAME = 60;
 
+/** One terminal and the experiment training in it (null between experiments: free for the next). */
+interface TerminalSlot {
+  pty: ExperimentTerminal;
+  terminal: vscode.Terminal;
+  n: number | null;
+  /** The outcome line printed for the experiment, so experiment.interrupted does not repeat it. */
+  outcome: string;
+}
+
 /**
- * Shows each experiment's training in its own integrated terminal, named after the experiment
- * (`Autoresearch #3: LEARNING_RATE 0.003 → 0.006`), fed by the engine's training.* events.
+ * Shows training in integrated terminals, one per worker: an experiment takes a terminal no other
+ * experiment trains in (so parallel workers each have theirs), and a finished experiment's terminal
+ * is reused by the next, which starts with a header line (number, change, where it trains). The
+ * terminal is named after the experiment in it (`Autoresearch #3: LEARNING_RATE 0.003 → 0.006`).
+ * It comes to the front on the first training of the window only (never taking focus); after
+ * that, when the person opens it.
  */
 export class TrainingTerminals implements vscode.Disposable {
-  private readonly open = new Map<number, { pty: ExperimentTerminal; terminal: vscode.Terminal; finished: boolean }>();
+  private readonly slots: TerminalSlot[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
+  private revealed = false;
 
   constructor(
     private readonly controller: ResearchRunController,
@@ -23,7 +36,8 @@ export class TrainingTerminals implements vscode.Disposable {
     this.subscriptions.push(
       controller.onEvent((e) => this.onEvent(e)),
       vscode.window.onDidCloseTerminal((t) => {
-        for (const [n, entry] of this.open) if (entry.terminal === t) this.open.delete(n);
+        const i = this.slots.findIndex((s) => s.terminal === t);
+        if (i >= 0) this.slots.splice(i, 1)[0].pty.dispose();
       }),
     );
   }
@@ -34,60 +48,68 @@ export class TrainingTerminals implements vscode.Disposable {
     return name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name;
   }
 
+  private slotOf(n: number): TerminalSlot | undefined {
+    return this.slots.find((s) => s.n === n);
+  }
+
   private onEvent(e: RunEvent): void {
     switch (e.type) {
       case 'training.started': {
-        this.open.get(e.n)?.terminal.dispose();
         const x = this.controller.state?.experiments.find((y) => y.n === e.n);
-        const pty = new ExperimentTerminal(() => this.controller.stop());
-        const terminal = vscode.window.createTerminal({
-          name: TrainingTerminals.terminalName(e.n, x ? experimentTitle(x) : 'training'),
-          pty,
-          iconPath: new vscode.ThemeIcon('beaker'),
-          isTransient: true,
-        });
-        this.open.set(e.n, { pty, terminal, finished: false });
-        pty.writeLine(`\x1b[2m$ ${e.command}   (commit ${e.commit.slice(0, 7)}, log ${e.log})\x1b[0m`);
-        if (this.shouldShow()) terminal.show(true);
-        this.closeOldFinished();
+        const title = x ? experimentTitle(x) : 'training';
+        const name = TrainingTerminals.terminalName(e.n, title);
+        let slot = this.slotOf(e.n) ?? this.slots.find((s) => s.n === null);
+        if (slot) {
+          slot.pty.writeLine('');
+          slot.pty.startExperiment(name);
+        } else {
+          const pty = new ExperimentTerminal(() => this.controller.stop());
+          slot = { pty, terminal: vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('beaker'), isTransient: true }), n: null, outcome: '' };
+          this.slots.push(slot);
+        }
+        slot.n = e.n;
+        slot.outcome = '';
+        slot.pty.writeLine(`\x1b[1m${trainingHeader(e, title)}\x1b[0m`);
+        slot.pty.writeLine(`\x1b[2m$ ${e.command}   (log ${e.log})\x1b[0m`);
+        if (!this.revealed && this.shouldShow()) slot.terminal.show(true);
+        this.revealed = true;
         break;
       }
       case 'training.output':
-        this.open.get(e.n)?.pty.writeLine(e.line);
+        this.slotOf(e.n)?.pty.writeLine(e.line);
         break;
       case 'training.finished': {
-        const entry = this.open.get(e.n);
-        if (!entry) break;
-        entry.finished = true;
-        const how = e.outcome === 'ok' ? `\x1b[32mfinished in ${e.seconds.toFixed(1)} s\x1b[0m` : `\x1b[31m${e.outcome}${e.reason ? `: ${e.reason}` : ''}\x1b[0m`;
-        entry.pty.writeLine('');
-        entry.pty.writeLine(how);
+        const slot = this.slotOf(e.n);
+        if (!slot) break;
+        slot.outcome = e.outcome === 'ok' ? '' : `${e.outcome}${e.reason ? `: ${e.reason}` : ''}`;
+        slot.pty.writeLine('');
+        slot.pty.writeLine(e.outcome === 'ok' ? `\x1b[32mfinished in ${e.seconds.toFixed(1)} s\x1b[0m` : `\x1b[31m${slot.outcome}\x1b[0m`);
         break;
       }
       case 'experiment.decided': {
+        const slot = this.slotOf(e.n);
+        if (!slot) break;
         const color = e.status === 'keep' ? 32 : e.status === 'crash' ? 31 : 33;
-        this.open.get(e.n)?.pty.writeLine(`\x1b[1;${color}m${e.status}\x1b[0m ${formatMetric(e.metric)} ${formatDelta(e.delta)}`.trimEnd());
+        slot.pty.writeLine(`\x1b[1;${color}m${e.status}\x1b[0m ${formatMetric(e.metric)} ${formatDelta(e.delta)}`.trimEnd());
+        slot.n = null;
         break;
       }
-      case 'experiment.interrupted':
-        this.open.get(e.n)?.pty.writeLine(`\x1b[33minterrupted: ${e.reason}\x1b[0m`);
+      case 'experiment.interrupted': {
+        const slot = this.slotOf(e.n);
+        if (!slot) break;
+        // Training already said "interrupted: stopped"; the experiment's end says it only if it is news.
+        if (slot.outcome !== `interrupted: ${e.reason}`) slot.pty.writeLine(`\x1b[33minterrupted: ${e.reason}\x1b[0m`);
+        slot.n = null;
         break;
+      }
       default:
         break;
     }
   }
 
-  private closeOldFinished(): void {
-    const finished = [...this.open.entries()].filter(([, v]) => v.finished).sort(([a], [b]) => a - b);
-    for (const [n, v] of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) {
-      v.terminal.dispose();
-      this.open.delete(n);
-    }
-  }
-
   dispose(): void {
     for (const d of this.subscriptions) d.dispose();
-    for (const v of this.open.values()) v.pty.dispose();
-    this.open.clear();
+    for (const s of this.slots) s.pty.dispose();
+    this.slots.length = 0;
   }
 }

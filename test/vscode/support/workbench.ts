@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Frame, FrameLocator, Locator, Page } from 'playwright-core';
 
 /** Playwright helpers for VS Code's workbench in code-server. Selectors are VS Code's own DOM. */
 export class Workbench {
@@ -61,6 +61,14 @@ export class Workbench {
   /** The dashboard webview's document: VS Code nests it in two iframes (a panel's: no `purpose=webviewView`). */
   dashboard(): FrameLocator {
     return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
+  }
+
+  /** The webview document (of any panel or view) that holds `selector`; found again after each re-render. */
+  async webviewWith(selector: string, timeoutMs = 30_000): Promise<Frame> {
+    return eventually(`a webview with ${selector}`, async () => {
+      for (const f of this.page.frames()) if (!f.isDetached() && (await f.locator(selector).count().catch(() => 0)) > 0) return f;
+      return null;
+    }, timeoutMs);
   }
 
   /** The gate view's document (the one webview view of the extension). */
