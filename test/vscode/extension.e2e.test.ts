@@ -37,8 +37,8 @@ const EXTENSION_ID = 'bilevel-autoresearch.bilevel-autoresearch';
  * What the .vsix must carry, and what it may; nothing else. The dashboard's folder dist/webview/ is
  * its owner's to shape (.vscodeignore's `!dist/webview/**` lets its source maps in too for now).
  */
-const REQUIRED_VSIX_FILES = ['README.md', 'dist/extension.js', 'dist/mechanisms/tabu-search.mjs', 'dist/sandbox/sandboxChild.js', 'dist/sandbox/sandboxRealm.js', 'dist/remote/sshRun.sh', 'dist/remote/sshPreflight.sh', 'media/activity-bar.svg', 'media/icon.png', 'package.json', 'schemas/autoresearch.config.schema.json'];
-const ALLOWED_VSIX_FILE = /^(README\.md|LICENSE|package\.json|dist\/extension\.js|dist\/mechanisms\/[^/]+\.mjs|dist\/sandbox\/[^/]+\.js|dist\/remote\/[^/]+\.sh|dist\/webview\/.+|schemas\/[^/]+\.json|media\/([^/]+\.(svg|png)|walkthrough\/[^/]+\.md))$/;
+const REQUIRED_VSIX_FILES = ['README.md', 'dist/extension.js', 'dist/mechanisms/tabu-search.mjs', 'dist/sandbox/sandboxChild.js', 'dist/sandbox/sandboxRealm.js', 'dist/remote/sshRun.sh', 'dist/remote/sshPreflight.sh', 'media/activity-bar.svg', 'media/icon.png', 'media/walkthrough/run.png', 'package.json', 'schemas/autoresearch.config.schema.json'];
+const ALLOWED_VSIX_FILE = /^(README\.md|LICENSE|package\.json|dist\/extension\.js|dist\/mechanisms\/[^/]+\.mjs|dist\/sandbox\/[^/]+\.js|dist\/remote\/[^/]+\.sh|dist\/webview\/.+|schemas\/[^/]+\.json|media\/([^/]+\.(svg|png)|walkthrough\/[^/]+\.(md|png)))$/;
 
 /** The mechanism the scripted model writes in research step 4: it vetoes changes of DEPTH. */
 const MECHANISM = `export function reviewCandidate(ctx, cand) {
