@@ -1,4 +1,4 @@
-// Bundles the dashboard webview: webview-ui/src/main.ts → <outdir>/dashboard.js + dashboard.css
+// Bundles the dashboard webview: webview-ui/src/dashboardMain.ts → <outdir>/dashboard.js + dashboard.css
 // (browser, IIFE, minified). Run directly (`node webview-ui/build.mjs [outdir]`) or import
 // buildDashboard from scripts/build.mjs and the webview tests.
 import { build } from 'esbuild';
@@ -12,7 +12,7 @@ export async function buildDashboard(opts = {}) {
   const outdir = resolve(root, opts.outdir ?? 'dist/webview');
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { dashboard: join(root, 'webview-ui/src/main.ts') },
+    entryPoints: { dashboard: join(root, 'webview-ui/src/dashboardMain.ts') },
     outdir,
     bundle: true,
     platform: 'browser',

@@ -7,14 +7,17 @@ export const COMMANDS = {
   pauseRun: 'bilevelAutoresearch.pauseRun',
   continueRun: 'bilevelAutoresearch.continueRun',
   step: 'bilevelAutoresearch.step',
+  runMore: 'bilevelAutoresearch.runMore',
   runStrategyReviewNow: 'bilevelAutoresearch.runStrategyReviewNow',
   runMechanismResearchNow: 'bilevelAutoresearch.runMechanismResearchNow',
   gateRun: 'bilevelAutoresearch.gateRun',
   gateEdit: 'bilevelAutoresearch.gateEdit',
   gateSkip: 'bilevelAutoresearch.gateSkip',
+  showGate: 'bilevelAutoresearch.showGate',
   showExperimentDiff: 'bilevelAutoresearch.showExperimentDiff',
   openLog: 'bilevelAutoresearch.openLog',
   reviewMechanism: 'bilevelAutoresearch.reviewMechanism',
+  showMechanismDiff: 'bilevelAutoresearch.showMechanismDiff',
   acceptMechanism: 'bilevelAutoresearch.acceptMechanism',
   rejectMechanism: 'bilevelAutoresearch.rejectMechanism',
   openDashboard: 'bilevelAutoresearch.openDashboard',
@@ -22,11 +25,15 @@ export const COMMANDS = {
   selectModel: 'bilevelAutoresearch.selectModel',
   initConfig: 'bilevelAutoresearch.initConfig',
   refresh: 'bilevelAutoresearch.refresh',
+  /** Shows the output channel (a notice's Show Log). */
+  showOutput: 'bilevelAutoresearch.showOutput',
 } as const;
 
 export const EXPERIMENTS_VIEW = 'bilevelAutoresearch.experiments';
 export const MECHANISMS_VIEW = 'bilevelAutoresearch.mechanisms';
 export const STRATEGY_VIEW = 'bilevelAutoresearch.strategy';
+/** The candidate at the stepping gate (a webview view, shown while the gate waits). */
+export const GATE_VIEW = 'bilevelAutoresearch.gate';
 
 /** Context keys for `when` clauses. */
 export const CONTEXT = {
@@ -37,6 +44,8 @@ export const CONTEXT = {
   awaitingGate: 'bilevelAutoresearch.awaitingGate',
   /** The active editor shows a mechanism's change (Accept / Reject in its title bar). */
   mechanismDiff: 'bilevelAutoresearch.mechanismDiff',
+  /** A model or endpoint was chosen in the editor (the walkthrough's "Choose who proposes" step). */
+  modelChosen: 'bilevelAutoresearch.modelChosen',
   /** Some mechanism awaits a person's review. */
   mechanismsAwaitingReview: 'bilevelAutoresearch.mechanismsAwaitingReview',
 } as const;

@@ -5,29 +5,34 @@ import * as vscode from 'vscode';
 import { renderEvent } from '../shared/trace/renderEvent';
 import { join } from 'node:path';
 import type { MechanismRecord } from '../shared/trace/runState';
-import { ApiKeyStore } from './apiKeyStore';
-import { COMMANDS, CONTEXT, EXPERIMENTS_VIEW, MECHANISMS_VIEW, OUTPUT_CHANNEL_NAME, STRATEGY_VIEW } from './commandIds';
-import { CONFIG_FILE_NAME as CONFIG_FILE, readConfigFrozen } from './configFile';
-import { DashboardPanel } from './dashboardPanel';
-import { showExperimentDiff } from './experimentDiff';
-import { openExperimentLog } from './experimentLog';
-import { resolveExperimentRef } from './experimentPicker';
-import type { ExperimentRef } from './experimentRef';
-import { ExperimentsTreeProvider } from './experimentsTreeProvider';
-import { GitShowContentProvider } from './gitShowContentProvider';
-import { MechanismCodeLens } from './mechanismCodeLens';
-import { showMechanismDiff } from './mechanismDiff';
-import { isMechanismRef, MechanismsTreeProvider, type MechanismRef } from './mechanismsTreeProvider';
-import { judgeMechanism, type Verdict } from './mechanismVerdict';
-import { ResearchRunController } from './researchRunController';
-import { resumeOffer } from './resumeOffer';
-import { RunStatusBar } from './runStatusBar';
-import { readRunSettings } from './runSettings';
-import type { StartMode } from './startRunCommand';
-import { SteppingGate } from './steppingGate';
-import { StrategyTreeProvider } from './strategyTreeProvider';
-import { findTrainingRepo } from './trainingRepo';
-import { TrainingTerminals } from './trainingTerminals';
+import { ApiKeyStore } from './llm/apiKeyStore';
+import { COMMANDS, CONTEXT, EXPERIMENTS_VIEW, MECHANISMS_VIEW, OUTPUT_CHANNEL_NAME, SETTINGS_SECTION, STRATEGY_VIEW } from './commandIds';
+import { CONFIG_FILE_NAME as CONFIG_FILE, readConfigFrozen } from './settings/configFile';
+import { DashboardPanel } from './dashboard/dashboardPanel';
+import { showExperimentDiff } from './git/experimentDiff';
+import { openExperimentLog } from './views/experimentLog';
+import { resolveExperimentRef } from './views/experimentPicker';
+import type { ExperimentRef } from './views/experimentRef';
+import { ExperimentsTreeProvider } from './views/experimentsTreeProvider';
+import { GitShowContentProvider } from './git/gitShowContentProvider';
+import { MechanismCodeLens } from './review/mechanismCodeLens';
+import { showMechanismDiff } from './review/mechanismDiff';
+import { MechanismReviewPanels } from './review/mechanismReviewPanel';
+import { isMechanismRef, MechanismsTreeProvider, type MechanismRef } from './views/mechanismsTreeProvider';
+import { judgeMechanism, type Verdict } from './review/mechanismVerdict';
+import { ResearchRunController } from './run/researchRunController';
+import { resumeOffer } from './run/resumeOffer';
+import { RunStatusBar } from './run/runStatusBar';
+import { readRunSettings } from './settings/runSettings';
+import { finishedRunOffer } from './run/finishedRunOffer';
+import type { StartMode } from './run/startRunCommand';
+import { SteppingGate } from './run/steppingGate';
+import { GateView } from './run/gateView';
+import { AttentionSignals } from './run/attentionSignals';
+import { StrategyTreeProvider } from './views/strategyTreeProvider';
+import { findTrainingRepo } from './settings/trainingRepo';
+import { TrainingTerminals } from './run/trainingTerminals';
+import { stopQuestion } from './run/trainingHeader';
 
 let controller: ResearchRunController | undefined;
 
@@ -61,12 +66,15 @@ export function activate(context: vscode.ExtensionContext): void {
   const experimentsView = vscode.window.createTreeView(EXPERIMENTS_VIEW, { treeDataProvider: experiments });
   const mechanisms = new MechanismsTreeProvider(runController);
   const strategy = new StrategyTreeProvider(runController, () => readConfigFrozen(repo.dir));
-  const showTerminal = () => readRunSettings((k, d) => vscode.workspace.getConfiguration('bilevelAutoresearch').get(k, d)).showTrainingTerminal;
+  const runSettings = () => readRunSettings((k, d) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k, d));
+  const showTerminal = () => runSettings().showTrainingTerminal;
   const openDiff = (ref: ExperimentRef) => showExperimentDiff(ref, runController);
   const openLog = (ref: ExperimentRef) => openExperimentLog(ref, runController);
   const dashboard = new DashboardPanel(context.extensionUri, runController, log, { openDiff, openLog });
-  const stepping = new SteppingGate(runController);
+  const gateView = new GateView(runController);
+  const stepping = new SteppingGate(runController, () => gateView.reveal());
   const mechanismLens = new MechanismCodeLens(runController);
+  const reviews = new MechanismReviewPanels(runController);
   context.subscriptions.push(
     runController,
     experiments,
@@ -78,12 +86,17 @@ export function activate(context: vscode.ExtensionContext): void {
     new TrainingTerminals(runController, showTerminal),
     new RunStatusBar(runController),
     dashboard,
+    gateView,
     stepping,
     mechanismLens,
+    reviews,
+    new AttentionSignals(runController, experimentsView),
   );
 
   const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', key, value);
   setContext(CONTEXT.hasConfig, repo.hasConfig);
+  const chosen = runSettings();
+  setContext(CONTEXT.modelChosen, chosen.llmModel !== '' || chosen.languageModel !== '' || chosen.llmBaseURL !== '');
   context.subscriptions.push(
     runController.onDidChange(() => {
       const state = runController.state;
@@ -100,7 +113,21 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   // Loaded on first use: they bring in the engine's config validation (ajv) and the LLM client.
-  const start = async (mode: StartMode) => (await import('./startRunCommand')).startRun(runController, apiKeys, log, mode);
+  const startNow = async (mode: StartMode) => (await import('./run/startRunCommand')).startRun(runController, apiKeys, log, mode);
+  const runMore = (more: number) => startNow({ resume: true, iterations: (s) => (s?.iterationsDone ?? 0) + more });
+  // A finished run is no dead end: Start and Continue on it say so and offer more iterations or a new run.
+  const start = async (mode: StartMode) => {
+    const offer = runController.running ? null : finishedRunOffer(runController.state, mode, runSettings());
+    if (!offer) return startNow(mode);
+    const more = `Run ${offer.more} More`;
+    const choice = await vscode.window.showInformationMessage(offer.message, more, 'New Run');
+    if (choice === more) await runMore(offer.more);
+    else if (choice === 'New Run') await startNow({ ...mode, resume: false, fresh: true });
+  };
+  const askRunMore = async () => {
+    const answer = await vscode.window.showInputBox({ title: 'Run more iterations', prompt: 'How many more iterations on the latest run?', value: String(runSettings().iterations || 5), validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) ? undefined : 'a whole number, 1 or more') });
+    if (answer) await runMore(Number(answer.trim()));
+  };
   // Continue, Step and the "Now" levels resume the latest run here, or reach the run going on.
   const continueRun = () => start({ resume: true });
   const levelNow = (level: 'strategy' | 'mechanism') => (runController.running ? runController.requestLevel(level) : start({ resume: true, levelsNow: [level], iterations: (s) => s?.iterationsDone ?? 0 }));
@@ -113,19 +140,29 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.startRunStepping, () => start({ stepping: true })),
     vscode.commands.registerCommand(COMMANDS.resumeRun, continueRun),
     vscode.commands.registerCommand(COMMANDS.continueRun, continueRun),
+    vscode.commands.registerCommand(COMMANDS.runMore, askRunMore),
     vscode.commands.registerCommand(COMMANDS.step, () => start({ resume: true, stepping: true, iterations: (s) => (s?.iterationsDone ?? 0) + 1 })),
     vscode.commands.registerCommand(COMMANDS.pauseRun, () => runController.pause()),
-    vscode.commands.registerCommand(COMMANDS.stopRun, () => runController.stop()),
+    vscode.commands.registerCommand(COMMANDS.stopRun, async () => {
+      // Stop kills the training in flight: after a minute of it, ask first.
+      const question = stopQuestion(runController.state, Date.now());
+      if (question && (await vscode.window.showWarningMessage(question, { modal: true }, 'Stop')) !== 'Stop') return;
+      runController.stop();
+    }),
     vscode.commands.registerCommand(COMMANDS.runStrategyReviewNow, () => levelNow('strategy')),
     vscode.commands.registerCommand(COMMANDS.runMechanismResearchNow, () => levelNow('mechanism')),
     vscode.commands.registerCommand(COMMANDS.gateRun, () => stepping.run()),
     vscode.commands.registerCommand(COMMANDS.gateEdit, () => stepping.edit()),
     vscode.commands.registerCommand(COMMANDS.gateSkip, () => stepping.skip()),
+    vscode.commands.registerCommand(COMMANDS.showGate, () => gateView.reveal()),
     vscode.commands.registerCommand(COMMANDS.acceptMechanism, (arg?: unknown) => judge('accept', arg)),
     vscode.commands.registerCommand(COMMANDS.rejectMechanism, (arg?: unknown) => judge('reject', arg)),
     vscode.commands.registerCommand(COMMANDS.refresh, () => runController.reload()),
+    vscode.commands.registerCommand(COMMANDS.showOutput, () => log.show(true)),
     vscode.commands.registerCommand(COMMANDS.openDashboard, (arg?: unknown) => dashboard.show(typeof arg === 'string' ? arg : undefined)),
-    vscode.commands.registerCommand(COMMANDS.selectModel, async () => (await import('./selectModelCommand')).selectModel(repo.dir, apiKeys)),
+    vscode.commands.registerCommand(COMMANDS.selectModel, async () => {
+      if (await (await import('./llm/selectModelCommand')).selectModel(repo.dir, apiKeys)) setContext(CONTEXT.modelChosen, true);
+    }),
     vscode.commands.registerCommand(COMMANDS.showExperimentDiff, async (arg?: unknown) => {
       const ref = await resolveExperimentRef(arg, runController, (p) => p.diffCommit !== undefined, 'Show the change of which experiment?');
       if (ref) await openDiff(ref);
@@ -136,10 +173,14 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand(COMMANDS.reviewMechanism, async (arg?: unknown) => {
       const ref = isMechanismRef(arg) ? arg : await pickMechanism(runController, () => true);
+      if (ref) await reviews.show(ref);
+    }),
+    vscode.commands.registerCommand(COMMANDS.showMechanismDiff, async (arg?: unknown) => {
+      const ref = isMechanismRef(arg) ? arg : await pickMechanism(runController, () => true);
       if (ref) await showMechanismDiff(ref, runController);
     }),
     vscode.commands.registerCommand(COMMANDS.initConfig, async () => {
-      if (await (await import('./initConfigCommand')).initConfig(repo.dir, log)) setContext(CONTEXT.hasConfig, true);
+      if (await (await import('./settings/initConfigCommand')).initConfig(repo.dir, log)) setContext(CONTEXT.hasConfig, true);
     }),
   );
 

@@ -11,14 +11,16 @@ import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
 import { listModels } from '../../src/core/llm/listModels';
 import { CONFIG_FILE } from '../../src/core/target/targetConfig';
-import { CONFIG_FILE_NAME, readConfigFrozen } from '../../src/extension/configFile';
-import { DashboardFeed, lastSeq } from '../../src/extension/dashboardFeed';
-import { chartFileBytes, routeDashboardMessage, safeFileName, type DashboardHandlers } from '../../src/extension/dashboardMessages';
-import { gitShowUriParts, parseGitShowUri } from '../../src/extension/gitShowUri';
-import { languageModelTurns } from '../../src/extension/languageModelTurns';
-import { modelChoices } from '../../src/extension/modelChoices';
-import { applyRunSettings, readRunSettings } from '../../src/extension/runSettings';
-import { readRunPayloads } from '../../src/extension/runTraceReader';
+import { CONFIG_FILE_NAME, readConfigFrozen } from '../../src/extension/settings/configFile';
+import { DashboardFeed, lastSeq } from '../../src/extension/dashboard/dashboardFeed';
+import { chartFileBytes, routeDashboardMessage, safeFileName, type DashboardHandlers } from '../../src/extension/dashboard/dashboardMessages';
+import { gitShowUriParts, parseGitShowUri } from '../../src/extension/git/gitShowUri';
+import { languageModelTurns } from '../../src/extension/llm/languageModelTurns';
+import { modelChoices } from '../../src/extension/llm/modelChoices';
+import { missingKeyMessageFrom, settingsScopeChoices } from '../../src/extension/llm/llmSettingsTarget';
+import { MissingApiKeyError } from '../../src/core/llm/llmClient';
+import { applyRunSettings, readRunSettings } from '../../src/extension/settings/runSettings';
+import { readRunPayloads } from '../../src/extension/run/runTraceReader';
 import { dashboardHtml } from '../../src/shared/dashboardHtml';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
 
@@ -153,13 +155,19 @@ test('Select Model entries: endpoint models and VS Code models under separators,
     'b',
     'c *',
     '$(edit) Enter a model id…',
+    '$(globe) Change the endpoint URL…',
     '-- VS Code language models (no API key)',
     'GPT',
   ]);
   assert.equal(entries.find((e) => e.label === 'c')?.detail, 'configured, but the endpoint does not list it');
   assert.deepEqual(entries.find((e) => e.label === 'GPT')?.choice, { backend: 'vscode', id: 'copilot-gpt' });
   const failing = modelChoices({ endpoint: { url: 'u', error: 'HTTP 401' }, languageModels: [], current: { backend: 'vscode', model: '', languageModel: '' } });
-  assert.deepEqual(failing.filter((e) => !e.separator).map((e) => e.detail ?? e.label), ['HTTP 401', '$(edit) Enter a model id…', 'A chat model provider extension (e.g. GitHub Copilot Chat) adds them.']);
+  assert.deepEqual(failing.filter((e) => !e.separator).map((e) => e.detail ?? e.label), ['HTTP 401', '$(edit) Enter a model id…', 'Any OpenAI-compatible server: a local one, a proxy, another provider.', 'A chat model provider extension (e.g. GitHub Copilot Chat) adds them.']);
+  const noKey = modelChoices({ endpoint: { url: 'u', error: missingKeyMessageFrom(new MissingApiKeyError('https://api.openai.com/v1').message), missingKey: true }, languageModels: [], current: { backend: 'openai', model: '', languageModel: '' } });
+  assert.match(noKey.find((e) => e.label.includes('Could not list'))!.detail!, /^No API key for the LLM endpoint https:\/\/api\.openai\.com\/v1: run "Autoresearch: Set API Key"/);
+  assert.deepEqual(noKey.find((e) => e.label === '$(key) Set API Key…')?.choice, { backend: 'openai', setKey: true }, 'a missing key offers Set API Key right there');
+  assert.deepEqual(settingsScopeChoices(false).map((e) => e.scope), ['user', 'workspace'], 'user settings first: nothing written into the repo unless picked');
+  assert.deepEqual(settingsScopeChoices(true).map((e) => e.scope), ['workspace', 'user'], 'where the repo already sets it (it would win over user settings)');
 });
 
 test('vscode.lm turns: system text opens the first user turn; turns of one role are joined', () => {

@@ -6,10 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEvent, RunEventBody } from '../../src/shared/trace/events';
 import { deriveRunState } from '../../src/shared/trace/runState';
-import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } from '../../src/extension/experimentPresentation';
-import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/mechanismPresentation';
-import { resumeOffer } from '../../src/extension/resumeOffer';
-import { strategyRows } from '../../src/extension/strategyPresentation';
+import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } from '../../src/extension/views/experimentPresentation';
+import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/views/mechanismPresentation';
+import { answerObject, mechanismDossier } from '../../src/extension/review/mechanismDossier';
+import { resumeOffer } from '../../src/extension/run/resumeOffer';
+import { strategyRows } from '../../src/extension/views/strategyPresentation';
+import { badgeFor, commandLink, noticeFor, waitingItems, waitingMessage } from '../../src/extension/run/attention';
+import { firstChangedLine, presentGate } from '../../src/extension/run/gatePresentation';
+import { finishedRunOffer } from '../../src/extension/run/finishedRunOffer';
+import { stopQuestion, trainingHeader, whereItTrains } from '../../src/extension/run/trainingHeader';
 
 const trace = (bodies: RunEventBody[]): RunEvent[] => bodies.map((b, i) => ({ seq: i + 1, at: '2026-11-23T09:00:00Z', ...b }) as RunEvent);
 const started: RunEventBody = { type: 'run.started', tag: 'nov23', branch: 'autoresearch/nov23', baseCommit: 'c0', metric: 'val_bpb', goal: 'minimize', proposer: 'heuristic' };
@@ -109,7 +114,7 @@ test('mechanisms: awaiting review first, with the reviewable flag; reverted ones
   assert.equal(anneal.contextValue, 'mechanism awaiting-review reviewable');
   assert.equal(anneal.icon, 'question');
   const bandit = presentMechanism(s.mechanisms.get('bandit')!, s.hookStats.get('bandit'));
-  assert.equal(bandit.description, 'reverted · replay failed');
+  assert.equal(bandit.description, 'failed validation · replay failed', 'reverted by its validation says so (not "reverted")');
   assert.match(bandit.tooltip, /✗ replay: threw at #1/);
   const tabu = presentMechanism(s.mechanisms.get('tabu')!, s.hookStats.get('tabu'));
   assert.equal(tabu.contextValue, 'mechanism active');
@@ -138,4 +143,132 @@ test('on activation: an interrupted or paused run is offered, a finished one or 
   const died = deriveRunState(trace([...baseline, { type: 'iteration.started', n: 1, baseCommit: 'c0', baseline: false }, { type: 'training.started', n: 1, commit: 'c1', command: 'x', log: 'l', pid: 4242 }]));
   assert.match(resumeOffer(died, none)!.message, /ended without finishing during #1/);
   assert.equal(resumeOffer(died, (pid) => pid === 4242), null, 'its training is still alive: another process runs it');
+});
+
+test('attention: the badge counts the gate and the mechanisms awaiting review; each waiting item has the command that answers it', () => {
+  const s = deriveRunState(trace([
+    ...baseline,
+    ...mechanismEvents('tabu', 1),
+    { type: 'mechanism.validated', n: 1, name: 'tabu', ok: true, checks: [{ name: 'loads', ok: true, detail: 'ok' }] },
+    ...mechanismEvents('bandit', 2),
+    { type: 'mechanism.validated', n: 2, name: 'bandit', ok: true, checks: [{ name: 'loads', ok: true, detail: 'ok' }] },
+    { type: 'mechanism.activated', n: 2, name: 'bandit', by: 'user', commit: 'c9' },
+  ]));
+  assert.equal(badgeFor(waitingItems(s, null))?.value, 1, 'the active mechanism waits for nobody');
+  const items = waitingItems(s, { n: 3, description: 'LR 0.001 -> 0.002' });
+  assert.deepEqual(items.map((i) => i.key), ['gate:nov23:3', 'mechanism:nov23:tabu']);
+  assert.deepEqual(badgeFor(items), { value: 2, tooltip: 'Autoresearch: a candidate waits at the gate, 1 mechanism to review' });
+  assert.deepEqual(items[0].actions.map((a) => a.label), ['Run', 'Edit', 'Skip']);
+  assert.equal(waitingMessage(items[0]), 'Autoresearch #3 at the gate: [Run](command:bilevelAutoresearch.gateRun) · [Edit](command:bilevelAutoresearch.gateEdit) · [Skip](command:bilevelAutoresearch.gateSkip) — LR 0.001 -> 0.002');
+  assert.equal(commandLink(items[1].actions[0]), `[Review](command:bilevelAutoresearch.reviewMechanism?${encodeURIComponent('[{"tag":"nov23","name":"tabu"}]')})`);
+  assert.equal(badgeFor(waitingItems(deriveRunState(trace(baseline)), null)), undefined, 'nothing waits: no badge');
+});
+
+test('attention: one-off notices for a new best, a run completed or failed, and research that failed validation', () => {
+  const events = trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1), ...experiment(2, 'discard', 1.95, 0.05), { type: 'run.stopped', reason: 'completed' }]);
+  const s = deriveRunState(events);
+  const best = noticeFor(events.find((e) => e.type === 'experiment.decided' && e.n === 1)!, deriveRunState(events.slice(0, events.findIndex((e) => e.type === 'experiment.decided' && e.n === 1) + 1)), 1);
+  assert.equal(best?.message, 'Autoresearch #1: new best val_bpb 1.900000 (Δ −0.100000 over the baseline): LR 0.001 -> 0.002');
+  assert.deepEqual(best?.actions.map((a) => [a.label, a.args]), [['Show Diff', [{ tag: 'nov23', n: 1 }]], ['Open Dashboard', ['nov23']]]);
+  assert.equal(noticeFor(events.find((e) => e.type === 'experiment.decided' && e.n === 2)!, s, 2), null, 'a discard is no news');
+  assert.equal(noticeFor(events.find((e) => e.type === 'experiment.decided' && e.n === 0)!, s, 1), null, 'nor the baseline');
+  const stopped = events.at(-1)!;
+  assert.equal(noticeFor(stopped, s, 3)?.message, 'Autoresearch run nov23 completed: 2 iterations, best val_bpb 1.900000 at #1 (Δ −0.100000 over the baseline).');
+  assert.equal(noticeFor(stopped, s, 1), null, 'a single Step completing: the person is right there');
+  const failed = noticeFor({ seq: 99, at: '', type: 'run.stopped', reason: 'error', message: 'git: not a repository' }, s, 0);
+  assert.equal(failed?.severity, 'error');
+  assert.deepEqual(failed?.actions.map((a) => a.command), ['bilevelAutoresearch.showOutput']);
+  const invalid = noticeFor({ seq: 99, at: '', type: 'mechanism.validated', n: 2, name: 'bandit', ok: false, checks: [{ name: 'loads', ok: true, detail: '' }, { name: 'replay', ok: false, detail: 'threw' }] }, s, 0);
+  assert.equal(invalid?.message, 'Autoresearch: mechanism bandit failed validation (1 of 2 checks: replay); it is not used.');
+  assert.deepEqual(invalid?.actions[0].args, [{ tag: 'nov23', name: 'bandit' }]);
+});
+
+test('the gate view shows the candidate, its hypothesis, who proposed it and what it changes; Edit lands on the first changed line', () => {
+  const s = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1).slice(0, 4)]));
+  assert.deepEqual(presentGate(s, { n: 1, description: 'ignored' }), {
+    n: 1,
+    description: 'LR 0.001 -> 0.002',
+    hypothesis: 'h',
+    proposedBy: 'the offline heuristic',
+    changes: [{ name: 'LR', from: '0.001', to: '0.002' }],
+  });
+  const byMechanism = deriveRunState(trace([...baseline, { type: 'iteration.started', n: 1, baseCommit: 'c0', baseline: false }, { type: 'candidate.proposed', n: 1, candidate: { description: 'd', hypothesis: '', params: {} }, proposer: 'llm', level: 2, mechanism: 'tabu' }]));
+  assert.equal(presentGate(byMechanism, { n: 1, description: 'd' }).proposedBy, 'mechanism tabu');
+  assert.equal(firstChangedLine('a\nb\nc\n', 'a\nB\nc\n'), 1);
+  assert.equal(firstChangedLine('a\nb', 'a\nb\nc'), 2, 'a line added at the end');
+  assert.equal(firstChangedLine('same', 'same'), 0);
+});
+
+test('mechanism statuses a person tells apart: awaiting review, active, rejected by you, failed validation, deactivated at run time (with why)', () => {
+  const s = deriveRunState(trace([
+    ...baseline,
+    ...mechanismEvents('waiting', 1),
+    { type: 'mechanism.validated', n: 1, name: 'waiting', ok: true, checks: [] },
+    ...mechanismEvents('rejected', 1),
+    { type: 'mechanism.validated', n: 1, name: 'rejected', ok: true, checks: [] },
+    { type: 'mechanism.reverted', n: 1, name: 'rejected', by: 'user', reason: 'too greedy' },
+    ...mechanismEvents('invalid', 1),
+    { type: 'mechanism.validated', n: 1, name: 'invalid', ok: false, checks: [{ name: 'parses', ok: false, detail: 'syntax error at line 3' }] },
+    ...mechanismEvents('crashed', 1),
+    { type: 'mechanism.validated', n: 1, name: 'crashed', ok: true, checks: [] },
+    { type: 'mechanism.activated', n: 1, name: 'crashed', by: 'user', commit: 'c8' },
+    { type: 'mechanism.deactivated', n: 2, name: 'crashed', hook: 'propose', reason: 'threw TypeError' },
+    ...mechanismEvents('on', 1),
+    { type: 'mechanism.validated', n: 1, name: 'on', ok: true, checks: [] },
+    { type: 'mechanism.activated', n: 1, name: 'on', by: 'policy', commit: 'c9' },
+  ]));
+  const label = (name: string) => presentMechanism(s.mechanisms.get(name)!, undefined).accessibilityLabel;
+  assert.equal(label('waiting'), 'waiting, awaiting your review');
+  assert.equal(label('rejected'), 'rejected, rejected by you, too greedy');
+  assert.equal(label('invalid'), 'invalid, failed validation', 'failed validation before any revert event');
+  assert.equal(label('crashed'), 'crashed, deactivated at run time, propose: threw TypeError');
+  assert.equal(label('on'), 'on, active');
+});
+
+test('the review dossier: diagnosis, rationale and steps from the research session, checks with output, the replay, the code', () => {
+  const events = trace([
+    ...baseline,
+    { type: 'mechanism.research.step', n: 0, session: 1, step: 'explore', prompt: 'p', response: '{"diagnosis":"DEPTH changes waste the budget"}', ok: true },
+    { type: 'mechanism.research.step', n: 0, session: 1, step: 'critique', prompt: 'p', response: 'Sure: {"choice":"tabu on depth","why":"it answers the diagnosis"}', ok: true },
+    { type: 'mechanism.research.step', n: 0, session: 1, step: 'specify', prompt: 'p', response: '{"behaviour":"reject any candidate changing DEPTH"}', ok: true },
+    { type: 'mechanism.research.step', n: 0, session: 1, step: 'generate', prompt: 'p', response: '```js\nexport function reviewCandidate() {}\n```', ok: true },
+    ...mechanismEvents('tabu', 1),
+    { type: 'mechanism.validated', n: 1, name: 'tabu', ok: true, checks: [{ name: 'parses', ok: true, detail: 'an ES module' }, { name: 'replay', ok: true, detail: '1 experiment(s) replayed' }] },
+  ]);
+  const s = deriveRunState(events);
+  const m = s.mechanisms.get('tabu')!;
+  assert.equal(m.session, 1);
+  const d = mechanismDossier(m, events, 'export function reviewCandidate() {}\n');
+  assert.equal(d.status, 'awaiting your review');
+  assert.equal(d.diagnosis, 'DEPTH changes waste the budget');
+  assert.equal(d.rationale, 'tabu on depth — it answers the diagnosis');
+  assert.equal(d.behaviour, 'reject any candidate changing DEPTH');
+  assert.deepEqual(d.steps.map((x) => x.step), ['explore', 'critique', 'specify', 'generate']);
+  assert.equal(d.replay?.detail, '1 experiment(s) replayed');
+  assert.ok(d.canAccept && d.canReject);
+  assert.equal(answerObject('no json here'), null);
+});
+
+test('Start or Continue on a finished run offers more iterations or a new run, instead of resuming into nothing', () => {
+  const done = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1), { type: 'run.stopped', reason: 'completed' }]));
+  const settings = { iterations: 1, resumeLatestRun: true };
+  assert.deepEqual(finishedRunOffer(done, {}, settings), { message: 'Autoresearch run nov23 is complete: 1 iteration done, best val_bpb 1.900000 at #1. Run more on it, or start a new run?', more: 1 });
+  assert.ok(finishedRunOffer(done, { resume: true }, { iterations: 1, resumeLatestRun: false }), 'Continue resumes whatever the setting says');
+  assert.equal(finishedRunOffer(done, {}, { iterations: 5, resumeLatestRun: true }), null, 'iterations left to run: it just resumes');
+  assert.equal(finishedRunOffer(done, {}, { iterations: 1, resumeLatestRun: false }), null, 'Start makes a fresh run anyway');
+  assert.equal(finishedRunOffer(done, { resume: true, iterations: (x) => (x?.iterationsDone ?? 0) + 1 }, settings), null, 'Step asks for one more');
+  assert.equal(finishedRunOffer(done, { resume: true, levelsNow: ['mechanism'] }, settings), null, 'a level now has work to do');
+  const interrupted = deriveRunState(trace([...baseline, { type: 'run.stopped', reason: 'interrupted' }]));
+  assert.equal(finishedRunOffer(interrupted, { resume: true }, settings), null, 'an interrupted run resumes');
+});
+
+test('a reused training terminal starts each experiment with a header saying where it trains; Stop asks after a minute of training', () => {
+  const started = { seq: 1, at: '2026-11-23T09:00:00Z', type: 'training.started', n: 3, commit: 'abcdef1234', command: 'python3 train.py', log: '/r/3.log', pid: 42 } as const;
+  assert.equal(trainingHeader(started, 'LR 0.001 -> 0.002'), '── #3 LR 0.001 -> 0.002 · pid 42 · commit abcdef1 ──');
+  assert.equal(whereItTrains({ ...started, slurmJobId: 77 }), 'Slurm job 77');
+  const s = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1).slice(0, 5)]));
+  const startedAt = Date.parse('2026-11-23T09:00:00Z');
+  assert.equal(stopQuestion(s, startedAt + 30_000), null, 'half a minute of training: Stop just stops');
+  assert.equal(stopQuestion(s, startedAt + 185_000), 'Stop the run? #1 has been training for 3 min; its training is killed and it is recorded as interrupted.');
+  assert.equal(stopQuestion(deriveRunState(trace(baseline)), startedAt + 185_000), null, 'nothing training');
 });

@@ -37,8 +37,8 @@ const EXTENSION_ID = 'bilevel-autoresearch.bilevel-autoresearch';
  * What the .vsix must carry, and what it may; nothing else. The dashboard's folder dist/webview/ is
  * its owner's to shape (.vscodeignore's `!dist/webview/**` lets its source maps in too for now).
  */
-const REQUIRED_VSIX_FILES = ['README.md', 'dist/extension.js', 'dist/mechanisms/tabu-search.mjs', 'dist/sandbox/sandboxChild.js', 'dist/sandbox/sandboxRealm.js', 'dist/remote/sshRun.sh', 'dist/remote/sshPreflight.sh', 'media/activity-bar.svg', 'media/icon.png', 'package.json', 'schemas/autoresearch.config.schema.json'];
-const ALLOWED_VSIX_FILE = /^(README\.md|LICENSE|package\.json|dist\/extension\.js|dist\/mechanisms\/[^/]+\.mjs|dist\/sandbox\/[^/]+\.js|dist\/remote\/[^/]+\.sh|dist\/webview\/.+|schemas\/[^/]+\.json|media\/([^/]+\.(svg|png)|walkthrough\/[^/]+\.md))$/;
+const REQUIRED_VSIX_FILES = ['README.md', 'dist/extension.js', 'dist/mechanisms/tabu-search.mjs', 'dist/sandbox/sandboxChild.js', 'dist/sandbox/sandboxRealm.js', 'dist/remote/sshRun.sh', 'dist/remote/sshPreflight.sh', 'media/activity-bar.svg', 'media/icon.png', 'media/walkthrough/run.png', 'package.json', 'schemas/autoresearch.config.schema.json'];
+const ALLOWED_VSIX_FILE = /^(README\.md|LICENSE|package\.json|dist\/extension\.js|dist\/mechanisms\/[^/]+\.mjs|dist\/sandbox\/[^/]+\.js|dist\/remote\/[^/]+\.sh|dist\/webview\/.+|schemas\/[^/]+\.json|media\/([^/]+\.(svg|png)|walkthrough\/[^/]+\.(md|png)))$/;
 
 /** The mechanism the scripted model writes in research step 4: it vetoes changes of DEPTH. */
 const MECHANISM = `export function reviewCandidate(ctx, cand) {
@@ -54,6 +54,9 @@ const PROPOSALS: [string, Record<string, number>][] = [
   ['N_HEAD 4 -> 8', { N_HEAD: 8 }],
   ['LEARNING_RATE 0.001 -> 0.002', { LEARNING_RATE: 0.002 }],
   ['WEIGHT_DECAY 0.1 -> 0.05', { WEIGHT_DECAY: 0.05 }],
+  ['WARMUP_STEPS 10 -> 20', { WARMUP_STEPS: 20 }],
+  ['DROPOUT 0.0 -> 0.1', { DROPOUT: 0.1 }],
+  ['SEQ_LEN 64 -> 32', { SEQ_LEN: 32 }],
 ];
 /** The edit made at the stepping gate, on top of the proposed candidate. */
 const EDITED_LINE = 'DROPOUT = 0.05            # edited at the stepping gate';
@@ -170,17 +173,25 @@ test('stepping: the run stops before training #1, shows its diff, the candidate 
   await eventually('training output in the baseline terminal', async () => /step\s+\d+ \| loss/.test(await wb.activeTerminalText()), 60_000);
   await wb.screenshot('02-baseline-training');
 
-  // The gate: the candidate's diff opens by itself, and a notification asks Run / Edit / Skip.
-  await wb.notification('Autoresearch #1: N_EMBD 64 -> 96').waitFor({ timeout: 120_000 });
+  // The gate: the candidate's diff opens by itself, and a notice asks Run / Edit / Skip; the badge counts it.
+  await wb.notification('Autoresearch #1 at the gate').waitFor({ timeout: 120_000 });
+  assert.equal(await wb.activityBadge('Autoresearch').innerText(), '1', 'the gate waits for the person');
   await wb.page.locator('.tab', { hasText: 'train.py (#1' }).waitFor({ timeout: 30_000 });
   await wb.editorAction('Run This Candidate').waitFor({ timeout: 15_000 });
   assert.equal(ofType(events(), 'training.started').filter((e) => e.n === 1).length, 0, 'nothing trains while the gate waits');
+  // The gate view: what the candidate is, its hypothesis, who proposed it, what it changes, and labelled buttons.
+  const gate = wb.gateView();
+  await gate.locator('[data-testid=gate-title]', { hasText: '#1 N_EMBD 64 -> 96' }).waitFor({ timeout: 30_000 });
+  assert.equal(await gate.locator('[data-testid=gate-proposer]').innerText(), 'the LLM');
+  assert.match(await gate.locator('[data-testid=gate-hypothesis]').innerText(), /worth a try in the budget/);
+  assert.match(await gate.locator('[data-testid=gate-changes]').innerText(), /- N_EMBD = 64\s+\+ N_EMBD = 96/);
   await wb.screenshot('03-stepping-gate');
-
-  // Edit: the candidate's file opens as it is in the checkout; change one more line in the editor.
-  await wb.notificationButton('Autoresearch #1: N_EMBD 64 -> 96', 'Edit').click();
+  // Edit (the gate view's button): the candidate's file opens as it is in the checkout, the cursor on the change.
+  await gate.getByRole('button', { name: 'Edit' }).click();
   // The file itself (its tab is plain "train.py"), not the diff ("train.py (#1 …)").
   await wb.page.locator('.tab.active', { hasText: /^\s*train\.py\s*$/ }).waitFor({ timeout: 30_000 });
+  const embdLine = readFileSync(join(repo, 'train.py'), 'utf8').split('\n').findIndex((l) => l.startsWith('N_EMBD = ')) + 1;
+  await wb.statusBarItem(`Ln ${embdLine}, Col 1`).waitFor({ timeout: 15_000 });
   const dropoutLine = readFileSync(join(repo, 'train.py'), 'utf8').split('\n').findIndex((l) => l.startsWith('DROPOUT = ')) + 1;
   assert.ok(dropoutLine > 0);
   await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
@@ -191,14 +202,17 @@ test('stepping: the run stops before training #1, shows its diff, the candidate 
   await wb.screenshot('04-editing-the-candidate');
   await eventually('the edit in the editor', async () => (await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ').includes(EDITED_LINE), 15_000);
 
-  // The dashboard, opened from the status bar while the run waits: it says the run is going on.
-  await wb.runStatusItem().click();
+  // The dashboard, opened while the run waits: it says the run is going on.
+  await wb.runCommand('Autoresearch: Open Dashboard');
   const dash = wb.dashboard();
   await dash.locator('[data-testid=run-summary] [data-state=running]').waitFor({ timeout: 60_000 });
   assert.equal(await dash.locator('[data-testid=experiments-table]').getAttribute('data-total'), '2');
 
   // Run (from the editor title): the edit is saved, committed, and that commit trains.
   await wb.editorAction('Run This Candidate').click();
+  // Answered from the editor title: the gate's notice closes itself, the badge goes.
+  await wb.notification('Autoresearch #1 at the gate').waitFor({ state: 'detached', timeout: 15_000 });
+  await wb.activityBadge('Autoresearch').waitFor({ state: 'hidden', timeout: 15_000 });
   await wb.terminalTab('Autoresearch #1:').waitFor({ timeout: 60_000 });
   await wb.widenTerminalTabs(260);
   await eventually('training output of #1 in its terminal', async () => /step\s+\d+ \| loss/.test(await wb.activeTerminalText()), 60_000);
@@ -273,11 +287,29 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
 
   const row = wb.treeRow(`${MECHANISM_NAME}, awaiting your review`);
   await row.waitFor({ timeout: 30_000 });
+  // What waits is announced: the badge on the view container and a notice with Review.
+  const notice = `Autoresearch mechanism ${MECHANISM_NAME}:`;
+  await wb.notification(notice).waitFor({ timeout: 30_000 });
+  assert.equal(await wb.activityBadge('Autoresearch').innerText(), '1');
   await wb.screenshot('08-mechanism-awaiting-review');
 
-  // Review (click the row): the module's diff, branch against run branch, with Accept on it.
+  // Review (the notice's action): the review panel, like a pull request: diagnosis, rationale, checks, replay, code.
   const branchBefore = git(repo, 'rev-parse', `autoresearch/${tag()}`);
-  await row.click();
+  await wb.notificationLink(notice, 'Review').click();
+  await wb.page.locator('.tab.active', { hasText: `Review: ${MECHANISM_NAME}` }).waitFor({ timeout: 30_000 });
+  let review = await wb.webviewWith('[data-testid=review-status]');
+  assert.equal(await review.locator('[data-testid=review-status]').innerText(), 'awaiting your review');
+  assert.match(await review.locator('[data-testid=review-diagnosis]').innerText(), /DEPTH changes crash or waste the budget/);
+  assert.match(await review.locator('[data-testid=review-rationale]').innerText(), /it answers the diagnosis/);
+  assert.match(await review.locator('[data-testid=review-checks]').innerText(), /replay/);
+  assert.match(await review.locator('[data-testid=review-replay]').innerText(), /✓/);
+  assert.match((await review.locator('[data-testid=review-code]').innerText()).replace(/\u00a0/g, ' '), /DEPTH stays put/);
+  assert.equal(await review.getByRole('button', { name: 'Accept' }).count(), 1, 'a labelled Accept button');
+  assert.equal(await review.getByRole('button', { name: 'Reject…' }).count(), 1, 'a labelled Reject button');
+  await wb.screenshot('09a-mechanism-review-panel');
+
+  // The module's diff, branch against run branch, is one click away, with Accept on it too.
+  await review.getByText('Open the diff in the editor').click();
   await wb.page.locator('.tab.active', { hasText: `${MECHANISM_NAME}.mjs (mechanism ${MECHANISM_NAME}` }).waitFor({ timeout: 30_000 });
   const diff = wb.page.locator('.monaco-diff-editor').first();
   await eventually('the module in the proposed side', async () => /DEPTH stays put/.test((await diff.locator('.editor.modified .view-lines').innerText()).replace(/\u00a0/g, ' ')), 15_000);
@@ -287,8 +319,15 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
   await wb.editorAction('Reject Mechanism').waitFor({ timeout: 15_000 });
   await wb.screenshot('09-mechanism-diff-with-accept');
 
-  await accept.click();
+  // Accept from the review panel.
+  await wb.page.locator('.tab', { hasText: `Review: ${MECHANISM_NAME}` }).click();
+  review = await wb.webviewWith('[data-testid=review-status]');
+  await review.getByRole('button', { name: 'Accept' }).click();
   await wb.treeRow(`${MECHANISM_NAME}, active`).waitFor({ timeout: 60_000 });
+  await eventually('the review panel says active', async () => (await (await wb.webviewWith('[data-testid=review-status]')).locator('[data-testid=review-status]').innerText()) === 'active', 15_000);
+  // Resolved: the notice closed itself and nothing is left on the badge.
+  await wb.notification(notice).waitFor({ state: 'detached', timeout: 15_000 });
+  await wb.activityBadge('Autoresearch').waitFor({ state: 'hidden', timeout: 15_000 });
   await wb.notification(`mechanism ${MECHANISM_NAME} is active`).waitFor({ timeout: 30_000 });
   await wb.screenshot('10-mechanism-accepted');
 
@@ -302,6 +341,7 @@ test('level 2 under the review policy: the mechanism waits in the Mechanisms vie
   assert.equal(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD'), branch);
   assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no'), '');
   // Nothing left to accept: the action is gone from the diff's title bar.
+  await wb.page.locator('.tab', { hasText: `${MECHANISM_NAME}.mjs (mechanism` }).click();
   await eventually('no Accept action once accepted', async () => (await accept.count()) === 0, 15_000);
 });
 
@@ -317,12 +357,21 @@ test('Step runs one more iteration in stepping mode; Skip at the gate records it
 
   const stopsBefore = ofType(events(), 'run.stopped').length;
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
-  await wb.notification('Autoresearch #2: N_HEAD 4 -> 8').waitFor({ timeout: 120_000 });
+  await wb.notification('Autoresearch #2 at the gate').waitFor({ timeout: 120_000 });
   const sent = llm.requests.slice(requestsBefore).filter((r) => r.path === '/v1/chat/completions');
   assert.ok(sent.length >= 1 && sent.every((r) => r.authorization === `Bearer ${API_KEY}`), 'the proposal request carried the stored key');
   await wb.treeRow('#2 N_HEAD 4 -> 8, Run, Edit or Skip?').waitFor({ timeout: 15_000 });
-  // Skip from the palette (the gate's notification may have timed out into the notification center by now).
-  await wb.runCommand('Autoresearch: Skip This Candidate');
+  // The status bar item opens the gate (not the dashboard) while it waits, from another view container too.
+  await wb.runCommand('View: Show Explorer');
+  await wb.runStatusItem().click();
+  await wb.page.locator('.pane-header', { hasText: 'Candidate at the Gate' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await wb.gateView().locator('[data-testid=gate-title]', { hasText: '#2 N_HEAD 4 -> 8' }).waitFor({ timeout: 15_000 });
+  // Skip with its keybinding, focus in the candidate's diff (where the gate puts you).
+  await wb.page.locator('.tab.active', { hasText: 'train.py (#2' }).waitFor({ timeout: 30_000 });
+  await wb.page.locator('.editor-group-container.active .monaco-diff-editor .editor.modified .view-lines').first().click();
+  await wb.page.keyboard.press('Control+Alt+Backspace');
+  // Answered: no gate notice is left on screen with live-looking actions.
+  await wb.notification('Autoresearch #2 at the gate').waitFor({ state: 'detached', timeout: 15_000 });
   await eventually('the step ended', () => ofType(events(), 'run.stopped').length > stopsBefore, 60_000);
   const all = events();
   const skipped = ofType(all, 'candidate.rejected').find((e) => e.n === 2);
@@ -372,9 +421,12 @@ test('Pause stops after the current step; a window reload during a run stops it 
   const count = (t: RunEvent['type']) => events().filter((e) => e.type === t).length;
   const stops = count('run.stopped');
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
-  await wb.notification('Autoresearch #3: LEARNING_RATE').waitFor({ timeout: 120_000 });
+  await wb.notification('Autoresearch #3 at the gate').waitFor({ timeout: 120_000 });
   await wb.runCommand('Autoresearch: Pause (After the Current Step)');
-  await wb.runCommand('Autoresearch: Run This Candidate');
+  // Run with its keybinding, focus in the candidate's diff.
+  await wb.page.locator('.tab.active', { hasText: 'train.py (#3' }).waitFor({ timeout: 30_000 });
+  await wb.page.locator('.editor-group-container.active .monaco-diff-editor .editor.modified .view-lines').first().click();
+  await wb.page.keyboard.press('Control+Alt+Enter');
   const paused = await eventually('run.paused', () => ofType(events(), 'run.paused')[0], 120_000);
   assert.ok(paused);
   assert.equal(count('run.stopped'), stops, 'paused, not stopped');
@@ -384,7 +436,7 @@ test('Pause stops after the current step; a window reload during a run stops it 
 
   // A run going on (waiting at the gate of #4) when the window reloads.
   await wb.runCommand('Autoresearch: Step (One Inner Iteration)');
-  await wb.notification('Autoresearch #4: WEIGHT_DECAY').waitFor({ timeout: 120_000 });
+  await wb.notification('Autoresearch #4 at the gate').waitFor({ timeout: 120_000 });
   await wb.runCommand('Developer: Reload Window');
   await wb.waitUntilLoaded();
   const interrupted = await eventually('the run stopped by the reload', () => ofType(events(), 'run.stopped').at(-1)?.reason === 'interrupted', 60_000);
@@ -401,6 +453,80 @@ test('the API key is nowhere on disk: not in the trace, the repo, git, the setti
   const leaks = filesContaining([repo, join(profileDir, 'user-data', 'User'), join(profileDir, 'user-data', 'logs')], API_KEY);
   assert.deepEqual(leaks, []);
   assert.equal(git(repo, 'log', '--all', '-p', `-S${API_KEY}`, '--oneline'), '', 'never committed');
+});
+
+test('Reject from the review panel asks why; the Mechanisms view and the panel say "rejected by you"', async () => {
+  // The run resumed by the previous test ends first (a verdict would otherwise wait for its step).
+  await eventually('no run going on', () => {
+    const all = events();
+    return ofType(all, 'run.stopped').length + ofType(all, 'run.paused').length === 1 + ofType(all, 'run.resumed').length;
+  }, 120_000);
+  await wb.runCommand('Autoresearch: Review Mechanism');
+  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: MECHANISM_NAME }).first().click();
+  const review = await wb.webviewWith('[data-testid=review-status]');
+  await review.getByRole('button', { name: 'Reject…' }).click();
+  const reason = wb.page.locator('.quick-input-widget input[type="text"]');
+  await reason.waitFor({ timeout: 15_000 });
+  await reason.fill('too strict for this search');
+  await wb.page.keyboard.press('Enter');
+  await wb.treeRow(`${MECHANISM_NAME}, rejected by you, too strict for this search`).waitFor({ timeout: 60_000 });
+  await eventually('the review panel says rejected by you', async () => (await (await wb.webviewWith('[data-testid=review-status]')).locator('[data-testid=review-status]').innerText()) === 'rejected by you', 15_000);
+  const reverted = ofType(events(), 'mechanism.reverted').at(-1)!;
+  assert.deepEqual([reverted.name, reverted.by, reverted.reason], [MECHANISM_NAME, 'user', 'too strict for this search']);
+  await wb.screenshot('15-mechanism-rejected');
+});
+
+test('Start Run on a finished run says so and offers "Run N More" (and "New Run"); Run 1 More trains one more experiment', async () => {
+  const before = ofType(events(), 'experiment.decided').length;
+  const resumes = ofType(events(), 'run.resumed').length;
+  await wb.runCommand('Autoresearch: Start Run');
+  const offer = `Autoresearch run ${tag()} is complete`;
+  await wb.notification(offer).waitFor({ timeout: 30_000 });
+  await wb.notificationButton(offer, 'New Run').waitFor({ timeout: 5_000 });
+  await wb.screenshot('16-finished-run-offer');
+  await wb.notificationButton(offer, 'Run 1 More').click();
+  await eventually('the run resumed', () => ofType(events(), 'run.resumed').length > resumes, 60_000);
+  await eventually('one more experiment decided', () => ofType(events(), 'experiment.decided').length === before + 1, 180_000);
+  await eventually('the run completed again', () => ofType(events(), 'run.stopped').at(-1)?.reason === 'completed' && ofType(events(), 'run.stopped').length + ofType(events(), 'run.paused').length === 1 + ofType(events(), 'run.resumed').length, 60_000);
+});
+
+test('one terminal per worker, reused: three experiments in this window train in the same terminal, each with a header line', async () => {
+  const before = ofType(events(), 'training.started').length;
+  const stops = ofType(events(), 'run.stopped').length;
+  await wb.runCommand('Autoresearch: Run More Iterations…');
+  // The input box, not the palette it replaces.
+  await wb.page.locator('.quick-input-widget', { hasText: 'How many more iterations' }).waitFor({ timeout: 15_000 });
+  const count = wb.page.locator('.quick-input-widget input[type="text"]');
+  await count.fill('2');
+  await wb.page.keyboard.press('Enter');
+  await eventually('the two more iterations ran', () => ofType(events(), 'run.stopped').length > stops, 240_000);
+  assert.equal(ofType(events(), 'training.started').length, before + 2, 'two more trainings');
+  const trained = ofType(events(), 'training.started').slice(-3);
+  // Three trainings since the last reload, one terminal: named after the latest, its header on screen.
+  assert.equal(await wb.page.locator('.terminal-tabs-entry', { hasText: 'Autoresearch' }).count(), 1, 'one terminal, not one per experiment');
+  const last = trained[2];
+  await wb.terminalTab(`Autoresearch #${last.n}:`).waitFor({ timeout: 15_000 });
+  // The panel maximized, so that more than the last experiment's lines are on screen: each one starts with its header.
+  await wb.runCommand('View: Toggle Maximized Panel');
+  for (const t of trained.slice(1)) {
+    await eventually(`the header of #${t.n} in the terminal`, async () => new RegExp(`── #${t.n} .* · pid \\d+ · commit ${t.commit.slice(0, 7)} ──`).test((await wb.activeTerminalText()).replace(/\u00a0/g, ' ')), 30_000);
+  }
+  await wb.screenshot('17-one-terminal-reused');
+  await wb.runCommand('View: Toggle Maximized Panel');
+});
+
+test('Select Model saves to the user settings unless the workspace is picked: nothing is written into the training repo', async () => {
+  await wb.runCommand('Autoresearch: Select Model');
+  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Change the endpoint URL' }).waitFor({ timeout: 30_000 });
+  await wb.page.locator('.quick-input-list .monaco-list-row[aria-label^="scripted-model"]').first().click();
+  const user = wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'User settings' });
+  await user.waitFor({ timeout: 15_000 });
+  await wb.screenshot('18-select-model-where');
+  await user.click();
+  await wb.notification('the LLM proposer uses scripted-model').waitFor({ timeout: 15_000 });
+  assert.equal(existsSync(join(repo, '.vscode', 'settings.json')), false, 'no untracked settings file in the repo');
+  const userSettings = readFileSync(join(profileDir, 'user-data', 'User', 'settings.json'), 'utf8');
+  assert.match(userSettings, /"bilevelAutoresearch\.llm\.model":\s*"scripted-model"/);
 });
 
 /** Files under `dirs` whose bytes contain `needle` (the key would be stored as plain text). */

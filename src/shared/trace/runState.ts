@@ -139,6 +139,10 @@ export interface MechanismRecord {
   validated?: boolean;
   /** Why it was reverted or deactivated. */
   reason?: string;
+  /** Who reverted it: its validation failed, or a person rejected it (the views say which). */
+  revertedBy?: 'validation' | 'user';
+  /** The hook that misbehaved when it was deactivated at run time. */
+  deactivatedIn?: string;
   activatedAt?: number;
   endedAt?: number;
   /** Its latest state as returned by a hook (restored on resume). */
@@ -351,7 +355,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
     case 'mechanism.reverted':
     case 'mechanism.deactivated': {
       const m = state.mechanisms.get(e.name);
-      if (m) Object.assign(m, { status: e.type === 'mechanism.reverted' ? 'reverted' : 'deactivated', reason: e.reason, endedAt: e.n });
+      if (m) Object.assign(m, { status: e.type === 'mechanism.reverted' ? 'reverted' : 'deactivated', reason: e.reason, endedAt: e.n }, e.type === 'mechanism.reverted' ? { revertedBy: e.by } : { deactivatedIn: e.hook });
       if (e.type === 'mechanism.deactivated' && e.commit) moveIncumbentCommit(state, e.commit);
       break;
     }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Frame, FrameLocator, Locator, Page } from 'playwright-core';
 
 /** Playwright helpers for VS Code's workbench in code-server. Selectors are VS Code's own DOM. */
 export class Workbench {
@@ -58,9 +58,22 @@ export class Workbench {
     return this.page.locator('.terminal-wrapper.active .xterm-rows').innerText();
   }
 
-  /** The dashboard webview's document: VS Code nests it in two iframes. */
+  /** The dashboard webview's document: VS Code nests it in two iframes (a panel's: no `purpose=webviewView`). */
   dashboard(): FrameLocator {
-    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator('iframe#active-frame');
+  }
+
+  /** The webview document (of any panel or view) that holds `selector`; found again after each re-render. */
+  async webviewWith(selector: string, timeoutMs = 30_000): Promise<Frame> {
+    return eventually(`a webview with ${selector}`, async () => {
+      for (const f of this.page.frames()) if (!f.isDetached() && (await f.locator(selector).count().catch(() => 0)) > 0) return f;
+      return null;
+    }, timeoutMs);
+  }
+
+  /** The gate view's document (the one webview view of the extension). */
+  gateView(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready[src*="purpose=webviewView"]').frameLocator('iframe#active-frame');
   }
 
   /** The extension's own status bar item (its id ends with the item id the extension gives it). */
@@ -76,6 +89,16 @@ export class Workbench {
   /** A button of that notification. */
   notificationButton(text: string, label: string): Locator {
     return this.notification(text).locator('.monaco-button', { hasText: label });
+  }
+
+  /** A command link in that notification's message (a self-closing notice has links, not buttons). */
+  notificationLink(text: string, label: string): Locator {
+    return this.notification(text).locator('.notification-list-item-message a', { hasText: label });
+  }
+
+  /** The count on a view container's activity bar item (what waits for the person). */
+  activityBadge(label: string): Locator {
+    return this.page.locator('.part.activitybar li.action-item', { has: this.page.locator(`a.action-label[aria-label^="${label}"]`) }).locator('.badge-content');
   }
 
   /** An action in the active editor group's title bar, by its label (the keybinding may follow it). */
