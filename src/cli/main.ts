@@ -85,7 +85,7 @@ program
 program
   .command('run')
   .description('run the research loop (resumes the latest run unless --new)')
-  .option('-n, --iterations <n>', 'total iterations for the run, baseline not counted', positiveInt, 10)
+  .option('-n, --iterations <n>', 'experiments to train in the run (baseline not counted; failed proposals, rejections and cache hits cost nothing)', positiveInt, 10)
   .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
   .option('--tag <tag>', 'run tag (branch autoresearch/<tag>): letters, digits, ".", "_", "-"', runTag)
   .option('--new', 'start a fresh run instead of resuming')

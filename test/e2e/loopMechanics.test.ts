@@ -71,11 +71,12 @@ test('invalid candidates are rejected before training with reasons the proposer 
   assert.equal(ofType(events, 'experiment.decided')[1].status, 'keep');
 });
 
-test('an iteration whose attempts are all rejected ends without training', async () => {
+test('an iteration whose attempts are all rejected ends without training, and costs no budget: the next one trains', async () => {
   const { dir, config } = fastRepo();
-  const { events, summary } = await run(dir, config, new ListProposer([c({ NOPE: 1 }), c({ NOPE: 2 }), c({ NOPE: 3 })]), 1);
-  assert.deepEqual(ofType(events, 'iteration.finished').map((e) => e.result), ['keep', 'rejected']);
+  const { events, summary } = await run(dir, config, new ListProposer([c({ NOPE: 1 }), c({ NOPE: 2 }), c({ NOPE: 3 }), c({ A: 4 })]), 1);
+  assert.deepEqual(ofType(events, 'iteration.finished').map((e) => e.result), ['keep', 'rejected', 'keep']);
   assert.equal(summary.state.iterationsDone, 1);
+  assert.equal(summary.state.stopped, 'completed');
 });
 
 test('crash and timeout are recorded, reset to the best commit, and the tried commit kept', async () => {

@@ -8,10 +8,11 @@ test('the synthetic trace is a finished run the real fold accepts, with the mix 
   const events = [...syntheticTrace({ experiments: 300, llm: true, strategyEvery: 10 })];
   assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is contiguous from 1');
   const state = deriveRunState(events);
-  assert.equal(state.iterationsDone, 300);
   assert.equal(state.stopped, 'completed');
   assert.equal(state.open.size, 0, 'no iteration left open');
   const count = (r: string) => state.experiments.filter((x) => x.result === r).length;
+  assert.equal(state.experiments.filter((x) => !x.baseline).length, 300);
+  assert.equal(state.iterationsDone, count('keep') + count('discard') + count('crash') - 1, 'the budget counts what trained (the baseline not)');
   for (const r of ['keep', 'discard', 'crash', 'cached', 'rejected']) assert.ok(count(r) > 0, `has ${r} iterations`);
   assert.ok(count('discard') > count('keep') * 5, 'mostly discards');
   const kept = state.experiments.filter((x) => x.status === 'keep').map((x) => x.metric!);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEvent, RunEventBody } from '../../src/shared/trace/events';
-import { deriveRunState, experimentStatus, incumbentBehindBest, needsBaseline } from '../../src/shared/trace/runState';
+import { deriveRunState, experimentStatus, incumbentBehindBest, needsBaseline, usesBudget, type Experiment } from '../../src/shared/trace/runState';
 import { renderResultsTable } from '../../src/core/store/resultsTable';
 
 function trace(bodies: RunEventBody[]): RunEvent[] {
@@ -149,4 +149,13 @@ test('results.tsv has autoresearch columns, the metric name as header, and one r
     decided(1, 'crash', null, 'ffffffff00', 'double width\twith a tab'),
   ]), 'val_bpb');
   assert.equal(tsv, 'commit\tval_bpb\tmemory_gb\tstatus\tdescription\na1b2c3d\t0.997900\t0.3\tkeep\tbaseline\nfffffff\t0.000000\t0.3\tcrash\tdouble width with a tab\n');
+});
+
+test('the budget counts iterations that trained or that a person skipped; failed proposals, cache hits and rejections by the gates cost nothing', () => {
+  const x = (over: Partial<Experiment> = {}): Experiment => ({ n: 1, baseline: false, baseCommit: 'c0', startedAt: '2026-11-23T00:00:00Z', rejections: [], metric: null, delta: null, memoryGb: null, ...over });
+  for (const r of ['keep', 'discard', 'crash'] as const) assert.equal(usesBudget(x(), r), true, r);
+  for (const r of ['cached', 'proposal-failed', 'interrupted'] as const) assert.equal(usesBudget(x(), r), false, r);
+  assert.equal(usesBudget(x({ rejections: [{ by: 'validation', reason: 'bad' }, { by: 'mechanism', reason: 'veto' }] }), 'rejected'), false, 'rejected by the gates');
+  assert.equal(usesBudget(x({ rejections: [{ by: 'user', reason: 'skipped before training' }] }), 'rejected'), true, 'skipped by a person at the gate');
+  assert.equal(usesBudget(x({ baseline: true }), 'keep'), false, 'the baseline never counts');
 });

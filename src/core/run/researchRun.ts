@@ -32,7 +32,7 @@ export interface ResearchRunOptions {
   repoDir: string;
   config: TargetConfig;
   proposer: Proposer;
-  /** Total iterations for the run (the baseline not counted); a resumed run continues up to it. */
+  /** Iterations that train, for the run (the baseline not counted; see RunState.iterationsDone); a resumed run continues up to it. */
   iterations: number;
   /** Run tag; default: the most recent run in this repo, or a new date-based tag. */
   tag?: string;

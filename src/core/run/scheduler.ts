@@ -19,7 +19,7 @@ export interface Boundary {
 }
 
 export interface SchedulerOptions {
-  /** Total iterations for the run (the baseline not counted). */
+  /** Iterations that train, for the run (the baseline not counted; see RunState.iterationsDone). */
   iterations: number;
   /** Propose the next candidate while an experiment trains (see ResearchRunOptions.overlap). */
   overlap: boolean;
@@ -27,6 +27,8 @@ export interface SchedulerOptions {
 
 /** A proposer that fails this many times in a row (endpoint down, bad key) stops the run instead of burning iterations. */
 const MAX_PROPOSAL_FAILURES_IN_A_ROW = 3;
+/** Iterations that trained nothing (rejected, cached, failed) cost no budget; this many in a row stop the run instead of spinning. */
+const MAX_IDLE_ITERATIONS_IN_A_ROW = 10;
 
 /**
  * Keeps one experiment in flight per worker until the iteration budget is spent. With one worker
@@ -61,6 +63,7 @@ export class Scheduler {
     this.live = [...slots];
     const free = (this.free = [...slots]);
     let failuresInARow = 0;
+    let idleInARow = 0;
     let stop: RunEventBody | null = null;
     try {
       while (!stop) {
@@ -131,12 +134,17 @@ export class Scheduler {
             free.unshift(slot);
             if (it.proposalFailure !== undefined) this.lastProposalFailure = it.proposalFailure;
             failuresInARow = prepared === 'proposal-failed' ? failuresInARow + 1 : 0;
+            idleInARow++;
+            const trained = `${session.state.iterationsDone} of ${this.opts.iterations} trainings done`;
             if (failuresInARow >= MAX_PROPOSAL_FAILURES_IN_A_ROW) {
-              stop = { type: 'run.stopped', reason: 'error', message: `${failuresInARow} proposals in a row failed (last: ${this.lastProposalFailure ?? 'unknown'}). Fix the proposer (endpoint, model, key) and run again to resume.` };
+              stop = { type: 'run.stopped', reason: 'error', message: `${failuresInARow} proposals in a row failed (last: ${this.lastProposalFailure ?? 'unknown'}); ${trained}. Fix the proposer (endpoint, model, key) and run again to resume.` };
+            } else if (idleInARow >= MAX_IDLE_ITERATIONS_IN_A_ROW) {
+              stop = { type: 'run.stopped', reason: 'error', message: `${idleInARow} iterations in a row trained nothing (the last: ${prepared}); ${trained}. The proposals were rejected or trained before: see the rejections in the trace, then run again to resume.` };
             }
             continue;
           }
           failuresInARow = 0;
+          idleInARow = 0;
           const done = it
             .train(prepared)
             .then(

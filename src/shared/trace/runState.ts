@@ -85,7 +85,11 @@ export interface RunState {
   evaluatedTrees: Map<string, number>;
   /** Iterations started and not finished: in flight now, or left behind by a process that died. */
   open: Map<number, Experiment>;
-  /** Finished iterations that count toward the budget (all but interrupted ones, baseline excluded). */
+  /**
+   * Finished iterations that count toward the budget: those that trained (keep, discard, crash) or
+   * that a person skipped at the gate. A failed proposal, a cache hit or a rejection by the gates
+   * costs nothing (see usesBudget); the baseline and interrupted iterations never count.
+   */
   iterationsDone: number;
   nextN: number;
   stopped: 'completed' | 'interrupted' | 'error' | 'paused' | null;
@@ -199,6 +203,13 @@ export function deriveRunState(events: readonly RunEvent[]): RunState {
   return state;
 }
 
+/** Whether a finished iteration spent the budget: it trained, or a person decided it. Pure. */
+export function usesBudget(x: Experiment, result: IterationResult): boolean {
+  if (x.baseline) return false;
+  if (result === 'keep' || result === 'discard' || result === 'crash') return true;
+  return result === 'rejected' && x.rejections.some((r) => r.by === 'user');
+}
+
 /**
  * Folds one event into the state (mutating it, so a live run stays O(1) per event). The first event
  * must be run.started; event types it does not know are ignored.
@@ -301,7 +312,7 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
     case 'iteration.finished': {
       const x = get(e.n);
       x.result = e.result;
-      if (e.result !== 'interrupted' && !x.baseline) state.iterationsDone++;
+      if (usesBudget(x, e.result)) state.iterationsDone++;
       state.open.delete(e.n);
       break;
     }
