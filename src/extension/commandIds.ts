@@ -16,6 +16,7 @@ export const COMMANDS = {
   showGate: 'bilevelAutoresearch.showGate',
   showExperimentDiff: 'bilevelAutoresearch.showExperimentDiff',
   openLog: 'bilevelAutoresearch.openLog',
+  showTrainingTerminal: 'bilevelAutoresearch.showTrainingTerminal',
   reviewMechanism: 'bilevelAutoresearch.reviewMechanism',
   showMechanismDiff: 'bilevelAutoresearch.showMechanismDiff',
   acceptMechanism: 'bilevelAutoresearch.acceptMechanism',

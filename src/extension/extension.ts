@@ -71,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const openDiff = (ref: ExperimentRef) => showExperimentDiff(ref, runController);
   const openLog = (ref: ExperimentRef) => openExperimentLog(ref, runController);
   const dashboard = new DashboardPanel(context.extensionUri, runController, log, { openDiff, openLog });
+  const terminals = new TrainingTerminals(runController, showTerminal);
   const gateView = new GateView(runController);
   const stepping = new SteppingGate(runController, () => gateView.reveal());
   const mechanismLens = new MechanismCodeLens(runController);
@@ -83,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView(MECHANISMS_VIEW, { treeDataProvider: mechanisms }),
     strategy,
     vscode.window.createTreeView(STRATEGY_VIEW, { treeDataProvider: strategy }),
-    new TrainingTerminals(runController, showTerminal),
+    terminals,
     new RunStatusBar(runController),
     dashboard,
     gateView,
@@ -159,6 +160,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.rejectMechanism, (arg?: unknown) => judge('reject', arg)),
     vscode.commands.registerCommand(COMMANDS.refresh, () => runController.reload()),
     vscode.commands.registerCommand(COMMANDS.showOutput, () => log.show(true)),
+    vscode.commands.registerCommand(COMMANDS.showTrainingTerminal, () => {
+      if (!terminals.reveal()) void vscode.window.showInformationMessage('Autoresearch: nothing has trained in this window yet; the log of each experiment is under Open Log.');
+    }),
     vscode.commands.registerCommand(COMMANDS.openDashboard, (arg?: unknown) => dashboard.show(typeof arg === 'string' ? arg : undefined)),
     vscode.commands.registerCommand(COMMANDS.selectModel, async () => {
       if (await (await import('./llm/selectModelCommand')).selectModel(repo.dir, apiKeys)) setContext(CONTEXT.modelChosen, true);

@@ -513,6 +513,11 @@ test('one terminal per worker, reused: three experiments in this window train in
   }
   await wb.screenshot('17-one-terminal-reused');
   await wb.runCommand('View: Toggle Maximized Panel');
+  // Out of sight (another panel tab), it comes back on request only.
+  await wb.page.locator('.part.panel .composite-bar a.action-label[aria-label^="Problems"]').click();
+  await wb.terminalTab(`Autoresearch #${last.n}:`).waitFor({ state: 'hidden', timeout: 15_000 });
+  await wb.runCommand('Autoresearch: Show Training Terminal');
+  await wb.terminalTab(`Autoresearch #${last.n}:`).waitFor({ state: 'visible', timeout: 15_000 });
 });
 
 test('Select Model saves to the user settings unless the workspace is picked: nothing is written into the training repo', async () => {

@@ -107,6 +107,13 @@ export class TrainingTerminals implements vscode.Disposable {
     }
   }
 
+  /** Brings the terminal of the experiment training now (else the latest one used) to the front, on request. */
+  reveal(): boolean {
+    const slot = this.slots.find((s) => s.n !== null) ?? this.slots[this.slots.length - 1];
+    slot?.terminal.show(true);
+    return slot !== undefined;
+  }
+
   dispose(): void {
     for (const d of this.subscriptions) d.dispose();
     for (const s of this.slots) s.pty.dispose();

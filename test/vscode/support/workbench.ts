@@ -20,6 +20,8 @@ export class Workbench {
   async runCommand(title: string): Promise<void> {
     // A hover left open by an earlier pointer move (a tree item's tooltip) would take the click: move away first.
     await this.page.mouse.move(1, 1);
+    // A quick input still closing (the previous command) would take the keys inert: let it go first.
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
     // F1 from wherever the focus is: editors, terminals and webviews pass it on to the workbench.
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget input[type="text"]');
