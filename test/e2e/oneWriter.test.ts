@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { TraceStore } from '../../src/core/store/traceStore';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
@@ -82,4 +83,22 @@ test('a lock left by a killed run does not block the next one', { timeout: 120_0
   writeFileSync(go, '');
   const next = spawnSync(process.execPath, [CLI, 'run', '--tag', 'a', '--iterations', '1'], { cwd: dir, env: env({ GO_FILE: go }), encoding: 'utf8', timeout: 60_000 });
   assert.equal(next.status, 0, next.stderr);
+});
+
+test('a run killed between recording run.started and creating its branch resumes and creates the branch', { timeout: 120_000 }, () => {
+  const dir = cliScriptRepo(TRAIN, { run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 60 }, levels: { strategy: { enabled: false }, mechanisms: { enabled: false } } });
+  const base = git(dir, 'rev-parse', 'HEAD');
+  // What such a kill leaves: a trace holding only run.started, no branch, HEAD still on the user's branch.
+  mkdirSync(join(dir, '.autoresearch/runs/k'), { recursive: true });
+  const { store } = TraceStore.open(join(dir, '.autoresearch/runs/k/trace.jsonl'));
+  store.append({ type: 'run.started', tag: 'k', branch: 'autoresearch/k', baseCommit: base, metric: 'val_bpb', goal: 'minimize', proposer: 'heuristic' });
+  store.close();
+  assert.equal(git(dir, 'branch', '--list', 'autoresearch/k'), '');
+  const next = spawnSync(process.execPath, [CLI, 'run', '--tag', 'k', '--iterations', '1'], { cwd: dir, env: env({ GO_FILE: '' }), encoding: 'utf8', timeout: 60_000 });
+  assert.equal(next.status, 0, next.stderr);
+  assert.match(next.stdout, /resumed/);
+  assert.equal(git(dir, 'symbolic-ref', '--short', 'HEAD'), 'autoresearch/k');
+  assert.equal(git(dir, 'merge-base', 'autoresearch/k', base), base, 'the branch grew from where the run started');
+  const events = readTraceEvents(dir, 'k');
+  assert.equal(events.filter((e) => e.type === 'training.finished').length, 2, 'the baseline and one experiment trained');
 });

@@ -161,11 +161,18 @@ export class RunRepo {
   }
 
   /** Creates the run branch at HEAD and checks it out. */
-  async createRunBranch(tag: string): Promise<{ branch: string; baseCommit: string }> {
+  /** Refuses a tag whose branch exists already (before the run records anything). */
+  async assertRunBranchFree(tag: string): Promise<void> {
     const branch = runBranch(tag);
     if (await this.branchExists(branch)) throw new GitError(`Branch ${branch} already exists; pick another tag or resume that run.`);
-    const baseCommit = await this.head();
-    await this.git(['checkout', '-q', '-b', branch]);
+  }
+
+  /** Creates the run branch at `at` (default: HEAD) and checks it out. */
+  async createRunBranch(tag: string, at?: string): Promise<{ branch: string; baseCommit: string }> {
+    await this.assertRunBranchFree(tag);
+    const branch = runBranch(tag);
+    const baseCommit = at ?? (await this.head());
+    await this.git(['checkout', '-q', '-b', branch, baseCommit]);
     this.left = { head: baseCommit, staged: new Set(), loose: new Set() };
     return { branch, baseCommit };
   }

@@ -7,7 +7,7 @@ import { LocalExecutor } from '../executors/localExecutor';
 import type { Worker } from '../executors/worker';
 import type { Slot, TrainingGate } from '../innerLoop/innerLoop';
 import { Interrupted } from '../innerLoop/interrupted';
-import { RunRepo } from '../git/runRepo';
+import { RunRepo, runBranch } from '../git/runRepo';
 import type { LlmCall } from '../llm/chatModel';
 import { OfflineMechanismResearcher, type MechanismResearcher } from '../mechanismResearch/mechanismResearch';
 import { finishInterruptedResearch } from '../mechanismResearch/researchSession';
@@ -187,9 +187,13 @@ export class ResearchRun {
     const { config, proposer } = this.opts;
     await repo.assertClean();
     await repo.assertCommitted(config.editable);
-    const { branch, baseCommit } = await repo.createRunBranch(tag);
+    await repo.assertRunBranchFree(tag);
+    const baseCommit = await repo.head();
     const { session } = this.sessionOn(repo, tag, runDir);
-    session.emit({ type: 'run.started', tag, branch, baseCommit, metric: config.metric.name, goal: config.metric.goal, proposer: proposer.name });
+    // The trace first, then the branch: a kill in between resumes and creates the branch (see resume),
+    // where the other order left a branch with no run and refused the tag.
+    session.emit({ type: 'run.started', tag, branch: runBranch(tag), baseCommit, metric: config.metric.name, goal: config.metric.goal, proposer: proposer.name });
+    await repo.createRunBranch(tag, baseCommit);
     return session;
   }
 
@@ -202,6 +206,8 @@ export class ResearchRun {
     // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
     // anything else is the user's and stops the resume.
     if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await repo.assertClean();
+    // Killed between run.started and creating the branch: nothing ran yet, so the branch starts where the run did.
+    if (!session.state.experiments.length && !(await repo.branchExists(session.branch))) await repo.createRunBranch(tag, session.state.startCommit);
     await repo.checkoutRunBranch(tag);
     // Commits the loop did not make, or files it did not change, stop the resume with nothing touched.
     // Before closing the open experiments: closing them would hide the trees they left unrecorded.
