@@ -200,10 +200,13 @@ export class RunRepo {
     return foreign;
   }
 
-  /** Commits on `branch` that `since` does not have, newest first; empty when the branch is gone. */
-  async newCommitsOn(branch: string, since: string): Promise<NamedCommit[]> {
-    if (!(await this.branchExists(branch))) return [];
-    const out = await this.git(['log', '--format=%H%x1f%s%x1e', `${since}..refs/heads/${branch}`]);
+  /**
+   * Commits on the branch `branch` that neither `since` nor the run's branch holds (merged into it),
+   * newest first; empty when either branch is gone. Reads refs only: HEAD may be anywhere.
+   */
+  async newCommitsOn(branch: string, since: string, tag: string): Promise<NamedCommit[]> {
+    if (!(await this.branchExists(branch)) || !(await this.branchExists(runBranch(tag)))) return [];
+    const out = await this.git(['log', '--format=%H%x1f%s%x1e', `refs/heads/${branch}`, '--not', since, `refs/heads/${runBranch(tag)}`]);
     return out
       .split('\x1e')
       .map((r) => r.trim())

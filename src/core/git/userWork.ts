@@ -164,6 +164,11 @@ export function adoptionOf(a: {
   }
   if (a.onRunBranch.length) return { from: 'run-branch', branch: a.runBranch, commits: a.onRunBranch };
   if (!a.onStartBranch.length || !a.startBranch) return null;
-  if (!a.adopt) throw new UserWorkFound(a.runBranch, { startCommits: a.onStartBranch.map(shownCommit), startBranch: a.startBranch }, doing);
+  if (!a.adopt) throw startBranchWork(a.tag, a.runBranch, a.startBranch, a.onStartBranch);
   return { from: 'start-branch', branch: a.startBranch, commits: a.onStartBranch };
+}
+
+/** New commits on the branch the run started from, as the error that stops a resume without --adopt. */
+export function startBranchWork(tag: string, runBranch: string, startBranch: string, commits: NamedCommit[]): UserWorkFound {
+  return new UserWorkFound(runBranch, { startCommits: commits.map(shownCommit), startBranch }, `resuming run ${tag}`);
 }

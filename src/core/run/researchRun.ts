@@ -22,7 +22,7 @@ import { rulesReviewerFor } from '../strategyReview/rulesReviewer';
 import type { StrategyReviewer } from '../strategyReview/strategyReview';
 import type { TargetConfig } from '../target/targetConfig';
 import { loopCommits } from '../git/loopCommits';
-import { adoptionOf } from '../git/userWork';
+import { adoptionOf, startBranchWork } from '../git/userWork';
 import { loadTargetConfigAt } from '../target/configAtCommit';
 import { ensureWritableRunDir } from '../store/writableRunDir';
 import { closeOpenExperiment } from './crashRecovery';
@@ -236,13 +236,15 @@ export class ResearchRun {
     // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
     // anything else is the user's and stops the resume.
     if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await repo.assertClean();
+    const { startBranch, startBranchSeen } = session.state;
+    // What the start branch has that the run has not seen (nor holds already, merged into its branch):
+    // without --adopt the resume stops here, before even the checkout.
+    const onStartBranch = startBranch && startBranch !== session.branch ? await repo.newCommitsOn(startBranch, startBranchSeen, tag) : [];
+    if (startBranch && onStartBranch.length && !this.opts.adopt) throw startBranchWork(tag, session.branch, startBranch, onStartBranch);
     await repo.checkoutRunBranch(tag);
     // Commits the loop did not make, or files it did not change, stop the resume with nothing touched.
     // Before closing the open experiments: closing them would hide the trees they left unrecorded.
     const onRunBranch = await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), open.length ? dirty : [], this.opts.adopt === true);
-    const { startBranch, startBranchSeen } = session.state;
-    // What the start branch has that the run has not seen (nor holds already, merged into its branch).
-    const onStartBranch = startBranch && startBranch !== session.branch ? await repo.newCommitsOn(startBranch, startBranchSeen) : [];
     const adoption = adoptionOf({ tag, runBranch: session.branch, onRunBranch, startBranch, onStartBranch, adopt: this.opts.adopt === true, leftAt: session.bestCommit() });
     let configChanged = false;
     if (adoption) {

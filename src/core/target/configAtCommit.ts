@@ -15,7 +15,7 @@ export async function loadTargetConfigAt(repo: RunRepo, commit: string): Promise
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(jsonSyntaxError(where, text, (e as Error).message));
+    throw new ConfigError(`${jsonSyntaxError(where, text, (e as Error).message)}\nNothing was adopted: commit a fixed ${CONFIG_FILE}, then run \`bilevel run --adopt\` again.`);
   }
   // The checks read files synchronously: the ones a config can name are read from the commit first.
   const named = namedFiles(raw);
@@ -26,7 +26,8 @@ export async function loadTargetConfigAt(repo: RunRepo, commit: string): Promise
     return parseTargetConfig(raw, { read: (f) => files.get(f) ?? null, topFiles: () => top });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    throw new ConfigError(`${where}: ${e.message}`);
+    const message = e.message.startsWith(CONFIG_FILE) ? where + e.message.slice(CONFIG_FILE.length) : `${where}: ${e.message}`;
+    throw new ConfigError(`${message}\nNothing was adopted: commit a fixed ${CONFIG_FILE}, then run \`bilevel run --adopt\` again.`);
   }
 }
 
