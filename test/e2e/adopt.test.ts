@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
-import { CLI, git, readTraceEvents } from '../support/tinyGptRepo';
+import { isAlive } from '../../src/core/process/processGroup';
+import { CLI, cliAsync, git, readTraceEvents, waitFor } from '../support/tinyGptRepo';
 
 /**
  * `bilevel run --adopt` as a user meets it (the built dist/cli.js, real git, real training
@@ -188,4 +189,67 @@ test('a bad config in the commit to adopt is one clear error, and nothing moves'
   userGit(dir, 'commit', '-q', '-am', 'typo');
   userGit(dir, 'checkout', '-q', 'autoresearch/t');
   assertStoppedUntouched(dir, ['run', '--iterations', '2', '--adopt'], /^bilevel: autoresearch\.config\.json at [0-9a-f]{7} is invalid:\n {2}- parameters\.frozen: "TIME_BUDGT" is not a parameter of train\.py.*\nNothing was adopted/);
+});
+
+test('kill -9 while a candidate trains, then the user edits train.py: the resume stops, and the edit is kept', { timeout: 120_000 }, async () => {
+  // Candidates (A is not 8) train until killed; the baseline is instant.
+  const dir = repo(TRAIN.replace('if CRASH:', 'import time\nif A != 8:\n    time.sleep(60)\nif CRASH:'));
+  const child = cliAsync(dir, ['run', '--iterations', '2', '--tag', 't']);
+  const training = await waitFor('experiment #1 training', () => {
+    try {
+      return ofType(readTraceEvents(dir, 't'), 'training.started').find((e) => e.n === 1);
+    } catch {
+      return undefined;
+    }
+  }, 60_000);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  try {
+    const commit = git(dir, 'rev-parse', 'HEAD');
+    edit(dir, 'train.py', /^TIME_BUDGET = 1$/m, 'TIME_BUDGET = 1  # my note');
+    const mine = readFileSync(join(dir, 'train.py'), 'utf8');
+    const r = bilevel(dir, 'run', '--iterations', '2');
+    assert.equal(r.status, 2, r.stderr + r.stdout);
+    assert.match(r.stderr, /uncommitted changes \(train\.py\)/);
+    assert.equal(readFileSync(join(dir, 'train.py'), 'utf8'), mine, 'the user’s edit is where they left it');
+    assert.equal(git(dir, 'rev-parse', 'HEAD'), commit, 'nothing was reset');
+  } finally {
+    if (training.pid && isAlive(training.pid)) process.kill(-training.pid, 'SIGKILL');
+  }
+});
+
+test('a kill between applying and committing: the files as applied are dropped on resume, an edit of them since is the user’s and stops it', { timeout: 120_000 }, () => {
+  const dir = repo();
+  assert.equal(bilevel(dir, 'run', '--iterations', '1', '--tag', 't').status, 0);
+  const trace = join(dir, '.autoresearch/runs/t/trace.jsonl');
+  /** What the loop writes and records when it applies a candidate, and then the kill. */
+  const killedAfterApplying = (value: number) => {
+    edit(dir, 'train.py', /^A = .*$/m, `A = ${value}`);
+    const index = join(mkdtempSync(join(tmpdir(), 'adopt-index-')), 'index');
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    execFileSync('git', ['read-tree', 'HEAD'], { cwd: dir, env });
+    execFileSync('git', ['add', 'train.py'], { cwd: dir, env });
+    const tree = execFileSync('git', ['write-tree'], { cwd: dir, env, encoding: 'utf8' }).trim();
+    const events = readTraceEvents(dir, 't');
+    const n = Math.max(...ofType(events, 'iteration.started').map((e) => e.n)) + 1;
+    const seq = events.at(-1)!.seq;
+    const at = new Date().toISOString();
+    appendFileSync(trace, [
+      { seq: seq + 1, at, type: 'iteration.started', n, baseCommit: git(dir, 'rev-parse', 'HEAD'), baseline: false },
+      { seq: seq + 2, at, type: 'candidate.applied', n, params: { A: value }, changed: {}, tree },
+    ].map((e) => JSON.stringify(e) + '\n').join(''));
+  };
+
+  killedAfterApplying(7);
+  const dropped = bilevel(dir, 'run', '--iterations', '1');
+  assert.equal(dropped.status, 0, dropped.stderr + dropped.stdout);
+  assert.match(dropped.stdout, /interrupted/);
+  assert.equal(git(dir, 'status', '--porcelain', '--untracked-files=no'), '', 'the loop’s own leftover was dropped');
+
+  killedAfterApplying(6);
+  edit(dir, 'train.py', 'A = 6', 'A = 6  # mine');
+  const r = bilevel(dir, 'run', '--iterations', '1');
+  assert.equal(r.status, 2, r.stderr + r.stdout);
+  assert.match(r.stderr, /uncommitted changes \(train\.py\)/);
+  assert.match(readFileSync(join(dir, 'train.py'), 'utf8'), /^A = 6 {2}# mine$/m, 'the user’s edit is kept');
 });

@@ -264,6 +264,23 @@ export class RunRepo {
       });
   }
 
+  /**
+   * The tree HEAD would have with these paths as they are in the main checkout, built in a private
+   * index: neither the index nor the working tree is touched. What resume compares with the tree a
+   * killed iteration recorded, to tell its leftovers from the user's edits.
+   */
+  async worktreeTree(paths: readonly string[]): Promise<string> {
+    const index = join(tmpdir(), `bilevel-index-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      await this.git(['read-tree', 'HEAD'], { env });
+      if (paths.length) await this.git(['add', '--', ...paths], { env });
+      return (await this.git(['write-tree'], { env })).trim();
+    } finally {
+      rmSync(index, { force: true });
+    }
+  }
+
   /** Stages exactly these paths (in `checkout`, default the main one) and returns their tree, without committing. */
   async stageTree(paths: string[], checkout = this.dir): Promise<string> {
     if (paths.length) await this.git(['-C', checkout, 'add', '--', ...paths]);

@@ -1,7 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../shared/trace/events';
-import type { RunState } from '../../shared/trace/runState';
+import type { Experiment, RunState } from '../../shared/trace/runState';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
 import type { Worker } from '../executors/worker';
@@ -232,10 +232,10 @@ export class ResearchRun {
     let { session, repaired } = this.sessionOn(repo, tag, runDir);
     const open = [...session.state.open.values()];
     const dirty = await repo.dirtyPaths();
-    const ours = new Set(this.config.editable);
     // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
     // anything else is the user's and stops the resume.
-    if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await repo.assertClean();
+    const leftovers = await this.loopLeftovers(repo, open, dirty);
+    if (dirty.length && !leftovers.length) await repo.assertClean();
     const { startBranch, startBranchSeen } = session.state;
     // What the start branch has that the run has not seen (nor holds already, merged into its branch):
     // without --adopt the resume stops here, before even the checkout.
@@ -244,7 +244,7 @@ export class ResearchRun {
     await repo.checkoutRunBranch(tag);
     // Commits the loop did not make, or files it did not change, stop the resume with nothing touched.
     // Before closing the open experiments: closing them would hide the trees they left unrecorded.
-    const onRunBranch = await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), open.length ? dirty : [], this.opts.adopt === true);
+    const onRunBranch = await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), leftovers, this.opts.adopt === true);
     const adoption = adoptionOf({ tag, runBranch: session.branch, onRunBranch, startBranch, onStartBranch, adopt: this.opts.adopt === true, leftAt: session.bestCommit() });
     let configChanged = false;
     if (adoption) {
@@ -266,6 +266,24 @@ export class ResearchRun {
     if ((await repo.head()) !== best || dirty.length) await repo.resetTo(tag, best);
     session.emit({ type: 'run.resumed', bestCommit: best, nextIteration: session.state.nextN, ...(repaired !== null ? { repairedTrace: repaired } : {}) });
     return session;
+  }
+
+  /**
+   * The changed paths a killed iteration left in the checkout (the loop's to drop), or none when
+   * they may be the user's: only an iteration killed before its commit leaves files changed, only
+   * editable ones, and once its candidate was applied and recorded, exactly as applied. An edit
+   * made since (or while a committed candidate waited at the stepping gate) is the user's.
+   */
+  private async loopLeftovers(repo: RunRepo, open: Experiment[], dirty: string[]): Promise<string[]> {
+    const ours = new Set(this.config.editable);
+    const uncommitted = open.filter((x) => x.commit === undefined);
+    if (!dirty.length || !uncommitted.length || !dirty.every((p) => ours.has(p))) return [];
+    // Killed between writing the files and recording them: nothing to compare with.
+    if (uncommitted.some((x) => x.tree === undefined)) return dirty;
+    const tree = await repo.worktreeTree(dirty);
+    // With mechanisms the recorded tree leaves the loop's own files out (experimentTree).
+    const withoutOwn = await repo.experimentTree(tree);
+    return uncommitted.some((x) => x.tree === tree || x.tree === withoutOwn) ? dirty : [];
   }
 
   /** Takes up the config an adopted commit holds; false when it is the one in use. */
