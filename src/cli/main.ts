@@ -268,7 +268,7 @@ program
     // Read only: a live run may be writing the trace, and opening it for writing would cut its last line.
     const state = deriveRunState(TraceStore.read(trace));
     if (o.json) {
-      console.log(JSON.stringify({ tag, trace, best: state.best, incumbent: state.incumbent, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
+      console.log(JSON.stringify({ tag, trace, best: state.best, incumbent: state.incumbent, adopted: state.adopted, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
       return;
     }
     console.log(summaryLines(state, join(runsDir(dir), tag), state.branch).join('\n'));

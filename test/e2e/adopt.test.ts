@@ -121,6 +121,7 @@ test('the user’s commit on the run branch survives a resume; --adopt trains it
   const status = bilevel(dir, 'status', '--json');
   const state = JSON.parse(status.stdout);
   assert.ok(state.best.n >= base.n, 'the best is measured from the adopted baseline on');
+  assert.deepEqual([state.adopted.commit, state.adopted.from, state.adopted.n], [mine, 'run-branch', base.n]);
   const text = bilevel(dir, 'status').stdout;
   assert.match(text, new RegExp(`adopted ${mine.slice(0, 7)} \\(your commit on autoresearch/t\\) as the new baseline, from #${base.n} on`));
   assert.match(text, /Δ -?\d\.\d+ from baseline|at #\d+ \([0-9a-f]{7}\)$/m);
