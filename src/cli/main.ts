@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, createRun, latestRunTag, runsDir, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup } from '../core';
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, createRun, latestRunTag, runsDir, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup, type TargetConfig } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { activeMechanisms, deriveRunState, experimentStatus, incumbentBehindBest } from '../shared/trace/runState';
+import { activeMechanisms, currentBaseline, deriveRunState, experimentStatus, incumbentBehindBest } from '../shared/trace/runState';
 import type { RunEvent } from '../shared/trace/events';
 import { renderEvent } from '../shared/trace/renderEvent';
 import { version } from '../../package.json';
@@ -89,14 +89,19 @@ program
   .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
   .option('--tag <tag>', 'run tag (branch autoresearch/<tag>): letters, digits, ".", "_", "-"', runTag)
   .option('--new', 'start a fresh run instead of resuming')
+  .option('--adopt', "resume building on your commits: the run branch's commits the loop did not make, or new commits on the branch the run started from, trained as the new baseline (with the config they hold)")
   .option('--levels <list>', 'which levels run: 1 (inner loop only), 1,1.5 (+ strategy review), 1,2 (+ mechanism research), 1,1.5,2 (all; the config default)')
   .option('--no-overlap', 'propose only after each training run ends (default: the next candidate is proposed while one trains)')
-  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; levels?: string; overlap: boolean }) => {
+  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; adopt?: boolean; levels?: string; overlap: boolean }) => {
     const verbose: boolean = program.opts().verbose ?? false;
     const dir = await repoDir();
+    // The flags win over the config, and over the one an adopted commit brings.
+    const configure = (c: TargetConfig) => {
+      if (o.proposer) c.proposer.kind = o.proposer;
+      if (o.levels) applyLevelsFlag(c, o.levels);
+    };
     const config = loadTargetConfig(dir);
-    if (o.proposer) config.proposer.kind = o.proposer;
-    if (o.levels) applyLevelsFlag(config, o.levels);
+    configure(config);
     const controller = new AbortController();
     let interrupts = 0;
     process.on('SIGINT', () => {
@@ -130,6 +135,8 @@ program
       overlap: o.overlap,
       tag: o.tag,
       fresh: o.new,
+      adopt: o.adopt,
+      configure,
       signal: controller.signal,
       onEvent: print,
     });
@@ -261,7 +268,7 @@ program
     // Read only: a live run may be writing the trace, and opening it for writing would cut its last line.
     const state = deriveRunState(TraceStore.read(trace));
     if (o.json) {
-      console.log(JSON.stringify({ tag, trace, best: state.best, incumbent: state.incumbent, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
+      console.log(JSON.stringify({ tag, trace, best: state.best, incumbent: state.incumbent, adopted: state.adopted, iterationsDone: state.iterationsDone, stopped: state.stopped, experiments: state.experiments.slice(-o.last) }, null, 2));
       return;
     }
     console.log(summaryLines(state, join(runsDir(dir), tag), state.branch).join('\n'));
@@ -285,7 +292,7 @@ program
   });
 
 function summaryLines(state: ReturnType<typeof deriveRunState>, runDir: string, branch: string): string[] {
-  const baseline = state.experiments.find((x) => x.baseline && x.status === 'keep');
+  const baseline = currentBaseline(state);
   const { best } = state;
   const delta = best && baseline?.metric != null ? best.metric - baseline.metric : null;
   // A mechanism's decide can keep a worse result: the search then goes on from it, the best stays.
@@ -295,6 +302,7 @@ function summaryLines(state: ReturnType<typeof deriveRunState>, runDir: string, 
     `run ${state.tag}: ${state.iterationsDone} iterations, ${state.stopped ?? 'not finished'}`,
     best ? `best ${state.metricName} ${best.metric.toFixed(6)} at #${best.n} (${best.commit.slice(0, 7)})${delta !== null ? `, Δ ${delta.toFixed(6)} from baseline` : ''}${continuing}` : 'no result yet',
     ...bestHomeLines(state),
+    ...(state.adopted ? [`adopted ${state.adopted.commit.slice(0, 7)} (${state.adopted.from === 'run-branch' ? `your commit on ${state.adopted.branch}` : `from ${state.adopted.branch}`}) as the new baseline, from #${state.adopted.n} on`] : []),
     `branch ${branch}`,
     `trace ${join(runDir, 'trace.jsonl')}`,
     `results ${join(runDir, 'results.tsv')}`,

@@ -3,7 +3,9 @@
 // from core, so core's folders can move without touching them (test/unit/layering.test.ts).
 
 export { ResearchRun } from './run/researchRun';
-export type { ResearchRunOptions, ResearchRunSummary } from './run/researchRun';
+export type { Reconfigured, ResearchRunOptions, ResearchRunSummary } from './run/researchRun';
+export { UserWorkFound } from './git/userWork';
+export type { FoundWork } from './git/userWork';
 export { createRun } from './run/createRun';
 export type { CreateRunOptions } from './run/createRun';
 export type { TrainingGate } from './innerLoop/innerLoop';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEvent, RunEventBody } from '../../src/shared/trace/events';
-import { deriveRunState, experimentStatus, incumbentBehindBest, needsBaseline, usesBudget, type Experiment } from '../../src/shared/trace/runState';
+import { currentBaseline, deriveRunState, experimentStatus, incumbentBehindBest, needsBaseline, usesBudget, type Experiment } from '../../src/shared/trace/runState';
 import { renderResultsTable } from '../../src/core/store/resultsTable';
 
 function trace(bodies: RunEventBody[]): RunEvent[] {
@@ -158,4 +158,35 @@ test('the budget counts iterations that trained or that a person skipped; failed
   assert.equal(usesBudget(x({ rejections: [{ by: 'validation', reason: 'bad' }, { by: 'mechanism', reason: 'veto' }] }), 'rejected'), false, 'rejected by the gates');
   assert.equal(usesBudget(x({ rejections: [{ by: 'user', reason: 'skipped before training' }] }), 'rejected'), true, 'skipped by a person at the gate');
   assert.equal(usesBudget(x({ baseline: true }), 'keep'), false, 'the baseline never counts');
+});
+
+test('run.adopted: best and incumbent restart from the adopted commit’s baseline; earlier experiments stay as history', () => {
+  const s = deriveRunState(trace([
+    { ...started, startBranch: 'main' } as RunEventBody,
+    { type: 'iteration.started', n: 0, baseCommit: 'c0', baseline: true },
+    decided(0, 'keep', 1.5, 'c0', 'baseline'),
+    { type: 'iteration.finished', n: 0, result: 'keep' },
+    { type: 'iteration.started', n: 1, baseCommit: 'c0', baseline: false },
+    decided(1, 'keep', 1.2, 'c1'),
+    { type: 'iteration.finished', n: 1, result: 'keep' },
+    { type: 'run.adopted', commit: 'u1', from: 'start-branch', branch: 'main', commits: [{ commit: 'u1', subject: 'fix' }], by: 'user' },
+  ]));
+  assert.deepEqual([s.best, s.incumbent, s.startCommit, s.startBranchSeen], [null, null, 'u1', 'u1']);
+  assert.ok(needsBaseline(s), 'the next iteration trains the adopted commit as a baseline');
+  assert.equal(s.experiments.length, 2, 'the history stays');
+  assert.deepEqual(s.adopted, { n: 2, commit: 'u1', from: 'start-branch', branch: 'main', at: '2026-11-23T00:00:00Z' });
+
+  const after = deriveRunState(trace([
+    started,
+    { type: 'iteration.started', n: 0, baseCommit: 'c0', baseline: true },
+    decided(0, 'keep', 1.0, 'c0', 'baseline'),
+    { type: 'iteration.finished', n: 0, result: 'keep' },
+    { type: 'run.adopted', commit: 'u1', from: 'run-branch', branch: 'autoresearch/t', commits: [{ commit: 'u1', subject: 'mine' }], by: 'user' },
+    { type: 'iteration.started', n: 1, baseCommit: 'u1', baseline: true },
+    decided(1, 'keep', 1.3, 'u1', 'baseline'),
+    { type: 'iteration.finished', n: 1, result: 'keep' },
+  ]));
+  assert.deepEqual(after.best, { n: 1, commit: 'u1', metric: 1.3 }, 'a worse adopted baseline is the best from now on: the comparisons start there');
+  assert.equal(currentBaseline(after)?.n, 1);
+  assert.equal(after.startBranchSeen, 'c0', 'adopting the run branch’s commits leaves what the start branch has to offer');
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunRepo } from '../../src/core/git/runRepo';
-import { parseStatus, unexpectedChanges, UserWorkFound } from '../../src/core/git/userWork';
+import { adoptionOf, parseStatus, unexpectedChanges, UserWorkFound } from '../../src/core/git/userWork';
 import { commitSubject, loopCommits } from '../../src/core/git/loopCommits';
 import { GitError } from '../../src/core/git/git';
 import type { RunEvent } from '../../src/shared/trace/events';
@@ -182,4 +182,15 @@ test('resume: the commits the trace names are the loop’s; a user commit is fou
 test('commitSubject is the first paragraph on one line, as git prints %s', () => {
   assert.equal(commitSubject('a\nb\n\nbody'), 'a b');
   assert.equal(commitSubject('  x  \n\n'), 'x');
+});
+
+test('adoptionOf: the run branch’s commits or the start branch’s, never both; without --adopt the start branch’s stop the resume', () => {
+  const mine = [{ commit: 'a'.repeat(40), subject: 'mine' }];
+  const onMain = [{ commit: 'b'.repeat(40), subject: 'fix on main' }];
+  const base = { tag: 't', runBranch: 'autoresearch/t', startBranch: 'main', leftAt: 'c'.repeat(40), onRunBranch: [], onStartBranch: [], adopt: true };
+  assert.equal(adoptionOf(base), null);
+  assert.deepEqual(adoptionOf({ ...base, onRunBranch: mine }), { from: 'run-branch', branch: 'autoresearch/t', commits: mine });
+  assert.deepEqual(adoptionOf({ ...base, onStartBranch: onMain }), { from: 'start-branch', branch: 'main', commits: onMain });
+  assert.throws(() => adoptionOf({ ...base, onStartBranch: onMain, adopt: false }), (e: unknown) => e instanceof UserWorkFound && /main, the branch the run started from, has 1 new commit \(bbbbbbb "fix on main"\)\. To build on bbbbbbb, run `bilevel run --adopt`/.test(e.message));
+  assert.throws(() => adoptionOf({ ...base, onRunBranch: mine, onStartBranch: onMain }), (e: unknown) => e instanceof UserWorkFound && /only one can be the run's new starting point: merge one into the other first \(git checkout autoresearch\/t && git merge main\)/.test(e.message));
 });

@@ -1,5 +1,5 @@
 import type { ParamValue } from '../../shared/trace/candidate';
-import type { Experiment, RunState } from '../../shared/trace/runState';
+import { currentBaseline, type Experiment, type RunState } from '../../shared/trace/runState';
 import { sameValue } from '../target/pythonParams';
 
 /** One kept experiment that the best result is built from. */
@@ -29,8 +29,8 @@ export interface BestResult {
   params: ParamChange[];
 }
 
-/** The baseline's result (the first kept baseline run), or null before it came in. */
-export const baselineOf = (state: RunState): Experiment | null => state.experiments.find((x) => x.baseline && x.status === 'keep') ?? null;
+/** The baseline's result (the first kept baseline run since the latest adoption), or null before it came in. */
+export const baselineOf = (state: RunState): Experiment | null => currentBaseline(state);
 
 /**
  * The best result and the kept experiments it is built from, or null when no experiment beyond the

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { git, GitError, type GitOptions } from './git';
 import { fileAt } from './revisionFiles';
-import { parseStatus, unexpectedChanges, UserWorkFound, type CheckoutStatus, type FoundWork, type LeftState } from './userWork';
+import { parseStatus, shownCommit, unexpectedChanges, UserWorkFound, type NamedCommit, type CheckoutStatus, type FoundWork, type LeftState } from './userWork';
 
 /** Paths under the repo that hold run state and must never be committed. */
 export const RUN_STATE_DIR = '.autoresearch/runs';
@@ -180,27 +180,48 @@ export class RunRepo {
   /**
    * Resume: takes the run branch up where a previous process left it. The commits on it since the
    * best must all be the loop's (named in the trace, or the one a kill kept out of it); `leftovers`
-   * are paths a killed iteration may have left changed. Throws UserWorkFound for anything else.
+   * are paths a killed iteration may have left changed. Throws UserWorkFound for anything else,
+   * except with `adopt`: commits the user made on it (and nothing else found) are taken up with the
+   * branch and returned, newest first, for the run to adopt.
    */
-  async takeUpRunBranch(tag: string, best: string, loop: LoopCommits, leftovers: readonly string[]): Promise<void> {
+  async takeUpRunBranch(tag: string, best: string, loop: LoopCommits, leftovers: readonly string[], adopt = false): Promise<NamedCommit[]> {
     const branch = runBranch(tag);
     const status = await this.status();
     const left: LeftState = { head: status.head, staged: new Set(), loose: new Set(leftovers) };
     const found = unexpectedChanges(status, branch, left) ?? {};
+    const foreign: NamedCommit[] = [];
     if (found.otherBranch === undefined) {
       const commits = await this.commitsSince(best);
-      const foreign = [];
       for (const [i, c] of commits.entries()) {
         if (loop.known.has(c.sha)) continue;
         // Newest first: only the tip can be the loop's unrecorded commit, and only on a known parent.
         const onKnown = c.parents.length === 1 && (loop.known.has(c.parents[0]) || c.parents[0] === best);
         if (i === 0 && onKnown && (loop.unrecordedSubjects.has(c.subject) || loop.unrecordedTrees.has(await this.experimentTree(c.tree)))) continue;
-        foreign.push(`${c.sha.slice(0, 7)} "${c.subject}"`);
+        foreign.push({ commit: c.sha, subject: c.subject });
       }
-      if (foreign.length) Object.assign(found, { foreignCommits: foreign, leftAt: best });
+      if (foreign.length) Object.assign(found, { foreignCommits: foreign.map(shownCommit), leftAt: best });
     }
-    if (Object.keys(found).length) throw new UserWorkFound(branch, found, `resuming run ${tag}`);
+    const onlyForeign = found.foreignCommits !== undefined && Object.keys(found).every((k) => k === 'foreignCommits' || k === 'leftAt');
+    if (Object.keys(found).length && !(adopt && onlyForeign)) throw new UserWorkFound(branch, found, `resuming run ${tag}`);
     this.left = left;
+    return foreign;
+  }
+
+  /**
+   * Commits on the branch `branch` that neither `since` nor the run's branch holds (merged into it),
+   * newest first; empty when either branch is gone. Reads refs only: HEAD may be anywhere.
+   */
+  async newCommitsOn(branch: string, since: string, tag: string): Promise<NamedCommit[]> {
+    if (!(await this.branchExists(branch)) || !(await this.branchExists(runBranch(tag)))) return [];
+    const out = await this.git(['log', '--format=%H%x1f%s%x1e', `refs/heads/${branch}`, '--not', since, `refs/heads/${runBranch(tag)}`]);
+    return out
+      .split('\x1e')
+      .map((r) => r.trim())
+      .filter(Boolean)
+      .map((r) => {
+        const [commit, subject] = r.split('\x1f');
+        return { commit, subject };
+      });
   }
 
   async checkoutRunBranch(tag: string): Promise<void> {
@@ -248,6 +269,23 @@ export class RunRepo {
         const [sha, tree, parents, subject] = r.split('\x1f');
         return { sha, tree, parents: parents.split(' ').filter(Boolean), subject };
       });
+  }
+
+  /**
+   * The tree HEAD would have with these paths as they are in the main checkout, built in a private
+   * index: neither the index nor the working tree is touched. What resume compares with the tree a
+   * killed iteration recorded, to tell its leftovers from the user's edits.
+   */
+  async worktreeTree(paths: readonly string[]): Promise<string> {
+    const index = join(tmpdir(), `bilevel-index-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      await this.git(['read-tree', 'HEAD'], { env });
+      if (paths.length) await this.git(['add', '--', ...paths], { env });
+      return (await this.git(['write-tree'], { env })).trim();
+    } finally {
+      rmSync(index, { force: true });
+    }
   }
 
   /** Stages exactly these paths (in `checkout`, default the main one) and returns their tree, without committing. */
@@ -348,6 +386,11 @@ export class RunRepo {
    */
   readFileAt(commit: string, path: string): Promise<string | null> {
     return fileAt(this.dir, commit, path);
+  }
+
+  /** The names at the top of a commit's tree (for "did you mean" in a config read from it). */
+  async topFilesAt(commit: string): Promise<string[]> {
+    return (await this.git(['ls-tree', '-z', '--name-only', commit])).split('\0').filter(Boolean);
   }
 
   /** A file the run needs at a commit (an editable file, a mechanism's module): absent is an error too. */

@@ -1,3 +1,4 @@
+import { CONFIG_FILE } from '../target/targetConfig';
 import { GitError } from './git';
 
 /**
@@ -13,6 +14,10 @@ export interface FoundWork {
   foreignCommits?: string[];
   /** Where the loop left the run branch (with foreignCommits): where to move it back to, to go on without them. */
   leftAt?: string;
+  /** New commits on the branch the run started from (newest first): `<sha> <subject>`. */
+  startCommits?: string[];
+  /** That branch (with startCommits). */
+  startBranch?: string;
 }
 
 export class UserWorkFound extends GitError {
@@ -21,8 +26,10 @@ export class UserWorkFound extends GitError {
     readonly found: FoundWork,
     /** What the loop was about to do, e.g. "reset autoresearch/t to 1a2b3c4". */
     readonly doing: string,
+    /** What to do instead of the choices each finding lists (work found in two places). */
+    advice?: string,
   ) {
-    super(userWorkMessage(branch, found, doing));
+    super(userWorkMessage(branch, found, doing) + (advice ? ` Since ${advice}.` : ''));
     this.name = 'UserWorkFound';
   }
 }
@@ -39,8 +46,15 @@ export function userWorkMessage(branch: string, found: FoundWork, doing: string)
   }
   if (found.foreignCommits?.length) {
     const n = found.foreignCommits.length;
+    const them = n > 1 ? 'them' : 'it';
     parts.push(
-      `${branch} has ${n} commit${n > 1 ? 's' : ''} the loop did not make (${list(found.foreignCommits, 3)}); ${n > 1 ? 'they are' : 'it is'} kept. To build on ${n > 1 ? 'them' : 'it'}, put ${n > 1 ? 'them' : 'it'} on a branch of your own and start a new run there (git checkout -b my-work ${branch} && bilevel run --new); to let this run go on without ${n > 1 ? 'them' : 'it'}, move ${branch} back yourself (git checkout ${branch} && git reset --keep ${found.leftAt?.slice(0, 7) ?? 'HEAD~1'}) and run again`,
+      `${branch} has ${n} commit${n > 1 ? 's' : ''} the loop did not make (${list(found.foreignCommits, 3)}); ${n > 1 ? 'they are' : 'it is'} kept. To build on ${them}, run \`bilevel run --adopt\`: the run trains ${found.foreignCommits[0].slice(0, 7)} as its new baseline and continues from it (its ${CONFIG_FILE} too); or start a new run from ${them} (git checkout -b my-work ${branch} && bilevel run --new); to let this run go on without ${them}, move ${branch} back yourself (git checkout ${branch} && git reset --keep ${found.leftAt?.slice(0, 7) ?? 'HEAD~1'}) and run again`,
+    );
+  }
+  if (found.startCommits?.length) {
+    const n = found.startCommits.length;
+    parts.push(
+      `${found.startBranch}, the branch the run started from, has ${n} new commit${n > 1 ? 's' : ''} (${list(found.startCommits, 3)}). To build on ${found.startCommits[0].slice(0, 7)}, run \`bilevel run --adopt\`: the run moves ${branch} to it, trains it as its new baseline and continues from it (its ${CONFIG_FILE} too); or start a fresh run from it (git checkout ${found.startBranch} && bilevel run --new)`,
     );
   }
   return `Stopped before ${doing}, and nothing was touched: ${parts.join('; ')}.`;
@@ -109,4 +123,52 @@ export function unexpectedChanges(status: CheckoutStatus, branch: string, left: 
   const modified = status.entries.filter((e) => !left.loose.has(e.path) && !(left.staged.has(e.path) && e.worktree === '.')).map((e) => e.path);
   if (modified.length) found.modified = modified;
   return Object.keys(found).length ? found : null;
+}
+
+/** A commit as the trace records it. */
+export interface NamedCommit {
+  commit: string;
+  subject: string;
+}
+
+/** What `--adopt` takes: the commits (newest first; the first is the new starting point) and where they are. */
+export interface Adoption {
+  from: 'run-branch' | 'start-branch';
+  branch: string;
+  commits: NamedCommit[];
+}
+
+/** A commit as messages list it: `<sha7> "<subject>"`. */
+export const shownCommit = (c: NamedCommit) => `${c.commit.slice(0, 7)} "${c.subject}"`;
+
+/**
+ * On resume: the user's work to adopt, or null when there is none. Pure. Without `adopt`, work found
+ * (new commits on the start branch; the run branch's are found before this) is a UserWorkFound that
+ * stops the resume untouched; work on both branches is too, since only one can be the starting point.
+ */
+export function adoptionOf(a: {
+  tag: string;
+  runBranch: string;
+  /** Commits on the run branch the loop did not make (takeUpRunBranch lets them through only with adopt). */
+  onRunBranch: NamedCommit[];
+  startBranch: string | null;
+  onStartBranch: NamedCommit[];
+  adopt: boolean;
+  /** Where the loop left the run branch. */
+  leftAt: string;
+}): Adoption | null {
+  const doing = `resuming run ${a.tag}`;
+  if (a.onRunBranch.length && a.onStartBranch.length) {
+    const found: FoundWork = { foreignCommits: a.onRunBranch.map(shownCommit), leftAt: a.leftAt, startCommits: a.onStartBranch.map(shownCommit), startBranch: a.startBranch ?? undefined };
+    throw new UserWorkFound(a.runBranch, found, doing, `both have new commits and only one can be the run's new starting point: merge one into the other first (git checkout ${a.runBranch} && git merge ${a.startBranch}), then \`bilevel run --adopt\``);
+  }
+  if (a.onRunBranch.length) return { from: 'run-branch', branch: a.runBranch, commits: a.onRunBranch };
+  if (!a.onStartBranch.length || !a.startBranch) return null;
+  if (!a.adopt) throw startBranchWork(a.tag, a.runBranch, a.startBranch, a.onStartBranch);
+  return { from: 'start-branch', branch: a.startBranch, commits: a.onStartBranch };
+}
+
+/** New commits on the branch the run started from, as the error that stops a resume without --adopt. */
+export function startBranchWork(tag: string, runBranch: string, startBranch: string, commits: NamedCommit[]): UserWorkFound {
+  return new UserWorkFound(runBranch, { startCommits: commits.map(shownCommit), startBranch }, `resuming run ${tag}`);
 }

@@ -1,7 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../shared/trace/events';
-import type { RunState } from '../../shared/trace/runState';
+import type { Experiment, RunState } from '../../shared/trace/runState';
 import type { Executor } from '../executors/executor';
 import { LocalExecutor } from '../executors/localExecutor';
 import type { Worker } from '../executors/worker';
@@ -22,6 +22,8 @@ import { rulesReviewerFor } from '../strategyReview/rulesReviewer';
 import type { StrategyReviewer } from '../strategyReview/strategyReview';
 import type { TargetConfig } from '../target/targetConfig';
 import { loopCommits } from '../git/loopCommits';
+import { adoptionOf, startBranchWork } from '../git/userWork';
+import { loadTargetConfigAt } from '../target/configAtCommit';
 import { ensureWritableRunDir } from '../store/writableRunDir';
 import { closeOpenExperiment } from './crashRecovery';
 import { RepoLock } from '../session/repoLock';
@@ -67,6 +69,27 @@ export interface ResearchRunOptions {
   overlap?: boolean;
   /** Kept out of training and redacted from the trace and output. Default: OPENAI_API_KEY and run.secretEnv, from this process's environment. */
   secrets?: Secrets;
+  /**
+   * Resume taking the user's work as the new starting point (`bilevel run --adopt`, the editor's
+   * Adopt): the run branch's commits the loop did not make, or the new commits on the branch the
+   * run started from. The commit is recorded (run.adopted), trained as a new baseline and built on
+   * from then on, with the config it holds. Without it, such work stops the resume, untouched.
+   */
+  adopt?: boolean;
+  /**
+   * What depends on the config, built for the one an adopted commit holds (createRun: the caller's
+   * overrides applied, the proposer and the levels it asks for). Default: that config as committed,
+   * with the same proposer and levels.
+   */
+  reconfigure?: (committed: TargetConfig) => Reconfigured;
+}
+
+/** The config an adopted commit brings, and what was rebuilt for it (absent: kept as they were). */
+export interface Reconfigured {
+  config: TargetConfig;
+  proposer?: Proposer;
+  strategyReviewer?: StrategyReviewer;
+  mechanismResearcher?: MechanismResearcher;
 }
 
 export interface ResearchRunSummary {
@@ -89,9 +112,18 @@ export class ResearchRun {
   private writer: RepoLock | null = null;
   private readonly workers: Worker[];
   private readonly boundary: Boundary = { items: [], pauseRequested: false };
-  private readonly secrets: Secrets;
+  private secrets: Secrets;
+  /** The options' config and what was built from it, until an adopted commit brings another. */
+  private config: TargetConfig;
+  private proposer: Proposer;
+  private strategyReviewer?: StrategyReviewer;
+  private mechanismResearcher?: MechanismResearcher;
 
   constructor(private readonly opts: ResearchRunOptions) {
+    this.config = opts.config;
+    this.proposer = opts.proposer;
+    this.strategyReviewer = opts.strategyReviewer;
+    this.mechanismResearcher = opts.mechanismResearcher;
     this.secrets = opts.secrets ?? Secrets.of(opts.config.run.secretEnv);
     this.workers = opts.workers?.length ? opts.workers : [{ executor: opts.executor ?? new LocalExecutor() }];
     for (const level of opts.levelsNow ?? []) this.boundary.items.push({ kind: 'level', level });
@@ -130,14 +162,14 @@ export class ResearchRun {
     }
     // Tells other processes (bilevel mechanisms accept) that this run is live and owns the trace.
     writeFileSync(runLockPath(session.runDir), String(process.pid));
-    const { config } = opts;
+    const { config } = this;
     const { mechanisms } = config.levels;
     const runtime = new MechanismRuntime(opts.startSandbox ?? sandboxStarter({ callMs: mechanisms.callTimeoutMs, memoryMb: mechanisms.memoryMb }), (name, hook, reason, n) =>
       session.emit({ type: 'mechanism.deactivated', n, name, hook, reason }),
     );
     const fallbackReviewer = rulesReviewerFor(config);
-    const levels = new OuterLevels(session, runtime, opts.strategyReviewer ?? fallbackReviewer, fallbackReviewer, opts.mechanismResearcher ?? new OfflineMechanismResearcher(listLibrary()));
-    const loop = { session, proposer: opts.proposer, runtime, secrets: this.secrets, requeue: [], maxAttempts: opts.maxAttempts ?? 3, beforeTraining: opts.beforeTraining };
+    const levels = new OuterLevels(session, runtime, this.strategyReviewer ?? fallbackReviewer, fallbackReviewer, this.mechanismResearcher ?? new OfflineMechanismResearcher(listLibrary()));
+    const loop = { session, proposer: this.proposer, runtime, secrets: this.secrets, requeue: [], maxAttempts: opts.maxAttempts ?? 3, beforeTraining: opts.beforeTraining };
     const scheduler = new Scheduler(loop, levels, this.boundary, { iterations: opts.iterations, overlap: opts.overlap !== false });
     try {
       await levels.restoreActive();
@@ -184,44 +216,97 @@ export class ResearchRun {
   }
 
   private async start(repo: RunRepo, tag: string, runDir: string): Promise<RunSession> {
-    const { config, proposer } = this.opts;
+    const { config, proposer } = this;
     await repo.assertClean();
     await repo.assertCommitted(config.editable);
     await repo.assertRunBranchFree(tag);
+    // Where the user goes on working (or fixes a failed baseline): its new commits can be adopted.
+    const startBranch = await repo.currentBranch();
     const baseCommit = await repo.head();
     const { session } = this.sessionOn(repo, tag, runDir);
     // The trace first, then the branch: a kill in between resumes and creates the branch (see resume),
     // where the other order left a branch with no run and refused the tag.
-    session.emit({ type: 'run.started', tag, branch: runBranch(tag), baseCommit, metric: config.metric.name, goal: config.metric.goal, proposer: proposer.name });
+    session.emit({ type: 'run.started', tag, branch: runBranch(tag), baseCommit, metric: config.metric.name, goal: config.metric.goal, proposer: proposer.name, startBranch });
     await repo.createRunBranch(tag, baseCommit);
     return session;
   }
 
   /** Picks a run up where the trace ends: experiments left open are closed as interrupted. */
   private async resume(repo: RunRepo, tag: string, runDir: string): Promise<RunSession> {
-    const { session, repaired } = this.sessionOn(repo, tag, runDir);
+    let { session, repaired } = this.sessionOn(repo, tag, runDir);
     const open = [...session.state.open.values()];
     const dirty = await repo.dirtyPaths();
-    const ours = new Set(this.opts.config.editable);
     // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
     // anything else is the user's and stops the resume.
-    if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await repo.assertClean();
+    const leftovers = await this.loopLeftovers(repo, open, dirty);
+    if (dirty.length && !leftovers.length) await repo.assertClean();
+    const { startBranch, startBranchSeen } = session.state;
+    // What the start branch has that the run has not seen (nor holds already, merged into its branch):
+    // without --adopt the resume stops here, before even the checkout.
+    const onStartBranch = startBranch && startBranch !== session.branch ? await repo.newCommitsOn(startBranch, startBranchSeen, tag) : [];
+    if (startBranch && onStartBranch.length && !this.opts.adopt) throw startBranchWork(tag, session.branch, startBranch, onStartBranch);
     // Killed between run.started and creating the branch: nothing ran yet, so the branch starts where the run did.
     if (!session.state.experiments.length && !(await repo.branchExists(session.branch))) await repo.createRunBranch(tag, session.state.startCommit);
     await repo.checkoutRunBranch(tag);
     // Commits the loop did not make, or files it did not change, stop the resume with nothing touched.
     // Before closing the open experiments: closing them would hide the trees they left unrecorded.
-    await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), open.length ? dirty : []);
+    const onRunBranch = await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), leftovers, this.opts.adopt === true);
+    const adoption = adoptionOf({ tag, runBranch: session.branch, onRunBranch, startBranch, onStartBranch, adopt: this.opts.adopt === true, leftAt: session.bestCommit() });
+    let configChanged = false;
+    if (adoption) {
+      // A bad config in the adopted commit is one clear error here, before anything is written or moved.
+      const committed = await loadTargetConfigAt(repo, adoption.commits[0].commit);
+      configChanged = committed !== null && this.reconfigure(committed);
+      if (configChanged) {
+        session.close();
+        session = this.sessionOn(repo, tag, runDir).session;
+      }
+    }
     for (const x of open) await closeOpenExperiment(session, x);
+    if (adoption) {
+      const { commit } = adoption.commits[0];
+      if (adoption.from === 'start-branch') await repo.resetTo(tag, commit);
+      session.emit({ type: 'run.adopted', commit, from: adoption.from, branch: adoption.branch, commits: adoption.commits, by: 'user', ...(configChanged ? { configChanged } : {}) });
+    }
     const best = session.bestCommit();
     if ((await repo.head()) !== best || dirty.length) await repo.resetTo(tag, best);
     session.emit({ type: 'run.resumed', bestCommit: best, nextIteration: session.state.nextN, ...(repaired !== null ? { repairedTrace: repaired } : {}) });
     return session;
   }
 
+  /**
+   * The changed paths a killed iteration left in the checkout (the loop's to drop), or none when
+   * they may be the user's: only an iteration killed before its commit leaves files changed, only
+   * editable ones, and once its candidate was applied and recorded, exactly as applied. An edit
+   * made since (or while a committed candidate waited at the stepping gate) is the user's.
+   */
+  private async loopLeftovers(repo: RunRepo, open: Experiment[], dirty: string[]): Promise<string[]> {
+    const ours = new Set(this.config.editable);
+    const uncommitted = open.filter((x) => x.commit === undefined);
+    if (!dirty.length || !uncommitted.length || !dirty.every((p) => ours.has(p))) return [];
+    // Killed between writing the files and recording them: nothing to compare with.
+    if (uncommitted.some((x) => x.tree === undefined)) return dirty;
+    const tree = await repo.worktreeTree(dirty);
+    // With mechanisms the recorded tree leaves the loop's own files out (experimentTree).
+    const withoutOwn = await repo.experimentTree(tree);
+    return uncommitted.some((x) => x.tree === tree || x.tree === withoutOwn) ? dirty : [];
+  }
+
+  /** Takes up the config an adopted commit holds; false when it is the one in use. */
+  private reconfigure(committed: TargetConfig): boolean {
+    const next = this.opts.reconfigure?.(committed) ?? { config: committed };
+    if (JSON.stringify(next.config) === JSON.stringify(this.config)) return false;
+    this.config = next.config;
+    this.proposer = next.proposer ?? this.proposer;
+    this.strategyReviewer = next.strategyReviewer ?? this.strategyReviewer;
+    this.mechanismResearcher = next.mechanismResearcher ?? this.mechanismResearcher;
+    if (!this.opts.secrets) this.secrets = Secrets.of(next.config.run.secretEnv);
+    return true;
+  }
+
   private sessionOn(repo: RunRepo, tag: string, runDir: string): { session: RunSession; repaired: string | null } {
     const { store, repaired } = TraceStore.open(join(runDir, 'trace.jsonl'));
-    const session = new RunSession({ tag, runDir, repo, config: this.opts.config, store, secrets: this.secrets, onEvent: this.opts.onEvent, signal: this.opts.signal });
+    const session = new RunSession({ tag, runDir, repo, config: this.config, store, secrets: this.secrets, onEvent: this.opts.onEvent, signal: this.opts.signal });
     return { session, repaired };
   }
 }

@@ -1,4 +1,5 @@
 import type { RunEventBody } from '../../shared/trace/events';
+import { CONFIG_FILE } from '../target/targetConfig';
 import { needsBaseline } from '../../shared/trace/runState';
 import { levelsInForce, proposeEarly, sameLevels, type EarlyProposal } from '../innerLoop/earlyProposal';
 import type { InnerLoop, Slot } from '../innerLoop/innerLoop';
@@ -23,6 +24,15 @@ export interface SchedulerOptions {
   iterations: number;
   /** Propose the next candidate while an experiment trains (see ResearchRunOptions.overlap). */
   overlap: boolean;
+}
+
+/**
+ * What a failed baseline tells the user: fix it where they like (the run branch or the branch the
+ * run started from), commit, and adopt the fix; or start afresh.
+ */
+export function baselineFailed(reason: string, log: string, runBranch: string, startBranch: string | null): string {
+  const where = startBranch ? `${runBranch} (checked out now) or on ${startBranch}` : runBranch;
+  return `The baseline run failed (${reason}); see ${log}. Fix it and commit the fix on ${where}, then run \`bilevel run --adopt\`: the fix is trained as the new baseline and the run goes on from it (a fixed ${CONFIG_FILE} is used too). Or start a fresh run with \`bilevel run --new\`.`;
 }
 
 /** A proposer that fails this many times in a row (endpoint down, bad key) stops the run instead of burning iterations. */
@@ -83,7 +93,7 @@ export class Scheduler {
           if (it.workerFailure) this.retire(slot, it);
           if (result === 'crash') {
             const x = session.state.experiments[session.state.experiments.length - 1];
-            stop = { type: 'run.stopped', reason: 'error', message: `The baseline run failed (${x.training?.reason ?? 'no metric'}). Fix the training command and run again; see ${x.training?.log ?? 'the log'}.` };
+            stop = { type: 'run.stopped', reason: 'error', message: baselineFailed(x.training?.reason ?? 'no metric', x.training?.log ?? 'the log', session.branch, session.state.startBranch) };
           }
           continue;
         }

@@ -44,7 +44,15 @@ interface Base {
 }
 
 export type RunEventBody =
-  | { type: 'run.started'; tag: string; branch: string; baseCommit: string; metric: string; goal: 'minimize' | 'maximize'; proposer: string }
+  /** `startBranch`: the branch checked out when the run started (null: a detached HEAD); new commits on it can be adopted. */
+  | { type: 'run.started'; tag: string; branch: string; baseCommit: string; metric: string; goal: 'minimize' | 'maximize'; proposer: string; startBranch?: string | null }
+  /**
+   * `bilevel run --adopt`: the user's commit becomes the run's new starting point. `from`: the run
+   * branch (commits on it the loop did not make) or the start branch (new commits there); `commits`:
+   * the commits adopted, newest first (`commit` is the first). The next iteration trains it as a new
+   * baseline; experiments before it stay as history, comparisons continue from it.
+   */
+  | { type: 'run.adopted'; commit: string; from: 'run-branch' | 'start-branch'; branch: string; commits: { commit: string; subject: string }[]; by: 'user'; configChanged?: boolean }
   /** `bestCommit`: the incumbent's commit, where the run branch was reset (named before best and incumbent were told apart). */
   /** repairedTrace: the torn last line (a crash mid-write) that opening the trace cut off, as it was. */
   | { type: 'run.resumed'; bestCommit: string; nextIteration: number; repairedTrace?: string }

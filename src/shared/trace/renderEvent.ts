@@ -10,6 +10,11 @@ export function renderEvent(e: RunEvent, opts: { verbose?: boolean } = {}): stri
       return `run ${e.tag} on branch ${e.branch} (from ${e.baseCommit.slice(0, 7)}), ${e.goal} ${e.metric}, proposer ${e.proposer}`;
     case 'run.resumed':
       return `resumed: continuing from ${e.bestCommit.slice(0, 7)}, next experiment #${e.nextIteration}${e.repairedTrace !== undefined ? ` (the trace's last line was torn by a crash and was cut off: ${e.repairedTrace.length} characters)` : ''}`;
+    case 'run.adopted': {
+      const n = e.commits.length;
+      const from = e.from === 'run-branch' ? `your ${n > 1 ? `${n} commits` : 'commit'} on ${e.branch}` : `${e.branch}, ${n} new commit${n > 1 ? 's' : ''}`;
+      return `adopted ${e.commit.slice(0, 7)} "${e.commits[0]?.subject ?? ''}" (${from})${e.configChanged ? ', with its config' : ''}: trained as the new baseline, the run continues from it`;
+    }
     case 'iteration.started':
       return e.baseline ? `#${e.n} baseline` : null;
     case 'candidate.proposed':

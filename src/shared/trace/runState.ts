@@ -58,8 +58,17 @@ export interface KeptResult {
 export interface RunState {
   tag: string;
   branch: string;
-  /** The commit the run started from (the user's HEAD). */
+  /**
+   * What the search starts from until a baseline is kept: the user's HEAD when the run started, or
+   * the commit adopted since (run.adopted).
+   */
   startCommit: string;
+  /** The branch the run started from (null: detached, or a trace from before it was recorded). */
+  startBranch: string | null;
+  /** The start branch's commit the run knows: the start, or the start branch's tip it adopted; newer ones are the user's. */
+  startBranchSeen: string;
+  /** The latest adoption (run.adopted): from experiment `n` on, comparisons start from its baseline. */
+  adopted: { n: number; commit: string; from: 'run-branch' | 'start-branch'; branch: string; at: string } | null;
   metricName: string;
   goal: Goal;
   proposer: string;
@@ -220,6 +229,9 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
       tag: e.tag,
       branch: e.branch,
       startCommit: e.baseCommit,
+      startBranch: e.startBranch ?? null,
+      startBranchSeen: e.baseCommit,
+      adopted: null,
       metricName: e.metric,
       goal: e.goal,
       proposer: e.proposer,
@@ -255,6 +267,14 @@ export function applyEvent(state: RunState | null, e: RunEvent): RunState {
       state.resumes++;
       state.stopped = null;
       state.stopMessage = '';
+      break;
+    case 'run.adopted':
+      // A new starting point: the best and the incumbent restart from its baseline (the next iteration).
+      state.startCommit = e.commit;
+      if (e.from === 'start-branch') state.startBranchSeen = e.commit;
+      state.adopted = { n: state.nextN, commit: e.commit, from: e.from, branch: e.branch, at: e.at };
+      state.best = null;
+      state.incumbent = null;
       break;
     case 'iteration.started': {
       const x: Experiment = { n: e.n, baseline: e.baseline, baseCommit: e.baseCommit, startedAt: e.at, rejections: [], metric: null, delta: null, memoryGb: null };
@@ -415,6 +435,12 @@ function countHookRun(state: RunState, r: HookRun, n: number): void {
     state.shapedBy.set(n, shaped);
     stats.experiments++;
   }
+}
+
+/** The baseline comparisons start from: the first kept since the latest adoption (or since the start). */
+export function currentBaseline(state: RunState): Experiment | null {
+  const since = state.adopted?.n ?? 0;
+  return state.experiments.find((x) => x.baseline && x.status === 'keep' && x.n >= since) ?? null;
 }
 
 /** The baseline has not produced a metric yet: the next iteration must (re)run it. */
