@@ -102,3 +102,15 @@ test('a run killed between recording run.started and creating its branch resumes
   const events = readTraceEvents(dir, 'k');
   assert.equal(events.filter((e) => e.type === 'training.finished').length, 2, 'the baseline and one experiment trained');
 });
+
+test('a run killed as its trace was created (an empty trace, no branch) starts afresh under its tag', { timeout: 120_000 }, () => {
+  const dir = cliScriptRepo(TRAIN, { run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 60 }, levels: { strategy: { enabled: false }, mechanisms: { enabled: false } } });
+  mkdirSync(join(dir, '.autoresearch/runs/e'), { recursive: true });
+  writeFileSync(join(dir, '.autoresearch/runs/e/trace.jsonl'), '');
+  const next = spawnSync(process.execPath, [CLI, 'run', '--tag', 'e', '--iterations', '1'], { cwd: dir, env: env({ GO_FILE: '' }), encoding: 'utf8', timeout: 60_000 });
+  assert.equal(next.status, 0, next.stderr);
+  const events = readTraceEvents(dir, 'e');
+  assert.equal(events[0].type, 'run.started');
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+  assert.equal(git(dir, 'symbolic-ref', '--short', 'HEAD'), 'autoresearch/e');
+});

@@ -204,7 +204,8 @@ export class ResearchRun {
     const { opts } = this;
     const repo = await RunRepo.open(opts.repoDir);
     const previous = opts.fresh ? null : (opts.tag ?? latestRunTag(repo.dir));
-    const resuming = previous !== null && existsSync(join(runsDir(repo.dir), previous, 'trace.jsonl'));
+    // A trace without run.started (killed as it was created) is a run that never began: start it afresh.
+    const resuming = previous !== null && hasRunStarted(join(runsDir(repo.dir), previous, 'trace.jsonl'));
     const tag = resuming ? previous : (opts.tag ?? defaultTag(new Date(), (t) => existsSync(join(runsDir(repo.dir), t))));
     const runDir = join(runsDir(repo.dir), tag);
     // A second run in this repository (any tag, CLI or editor) is refused here, before it touches anything.
@@ -309,4 +310,8 @@ export class ResearchRun {
     const session = new RunSession({ tag, runDir, repo, config: this.config, store, secrets: this.secrets, onEvent: this.opts.onEvent, signal: this.opts.signal });
     return { session, repaired };
   }
+}
+
+function hasRunStarted(tracePath: string): boolean {
+  return existsSync(tracePath) && TraceStore.read(tracePath)[0]?.type === 'run.started';
 }
