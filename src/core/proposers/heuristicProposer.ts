@@ -33,7 +33,7 @@ function evaluatedChanges(current: Record<string, ParamValue>, evaluated: readon
 }
 
 /** A move's identity: what it sets, in name order. */
-const changeKey = (params: Record<string, ParamValue>) =>
+export const changeKey = (params: Record<string, ParamValue>) =>
   Object.keys(params)
     .sort()
     .map((k) => `${k}=${JSON.stringify(params[k])}`)
