@@ -10,8 +10,9 @@ function stepped(p, dir, factor) {
   if (p.choices && p.choices.length) {
     const i = p.choices.findIndex((c) => JSON.stringify(c) === JSON.stringify(p.value));
     const j = dir === 'up' ? i + 1 : i - 1;
-    const next = p.choices[(j + p.choices.length) % p.choices.length];
-    return JSON.stringify(next) === JSON.stringify(p.value) ? undefined : next;
+    // No wrap-around: past the end of the list is no move in that direction (wrapping would repeat the other one).
+    if (i === -1 || j < 0 || j >= p.choices.length) return undefined;
+    return p.choices[j];
   }
   if (p.kind === 'bool') return !p.value;
   if (typeof p.value !== 'number') return undefined;
