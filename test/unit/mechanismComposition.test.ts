@@ -67,6 +67,12 @@ test('orthogonal exploration: the opposite of a failed move never wraps around t
     assert.ok(r.ok, JSON.stringify(r));
     const to = (r.output.candidate as { params: Record<string, ParamValue> } | null)?.params.BATCH;
     assert.notEqual(to, 16);
+    // A ratio at 0 moves up only: never to -1.
+    const ratio: ContextParam[] = [{ name: 'WARMUP_RATIO', value: 0, kind: 'float', frozen: false }];
+    const r0 = await box.call('propose', context(ratio, [entry(1, 'WARMUP_RATIO', 0, 0.1, 'discard')]));
+    assert.ok(r0.ok, JSON.stringify(r0));
+    const to0 = (r0.output.candidate as { params: Record<string, number> } | null)?.params.WARMUP_RATIO;
+    assert.ok(to0 === undefined || to0 >= 0, `WARMUP_RATIO -> ${to0}`);
   } finally {
     await box.close();
   }

@@ -19,7 +19,7 @@ export const jointAxis = (names: string[]) => [...names].sort().join('+');
  * - the batch with every learning rate, by the square-root rule (batch ×4 → LRs ×2), so that a
  *   smaller batch is not judged with learning rates tuned for a larger one;
  * - depth up with the device batch down (the memory a layer adds), and depth up with width down
- *   (about the same number of parameters), and the reverse.
+ *   (about the same number of parameters).
  * A direction is the lead parameter's (batch or depth).
  */
 export function jointMoves(params: readonly ParamView[], scale = 1): Move[] {
@@ -37,9 +37,10 @@ export function jointMoves(params: readonly ParamView[], scale = 1): Move[] {
   }
   for (const depth of usable.filter((p) => DEPTH.test(p.name))) {
     for (const partner of usable.filter((p) => DEVICE_BATCH.test(p.name) || WIDTH.test(p.name))) {
-      const ups = numberSteps(depth.name, depth.value as number, depth.kind, scale);
+      const steps = numberSteps(depth.name, depth.value as number, depth.kind, scale);
       const partnerSteps = numberSteps(partner.name, partner.value as number, partner.kind, scale);
-      for (const step of ups) {
+      // Deeper only: a layer more is what needs the memory (or the parameters) back; shallower needs nothing.
+      for (const step of steps.filter((s) => s.direction === 1)) {
         const opposite = partnerSteps.find((s) => s.direction === -step.direction);
         if (opposite) out.push(joint(depth, step, { [depth.name]: step.to, [partner.name]: opposite.to }, scale));
       }

@@ -16,7 +16,8 @@ function stepped(p, dir, factor) {
   }
   if (p.kind === 'bool') return !p.value;
   if (typeof p.value !== 'number') return undefined;
-  if (p.value === 0) return dir === 'up' ? 1 : -1;
+  // From 0 only up, and by a small step for a float (a ratio or a decay at 0 must not become -1).
+  if (p.value === 0) return dir === 'up' ? (p.kind === 'int' ? 1 : 0.1) : undefined;
   let to = dir === 'up' ? p.value * factor : p.value / factor;
   if (p.kind === 'int') {
     to = Math.round(to);
