@@ -8,11 +8,12 @@ import { proposingOrder } from '../../src/core/mechanisms/proposalShare';
 import { diagnose } from '../../src/core/levels/mechanismResearch';
 import { FREEZE_WINDOW, ruleBasedReview, shouldFreeze, type ParameterSummary, type TraceSummary } from '../../src/core/levels/strategyReview';
 
-test('proposing is shared round-robin between the mechanisms and the proposer; a mechanism that passes hands on', () => {
-  const turns = [0, 1, 2, 3, 4, 5].map((n) => proposingOrder(['tabu', 'bandit'], n));
-  assert.deepEqual(turns, [['tabu', 'bandit'], ['bandit', 'tabu'], [], ['tabu', 'bandit'], ['bandit', 'tabu'], []]);
-  assert.deepEqual(proposingOrder([], 7), [], 'no mechanism: the proposer always');
-  assert.deepEqual([1, 2].map((n) => proposingOrder(['only'], n)), [[], ['only']], 'one mechanism: every second iteration');
+test('proposing is shared round-robin between the mechanisms; one that passes hands on; the proposer when all pass', () => {
+  const turns = [0, 1, 2, 3].map((n) => proposingOrder(['tabu', 'bandit'], n));
+  assert.deepEqual(turns, [['tabu', 'bandit'], ['bandit', 'tabu'], ['tabu', 'bandit'], ['bandit', 'tabu']]);
+  assert.deepEqual([1, 2, 3].map((n) => proposingOrder(['a', 'b', 'c'], n)[0]), ['b', 'c', 'a'], 'each leads every third iteration');
+  assert.deepEqual(proposingOrder([], 7), [], 'no mechanism: the proposer');
+  assert.deepEqual(proposingOrder(['only'], 5), ['only']);
 });
 
 const param = (name: string, extra: Partial<ParameterSummary> = {}): ParameterSummary => ({

@@ -81,7 +81,7 @@ export class MechanismRuntime {
     return out;
   }
 
-  /** Mechanisms and the proposer take turns (see proposingOrder); null leaves the proposal to the proposer. */
+  /** Mechanisms take turns (see proposingOrder); null leaves the proposal to the proposer. */
   async propose(n: number, ctx: ContextWithoutState): Promise<{ name: string; candidate: MechanismCandidate } | null> {
     const proposing = this.with('propose');
     for (const name of proposingOrder(proposing.map((m) => m.name), n)) {
