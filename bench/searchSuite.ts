@@ -254,6 +254,7 @@ export function summariseSuite(runs: readonly SuiteRun[], methods: readonly Suit
         crashFraction: trained ? round(crashed / trained, 3) : 0,
         trainingsPerRun: round(mean(rs.map((r) => r.trials.length - 1)), 1),
         ...(rs.some((r) => r.idle) ? { idleIterationsPerRun: round(mean(rs.map((r) => r.idle ?? 0)), 1) } : {}),
+        // better: seeds where the reference found the lower value; worse: where this method did.
         ...(method !== reference && diffs.length
           ? { [`vs${reference}`]: { meanDiff: round(mean(diffs), 4), better: diffs.filter((d) => d < 0).length, worse: diffs.filter((d) => d > 0).length, p: round(signFlipP(diffs), 4) } }
           : {}),
@@ -289,4 +290,22 @@ export async function searchSuiteBench(opts: { seeds: number; trainings: number;
   const plot = join(ROOT, 'docs/benchmarks/search-suite.png');
   await run(PYTHON, [join(__dirname, 'search/plotSuite.py'), runsPath, plot, String(opts.trainings), String(opts.seeds)], ROOT).catch((e: Error) => opts.log(`plot: ${e.message}`));
   return { trainings: opts.trainings, seeds: opts.seeds, reference: opts.reference, targets: summariseSuite(runs, opts.methods, opts.reference), plot: 'docs/benchmarks/search-suite.png' };
+}
+
+/** The summary as the Markdown table docs/BENCHMARKS.md quotes: a row per method, a column block per target. Pure. */
+export function suiteMarkdown(targets: ReturnType<typeof summariseSuite>, methods: readonly SuiteMethod[], reference: SuiteMethod): string {
+  const names = Object.keys(targets);
+  const head = `| method | ${names.map((t) => `${t}: best Δ (mean ± sd) · ${reference} vs it, p (${reference} better/worse) · to 90 % · crashed`).join(' | ')} |`;
+  const rule = `|---|${names.map(() => '---').join('|')}|`;
+  const rows = methods.map((m) => {
+    const cells = names.map((t) => {
+      const r = (targets[t].methods as Record<string, any>)[m];
+      if (!r) return '–';
+      const vs = r[`vs${reference}`];
+      const pair = vs ? `p ${vs.p} (${vs.better}/${vs.worse})` : 'ref.';
+      return `${r.bestDelta.mean.toFixed(4)} ± ${r.bestDelta.sd.toFixed(4)} · ${pair} · ${r.trainingsTo90 ?? '–'} · ${(r.crashFraction * 100).toFixed(0)} %`;
+    });
+    return `| ${SUITE_LABELS[m]} | ${cells.join(' | ')} |`;
+  });
+  return [head, rule, ...rows].join('\n');
 }
