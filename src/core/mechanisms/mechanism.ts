@@ -131,6 +131,7 @@ small memory cap. Export each hook you implement as a named function (sync or as
   export function propose(ctx)                -> { state?, candidate?: { description, hypothesis, params } | null }
       propose the next experiment yourself (then the LLM is not asked); null leaves it to the proposer.
       params maps parameter names (from ctx.params, not frozen) to new values.
+      Several active mechanisms with propose take turns, round-robin by iteration; null passes the turn on.
   export function reviewCandidate(ctx, cand)  -> { state?, verdict: "accept" | "reject", reason? }
       veto a candidate before it costs a training run; the reason is shown to the proposer.
       cand = { description, hypothesis, params, changed: { NAME: { from, to } } }
