@@ -81,7 +81,7 @@ test('joint moves: batch with the learning rates by the square-root rule, depth 
   const params = [p('TOTAL_BATCH_SIZE', 2 ** 19, 'int'), p('MATRIX_LR', 0.04, 'float'), p('EMBEDDING_LR', 0.6, 'float'), p('DEPTH', 8, 'int'), p('DEVICE_BATCH_SIZE', 128, 'int'), p('WEIGHT_DECAY', 0.2, 'float')];
   const joint = jointMoves(params);
   const down = joint.find((m) => m.name === 'TOTAL_BATCH_SIZE' && m.direction === -1)!;
-  assert.deepEqual(down.params, { TOTAL_BATCH_SIZE: 2 ** 17, MATRIX_LR: 0.02, EMBEDDING_LR: 0.3 });
+  assert.deepEqual(down.params, { TOTAL_BATCH_SIZE: 2 ** 17, MATRIX_LR: 0.02, EMBEDDING_LR: 0.3, DEVICE_BATCH_SIZE: 32 }, 'the device batch follows, so the accumulation steps stay');
   const deeper = joint.find((m) => m.name === 'DEPTH' && m.direction === 1)!;
   assert.deepEqual(deeper.params, { DEPTH: 16, DEVICE_BATCH_SIZE: 64 });
   const history = [entry(1, { TOTAL_BATCH_SIZE: 2 ** 19 }, { TOTAL_BATCH_SIZE: 2 ** 18 }, 'discard')];

@@ -17,7 +17,8 @@ export const jointAxis = (names: string[]) => [...names].sort().join('+');
 /**
  * Moves of parameters that belong together, each on its own axis (pure):
  * - the batch with every learning rate, by the square-root rule (batch ×4 → LRs ×2), so that a
- *   smaller batch is not judged with learning rates tuned for a larger one;
+ *   smaller batch is not judged with learning rates tuned for a larger one; a smaller batch also
+ *   takes the device batch down with it (the same accumulation steps);
  * - depth up with the device batch down (the memory a layer adds), and depth up with width down
  *   (about the same number of parameters).
  * A direction is the lead parameter's (batch or depth).
@@ -26,12 +27,17 @@ export function jointMoves(params: readonly ParamView[], scale = 1): Move[] {
   const out: Move[] = [];
   const usable = params.filter(numeric);
   const lrs = usable.filter((p) => LR.test(p.name) && p.kind === 'float');
+  const deviceBatch = usable.find((p) => DEVICE_BATCH.test(p.name));
   for (const batch of usable.filter((p) => BATCH.test(p.name))) {
     if (!lrs.length) continue;
     for (const step of numberSteps(batch.name, batch.value as number, batch.kind, scale * 2)) {
       const ratio = Math.sqrt(step.to / (batch.value as number));
       const set: Record<string, ParamValue> = { [batch.name]: step.to };
       for (const lr of lrs) set[lr.name] = roundFloat((lr.value as number) * ratio);
+      // A smaller batch takes the device batch down by the same factor: the accumulation steps stay
+      // as they were, so "batch is a multiple of device batch × sequence length" still holds.
+      const micro = deviceBatch && step.direction === -1 ? (deviceBatch.value as number) * (step.to / (batch.value as number)) : null;
+      if (deviceBatch && micro !== null && Number.isInteger(micro) && micro >= 1) set[deviceBatch.name] = micro;
       out.push(joint(batch, step, set, scale));
     }
   }
