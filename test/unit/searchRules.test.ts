@@ -78,10 +78,10 @@ test('no oscillation: once both directions of a parameter failed, every other mo
 });
 
 test('joint moves: batch with the learning rates by the square-root rule, depth with the device batch; after the batch alone failed, the joint move is next', () => {
-  const params = [p('TOTAL_BATCH_SIZE', 2 ** 19, 'int'), p('MATRIX_LR', 0.04, 'float'), p('EMBEDDING_LR', 0.6, 'float'), p('DEPTH', 8, 'int'), p('DEVICE_BATCH_SIZE', 128, 'int'), p('WEIGHT_DECAY', 0.2, 'float')];
+  const params = [p('TOTAL_BATCH_SIZE', 2 ** 19, 'int'), p('MATRIX_LR', 0.04, 'float'), p('EMBEDDING_LR', 0.6, 'float'), p('DEPTH', 8, 'int'), p('DEVICE_BATCH_SIZE', 128, 'int'), p('WEIGHT_DECAY', 0.2, 'float'), p('FINAL_LR_FRAC', 0, 'float'), p('WARMUP_LR', 0, 'float')];
   const joint = jointMoves(params);
   const down = joint.find((m) => m.name === 'TOTAL_BATCH_SIZE' && m.direction === -1)!;
-  assert.deepEqual(down.params, { TOTAL_BATCH_SIZE: 2 ** 17, MATRIX_LR: 0.02, EMBEDDING_LR: 0.3, DEVICE_BATCH_SIZE: 32 }, 'the device batch follows, so the accumulation steps stay');
+  assert.deepEqual(down.params, { TOTAL_BATCH_SIZE: 2 ** 17, MATRIX_LR: 0.02, EMBEDDING_LR: 0.3, DEVICE_BATCH_SIZE: 32 }, 'the device batch follows, so the accumulation steps stay; FINAL_LR_FRAC is no learning rate; an LR at 0 is left alone');
   const deeper = joint.find((m) => m.name === 'DEPTH' && m.direction === 1)!;
   assert.deepEqual(deeper.params, { DEPTH: 16, DEVICE_BATCH_SIZE: 64 });
   const history = [entry(1, { TOTAL_BATCH_SIZE: 2 ** 19 }, { TOTAL_BATCH_SIZE: 2 ** 18 }, 'discard')];

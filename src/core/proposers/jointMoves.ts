@@ -4,7 +4,8 @@ import type { ParamView } from './proposer';
 
 /** The optimizer batch (not the per-device micro-batch, which only trades memory for accumulation steps). */
 const BATCH = /^(TOTAL_)?BATCH(_SIZE)?$|^(GLOBAL|TRAIN)_BATCH(_SIZE)?$/i;
-const LR = /(^|_)LR$|LEARNING_RATE|(^|_)LR_/i;
+/** A learning rate by name: EMBEDDING_LR, LR, LEARNING_RATE (not FINAL_LR_FRAC, a fraction of one). */
+const LR = /(^|_)(LR|LEARNING_RATE)$/i;
 const DEPTH = /^(DEPTH|N_LAYERS?|NUM_LAYERS|LAYERS)$/i;
 const DEVICE_BATCH = /^(DEVICE|MICRO|PER_DEVICE)_BATCH(_SIZE)?$/i;
 const WIDTH = /^(N_EMBD|WIDTH|MODEL_DIM|D_MODEL|HIDDEN(_SIZE)?|ASPECT_RATIO)$/i;
@@ -33,7 +34,11 @@ export function jointMoves(params: readonly ParamView[], scale = 1): Move[] {
     for (const step of numberSteps(batch.name, batch.value as number, batch.kind, scale * 2)) {
       const ratio = Math.sqrt(step.to / (batch.value as number));
       const set: Record<string, ParamValue> = { [batch.name]: step.to };
-      for (const lr of lrs) set[lr.name] = roundFloat((lr.value as number) * ratio);
+      for (const lr of lrs) {
+        const to = roundFloat((lr.value as number) * ratio);
+        // An LR of 0 stays 0: a candidate must not "set" a value to itself (validation rejects it whole).
+        if (to !== lr.value) set[lr.name] = to;
+      }
       // A smaller batch takes the device batch down by the same factor: the accumulation steps stay
       // as they were, so "batch is a multiple of device batch × sequence length" still holds.
       const micro = deviceBatch && step.direction === -1 ? (deviceBatch.value as number) * (step.to / (batch.value as number)) : null;
