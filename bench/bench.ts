@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --part <overhead|remote|scale|search|duty> [options]
+ * npm run bench -- --part <overhead|remote|scale|search|search-tinygpt|duty> [options]
  * Prints each part's figures as JSON and writes them to bench/results/<part>.json, which
  * docs/BENCHMARKS.md quotes.
  */
@@ -12,6 +12,7 @@ import { median } from './loopTiming';
 import { remoteOverheadBench } from './remoteOverhead';
 import { scaleBench } from './scale';
 import { METHODS, searchQualityBench, type Method } from './searchQuality';
+import { SUITE_METHODS, TARGETS, searchSuiteBench } from './searchSuite';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     trials: { type: 'string' },
     'time-budget': { type: 'string' },
     methods: { type: 'string' },
+    targets: { type: 'string' },
+    reference: { type: 'string' },
     fresh: { type: 'boolean' },
     pairs: { type: 'string' },
     overlap: { type: 'string' },
@@ -48,6 +51,13 @@ const overlapModes = (v: string) =>
     return m;
   });
 
+/** A comma-separated list, each item one of `all` (default: all of them). */
+function oneOf<T extends string>(v: string | undefined, all: readonly T[], flag: string): T[] {
+  const items = v?.split(',') ?? [...all];
+  for (const m of items) if (!(all as readonly string[]).includes(m)) throw new Error(`${flag}: unknown ${m} (${all.join(', ')})`);
+  return items as T[];
+}
+
 const parts: Record<string, () => Promise<unknown>> = {
   duty: () => dutyCycleBench({ pairs: pairs(values.pairs ?? '10:2,10:8'), overlap: overlapModes(values.overlap ?? 'off,on'), iterations: int(values.iterations, 6), levels: values.levels ?? '1', llmLevels: values['llm-levels'] === true }),
   overhead: async () => {
@@ -60,6 +70,17 @@ const parts: Record<string, () => Promise<unknown>> = {
   remote: () => remoteOverheadBench({ runs: int(values.runs, 7) }),
   scale: () => scaleBench({ experiments: int(values.experiments, 10_000), runs: int(values.runs, 5), moreIterations: int(values.iterations, 20) }),
   search: () =>
+    searchSuiteBench({
+      seeds: int(values.seeds, 10),
+      trainings: int(values.trials, 30),
+      methods: oneOf(values.methods, SUITE_METHODS, '--methods'),
+      targets: oneOf(values.targets, TARGETS, '--targets'),
+      reference: oneOf(values.reference ?? 'C', SUITE_METHODS, '--reference')[0],
+      fresh: values.fresh ?? false,
+      log: (line) => console.error(line),
+    }),
+  // The earlier part 3: tiny-gpt trained for real (minutes per run), random search and TPE against groups A and C.
+  'search-tinygpt': () =>
     searchQualityBench({
       seeds: int(values.seeds, 5),
       trials: int(values.trials, 12),

@@ -101,7 +101,7 @@ export function trialsFromTrace(events: readonly RunEvent[]): Trial[] {
  * The CLI bundled from the current source into a private folder: the shared dist/ is rebuilt by
  * whoever runs the tests, and a benchmark that runs for half an hour must use one version throughout.
  */
-async function privateCli(): Promise<string> {
+export async function privateCli(): Promise<string> {
   const { build } = await import('esbuild');
   const out = mkdtempSync(join(tmpdir(), 'bench-cli-'));
   await build({ entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile: join(out, 'cli.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });

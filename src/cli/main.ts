@@ -86,13 +86,13 @@ program
   .command('run')
   .description('run the research loop (resumes the latest run unless --new)')
   .option('-n, --iterations <n>', 'experiments to train in the run (baseline not counted; failed proposals, rejections and cache hits cost nothing)', positiveInt, 10)
-  .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
+  .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'tpe', 'llm']))
   .option('--tag <tag>', 'run tag (branch autoresearch/<tag>): letters, digits, ".", "_", "-"', runTag)
   .option('--new', 'start a fresh run instead of resuming')
   .option('--adopt', "resume building on your commits: the run branch's commits the loop did not make, or new commits on the branch the run started from, trained as the new baseline (with the config they hold)")
   .option('--levels <list>', 'which levels run: 1 (inner loop only), 1,1.5 (+ strategy review), 1,2 (+ mechanism research), 1,1.5,2 (all; the config default)')
   .option('--no-overlap', 'propose only after each training run ends (default: the next candidate is proposed while one trains)')
-  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; adopt?: boolean; levels?: string; overlap: boolean }) => {
+  .action(async (o: { iterations: number; proposer?: 'heuristic' | 'tpe' | 'llm'; tag?: string; new?: boolean; adopt?: boolean; levels?: string; overlap: boolean }) => {
     const verbose: boolean = program.opts().verbose ?? false;
     const dir = await repoDir();
     // The flags win over the config, and over the one an adopted commit brings.
@@ -152,8 +152,8 @@ program
   .option('--groups <list>', 'groups to run', 'A,B,C,D')
   .option('--repeats <n>', 'repeats per group', positiveInt, 3)
   .option('-n, --iterations <n>', 'iterations per run', positiveInt, 10)
-  .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'llm']))
-  .action(async (o: { groups: string; repeats: number; iterations: number; proposer?: 'heuristic' | 'llm' }) => {
+  .addOption(new Option('--proposer <kind>', 'override the config’s proposer').choices(['heuristic', 'tpe', 'llm']))
+  .action(async (o: { groups: string; repeats: number; iterations: number; proposer?: 'heuristic' | 'tpe' | 'llm' }) => {
     const dir = await repoDir();
     const config = loadTargetConfig(dir);
     if (o.proposer) config.proposer.kind = o.proposer;

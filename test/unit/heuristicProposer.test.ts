@@ -23,7 +23,9 @@ test('neighbours fit the kind of value', () => {
   assert.deepEqual(neighbours(p('TIE', true, 'bool')).map((m) => m.to), [false]);
   assert.deepEqual(neighbours(p('ACT', 'relu', 'string', { choices: ['gelu', 'relu', 'silu'] })).map((m) => m.to), ['gelu', 'silu']);
   assert.deepEqual(neighbours(p('NAME', 'x', 'string')), [], 'a free string without choices is not guessed at');
-  assert.deepEqual(neighbours(p('BETAS', [0.9, 0.95], 'tuple')), []);
+  assert.deepEqual(neighbours(p('BETAS', [0.9, 0.95], 'tuple')).map((m) => [m.axis, m.to]), [
+    ['BETAS[0]', [0.95, 0.95]], ['BETAS[0]', [0.8, 0.95]], ['BETAS[1]', [0.9, 0.975]], ['BETAS[1]', [0.9, 0.9]],
+  ], 'a numeric tuple moves one element at a time, each within its bounds');
 });
 
 test('frozen parameters and evaluated configurations are never proposed', () => {
@@ -34,13 +36,14 @@ test('frozen parameters and evaluated configurations are never proposed', () => 
   assert.deepEqual([moves[0].name, moves[0].to], ['B', 4], 'the untried small step comes before larger steps');
 });
 
-test('after a failed move up, the opposite direction is preferred', () => {
+test('after a failed move up, untried parameters come first, then the opposite direction', () => {
   const params = [p('A', 8, 'int'), p('B', 8, 'int')];
   const history: HistoryEntry[] = [
     { n: 1, description: '', changed: { A: 16 }, before: { A: 8 }, status: 'discard', metric: 1.1, delta: 0.1 },
   ];
-  const [first] = rankMoves(ctx(params, history, [{ A: 16, B: 8 }]), seededRandom(3));
-  assert.deepEqual([first.name, first.to], ['A', 4]);
+  const moves = rankMoves(ctx(params, history, [{ A: 16, B: 8 }]), seededRandom(3));
+  assert.deepEqual(moves.slice(0, 3).map((m) => [m.name, m.to]).sort(), [['A', 4], ['B', 16], ['B', 4]].sort());
+  assert.deepEqual([moves[2].name, moves[2].to], ['A', 4], 'the opposite of the failed move does not outrank a parameter never tried');
 });
 
 test('a move that paid off is repeated in the same direction', () => {

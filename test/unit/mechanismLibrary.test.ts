@@ -36,7 +36,7 @@ test('the library lists its mechanisms, each with its description, and each pass
   t.experiment(3, { LR: 0.03 }, null);
   t.experiment(4, { ACT: 'relu' }, 0.97);
   const all = listLibrary();
-  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'noise-aware-acceptance', 'orthogonal-exploration', 'tabu-search']);
+  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'noise-aware-acceptance', 'orthogonal-exploration', 'parzen-search', 'tabu-search']);
   for (const m of all) {
     assert.ok(m.description.length > 40, `${m.name} describes itself`);
     const r = await validateMechanism(m.source, { limits: { callMs: 10_000 }, trace: t.events, space: [{ name: 'ACT', kind: 'string', choices: ['gelu', 'relu', 'silu'] }] });

@@ -56,7 +56,7 @@ export class ResearchFailed extends Error {
   }
 }
 
-export type FailureMode = 'circling' | 'under-explored' | 'noisy-acceptance' | 'plateau' | 'step-size';
+export type FailureMode = 'circling' | 'under-explored' | 'noisy-acceptance' | 'stalled' | 'plateau' | 'step-size';
 
 export interface Diagnosis {
   mode: FailureMode;
@@ -65,34 +65,52 @@ export interface Diagnosis {
   remedies: string[];
 }
 
+/** Every library mechanism once, in the order each failure mode wants them (the offline researcher takes the first not yet tried). */
+const REMEDIES: Record<FailureMode, string[]> = {
+  'noisy-acceptance': ['noise-aware-acceptance', 'tabu-search', 'parzen-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance'],
+  stalled: ['annealing-acceptance', 'parzen-search', 'tabu-search', 'multi-scale-bandit', 'orthogonal-exploration', 'noise-aware-acceptance'],
+  circling: ['tabu-search', 'orthogonal-exploration', 'parzen-search', 'multi-scale-bandit', 'annealing-acceptance', 'noise-aware-acceptance'],
+  'under-explored': ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'parzen-search', 'annealing-acceptance', 'noise-aware-acceptance'],
+  plateau: ['multi-scale-bandit', 'parzen-search', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search', 'noise-aware-acceptance'],
+  'step-size': ['parzen-search', 'multi-scale-bandit', 'tabu-search', 'orthogonal-exploration', 'annealing-acceptance', 'noise-aware-acceptance'],
+};
+
 /**
- * How the search is failing, from the trace summary alone. Pure. The paper's failure modes first:
- * circling the same moves (long discard streaks, repeats), then parameters and directions never tried.
+ * How the search is failing, from the trace summary alone. Pure. The most specific evidence first, so
+ * that every library mechanism is the first remedy of some condition: gains inside the noise floor
+ * (noise-aware acceptance); a long streak of discards after progress, a local optimum (annealing);
+ * circling the same moves (tabu); parameters and directions never tried (orthogonal exploration);
+ * a short plateau (the bandit over step sizes); otherwise enough data to model (parzen-search).
  */
 export function diagnose(summary: TraceSummary): Diagnosis {
   const evidence: string[] = [];
   const repeats = summary.repeated.reduce((n, r) => n + r.times - 1, 0) + summary.cached;
   const oneSided = summary.parameters.filter((p) => p.failedDirections.length === 1 && p.failedDirections[0] !== 'other' && p.directions[p.failedDirections[0] === 'up' ? 'down' : 'up'] === 0);
+  const kept = summary.parameters.reduce((n, p) => n + p.kept, 0);
+  const diagnosis = (mode: FailureMode): Diagnosis => ({ mode, evidence, remedies: REMEDIES[mode] });
+  if (summary.noise.floor !== null && summary.smallKeeps > 0) {
+    evidence.push(`${summary.smallKeeps} kept result(s) gained less than the noise floor ${summary.noise.floor.toPrecision(3)}`);
+    return diagnosis('noisy-acceptance');
+  }
+  if (kept > 0 && summary.discardsInARow >= 4 && repeats < 2) {
+    evidence.push(`${kept} improvement(s), then ${summary.discardsInARow} experiments in a row not kept, none repeated: a local optimum`);
+    return diagnosis('stalled');
+  }
   if (summary.discardsInARow >= 4 || repeats >= 2) {
     evidence.push(`${summary.discardsInARow} experiments in a row not kept`, `${repeats} repeated or cached proposals`);
-    return { mode: 'circling', evidence, remedies: ['tabu-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance', 'noise-aware-acceptance'] };
+    return diagnosis('circling');
   }
   if (summary.neverTried.length || oneSided.length) {
     if (summary.neverTried.length) evidence.push(`never tried: ${summary.neverTried.join(', ')}`);
     if (oneSided.length) evidence.push(`only one direction tried: ${oneSided.map((p) => `${p.name} (${p.failedDirections[0]})`).join(', ')}`);
-    return { mode: 'under-explored', evidence, remedies: ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'annealing-acceptance', 'noise-aware-acceptance'] };
+    return diagnosis('under-explored');
   }
-  if (summary.noise.floor !== null && summary.smallKeeps > 0) {
-    evidence.push(`${summary.smallKeeps} kept result(s) gained less than the noise floor ${summary.noise.floor.toPrecision(3)}`);
-    return { mode: 'noisy-acceptance', evidence, remedies: ['noise-aware-acceptance', 'tabu-search', 'multi-scale-bandit', 'orthogonal-exploration', 'annealing-acceptance'] };
-  }
-  const kept = summary.parameters.reduce((n, p) => n + p.kept, 0);
   if (kept > 0 && summary.discardsInARow >= 2) {
     evidence.push(`${kept} improvements so far, then ${summary.discardsInARow} without`);
-    return { mode: 'plateau', evidence, remedies: ['multi-scale-bandit', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search', 'noise-aware-acceptance'] };
+    return diagnosis('plateau');
   }
-  evidence.push('no clear failure yet: improve the step sizes that pay off');
-  return { mode: 'step-size', evidence, remedies: ['multi-scale-bandit', 'tabu-search', 'orthogonal-exploration', 'annealing-acceptance', 'noise-aware-acceptance'] };
+  evidence.push('no clear failure yet: model the trace and propose where it predicts the best');
+  return diagnosis('step-size');
 }
 
 /**

@@ -126,6 +126,7 @@ small memory cap. Export each hook you implement as a named function (sync or as
   export function propose(ctx)                -> { state?, candidate?: { description, hypothesis, params } | null }
       propose the next experiment yourself (then the LLM is not asked); null leaves it to the proposer.
       params maps parameter names (from ctx.params, not frozen) to new values.
+      Several active mechanisms with propose take turns, round-robin by iteration; null passes the turn on.
   export function reviewCandidate(ctx, cand)  -> { state?, verdict: "accept" | "reject", reason? }
       veto a candidate before it costs a training run; the reason is shown to the proposer.
       cand = { description, hypothesis, params, changed: { NAME: { from, to } } }
@@ -149,6 +150,21 @@ ctx (JSON, read-only) = {
   noise: { floor, samples },      // the metric's spread when the same configuration runs again (floor null until known)
   state                           // what your previous call returned as state (null on the first call)
 }
+
+A numerical library is there as the global \`numerics\` (no import; plain data in and out, nothing kept between calls):
+  numerics.rng(seed)                -> { next() in [0,1), int(n), normal(), pick(xs), shuffle(xs), state() }
+                                       seeded (mulberry32); store state() in your state, pass it back as the seed next call
+  numerics.stats.{sum, mean, variance, sd, median, quantile(xs, q), argmin, argmax, ranks, pearson(xs, ys),
+                  spearman(xs, ys), normalPdf(z), normalCdf(z)}
+  numerics.tpe.suggest({ dims: [{ size, ordered }], observations: [{ x: [index per dim], y: metric | null }],
+                  goal, seed, candidates?, local?, prior?, exclude?: [[...]], extra?: [[...]], from?: [...], perChange? })
+                                    -> { x: [index per dim], score } | null
+      a tree-structured Parzen estimator over dimensions of discrete values (you map values to indices);
+      y null = crashed (counted worst); local: how many good observations with 1–4 dimensions redrawn to
+      rate (default 0), candidates: draws over all dimensions (default 24), exclude: points not to return.
+  numerics.gp.predict({ x: [[...in 0..1]], y: [...], at: [[...]], lengthScale?, noise? }) -> { mean: [...], sd: [...] }
+  numerics.gp.expectedImprovement({ x, y, at, goal, lengthScale?, noise?, xi? })   -> [EI per point of at]
+      a Gaussian process with an RBF kernel; scale inputs to [0, 1] yourself (e.g. log2 of a value over its range).
 
 Keep ALL memory in state: return the next state from every hook (JSON only: no functions, no undefined
 inside, no cycles, under 1 MB). Module-level variables can vanish at any time (the sandbox

@@ -1,3 +1,4 @@
+import { proposingOrder } from '../mechanisms/proposalShare';
 import type { HookRun } from '../../shared/trace/events';
 import type { ContextWithoutState, HookName, MechanismCandidate, MechanismResult, ReviewedCandidate } from './mechanism';
 import { MechanismSandbox, type SandboxLimits } from './mechanismSandbox';
@@ -96,9 +97,11 @@ export class MechanismRuntime {
     return out;
   }
 
-  /** The first mechanism that proposes a candidate wins; null leaves the proposal to the proposer. */
+  /** Mechanisms take turns (see proposingOrder); null leaves the proposal to the proposer. */
   async propose(n: number, ctx: ContextWithoutState): Promise<{ name: string; candidate: MechanismCandidate } | null> {
-    for (const m of this.with('propose')) {
+    const proposing = this.with('propose');
+    for (const name of proposingOrder(proposing.map((m) => m.name), n)) {
+      const m = proposing.find((x) => x.name === name)!;
       const r = await this.call(m, 'propose', n, ctx, undefined, (o) => (o.candidate ? 'proposed' : 'passed'));
       if (r?.candidate) return { name: m.name, candidate: r.candidate as MechanismCandidate };
     }

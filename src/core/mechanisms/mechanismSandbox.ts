@@ -111,7 +111,7 @@ export class MechanismSandbox {
       return box;
     }
     try {
-      box.spawnChild(flag, sandboxFile('sandboxChild.js'), sandboxFile('sandboxRealm.js'));
+      box.spawnChild(flag, sandboxFile('sandboxChild.js'), sandboxFile('sandboxRealm.js'), sandboxFile('numerics.js'));
     } catch (e) {
       box.failure = { failure: 'exit', detail: `the sandbox cannot start: ${e instanceof Error ? e.message : String(e)}` };
       return box;
@@ -173,11 +173,11 @@ export class MechanismSandbox {
     await exited;
   }
 
-  private spawnChild(flag: string, childProgram: string, realmHarness: string): void {
+  private spawnChild(flag: string, childProgram: string, realmHarness: string, library: string): void {
     const config = JSON.stringify({ hooks: HOOKS, maxOutputChars: MAX_OUTPUT_CHARS, rssMb: this.limits.rssMb, parentPid: process.pid });
     const child = spawn(
       process.execPath,
-      [flag, '--allow-worker', '--no-warnings', `--max-old-space-size=${this.limits.memoryMb}`, '--disallow-code-generation-from-strings', '-e', childProgram, '--', realmHarness, config],
+      [flag, '--allow-worker', '--no-warnings', `--max-old-space-size=${this.limits.memoryMb}`, '--disallow-code-generation-from-strings', '-e', childProgram, '--', realmHarness, config, library],
       // No environment: nothing secret can leak in, and no NODE_OPTIONS (loaders) can weaken it.
       // ELECTRON_RUN_AS_NODE makes VS Code's Electron binary behave as plain node.
       { stdio: ['pipe', 'pipe', 'pipe'], env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} },
@@ -266,8 +266,8 @@ function permissionFlag(): string | null {
   return null;
 }
 
-/** The sandbox process's program and its realm's harness: real files under sandbox/, checked by tsc. */
-function sandboxFile(name: 'sandboxChild.js' | 'sandboxRealm.js'): string {
+/** The sandbox process's program, its realm's harness and numerical library: real files under sandbox/, checked by tsc. */
+function sandboxFile(name: 'sandboxChild.js' | 'sandboxRealm.js' | 'numerics.js'): string {
   return readShippedFile(__dirname, 'sandbox', name);
 }
 

@@ -1,79 +1,43 @@
 import type { Candidate, ParamValue } from '../../shared/trace/candidate';
-import { ProposalError, type HistoryEntry, type ParamView, type ProposalContext, type Proposer } from './proposer';
+import { jointMoves } from './jointMoves';
+import { axisStats } from './moveHistory';
+import { neighbours, type Move } from './paramMoves';
+import { ProposalError, type ProposalContext, type Proposer } from './proposer';
+import { TraceMemory } from './traceMemory';
 
-/** One single-parameter move the heuristic can make. */
-export interface Move {
-  name: string;
-  from: ParamValue;
-  to: ParamValue;
-  /** +1 up, -1 down, 0 for unordered changes (flip a boolean, switch a string). */
-  direction: 1 | -1 | 0;
-  /** Step size: 1 halves/doubles, 2 quarters/quadruples, … */
-  scale: number;
-}
-
-const isPowerOfTwo = (v: number) => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
-
-/**
- * Neighbouring values of one parameter, by kind: halve/double numbers (×2^scale at larger scales),
- * flip booleans, step through choices (`scale` positions away).
- */
-export function neighbours(p: ParamView, scale = 1): Move[] {
-  const v = p.value;
-  const move = (to: ParamValue, direction: Move['direction']): Move => ({ name: p.name, from: v, to, direction, scale });
-  if (p.choices?.length) {
-    const i = p.choices.findIndex((c) => JSON.stringify(c) === JSON.stringify(v));
-    if (i === -1) return scale === 1 ? p.choices.map((c) => move(c, 0)) : [];
-    const out: Move[] = [];
-    if (i - scale >= 0) out.push(move(p.choices[i - scale], typeof v === 'number' ? -1 : 0));
-    if (i + scale < p.choices.length) out.push(move(p.choices[i + scale], typeof v === 'number' ? 1 : 0));
-    return out;
-  }
-  if (typeof v === 'boolean') return scale === 1 ? [move(!v, 0)] : [];
-  if (typeof v !== 'number' || !Number.isFinite(v)) return [];
-  const factor = 2 ** scale;
-  if (p.kind === 'int') {
-    if (v === 0) return scale === 1 ? [move(1, 1)] : [];
-    const down = isPowerOfTwo(Math.abs(v)) && Math.abs(v) >= factor ? v / factor : Math.trunc(v / factor);
-    const out = [move(v * factor, v > 0 ? 1 : -1)];
-    if (down !== 0 && down !== v) out.push(move(down, v > 0 ? -1 : 1));
-    return out;
-  }
-  if (v === 0) return scale === 1 ? [move(0.1, 1)] : [move(0.1 / factor, 1)];
-  return [move(roundFloat(v * factor), v > 0 ? 1 : -1), move(roundFloat(v / factor), v > 0 ? -1 : 1)];
-}
+export { neighbours, type Move } from './paramMoves';
 
 /** Step sizes tried, smallest first: ×2, ×4, ×8. Larger steps only once smaller ones are used up. */
 const SCALES = [1, 2, 3];
 
-/** Keeps halving/doubling from producing 0.30000000000000004-style noise in the source file. */
-function roundFloat(x: number): number {
-  return Number(x.toPrecision(6));
-}
-
 const same = (a: ParamValue | undefined, b: ParamValue | undefined) => a === b || JSON.stringify(a) === JSON.stringify(b);
-const moveKey = (name: string, to: ParamValue) => `${name}=${JSON.stringify(to)}`;
 
 /**
- * The single-parameter moves from `current` whose result was already evaluated. One pass of cheap
- * comparisons per configuration: serialising every configuration whole cost ~45 ms a proposal
- * at 10,000 experiments (bench/scale.ts).
+ * The configurations one move away from `current` that were already evaluated, by the values they
+ * differ in. One pass of cheap comparisons per configuration: serialising every configuration whole
+ * cost ~45 ms a proposal at 10,000 experiments (bench/scale.ts).
  */
-function evaluatedMoves(current: Record<string, ParamValue>, evaluated: readonly Record<string, ParamValue>[]): Set<string> {
+function evaluatedChanges(current: Record<string, ParamValue>, evaluated: readonly Record<string, ParamValue>[], maxChanged: number): Set<string> {
   const names = Object.keys(current);
   const out = new Set<string>();
   for (const config of evaluated) {
-    let differs: string | null = null;
-    let count = 0;
+    const differs: string[] = [];
     for (const name of names) {
       if (same(config[name], current[name])) continue;
-      differs = name;
-      if (++count > 1) break;
+      differs.push(name);
+      if (differs.length > maxChanged) break;
     }
-    if (count === 1) out.add(moveKey(differs!, config[differs!]));
+    if (differs.length && differs.length <= maxChanged) out.add(changeKey(Object.fromEntries(differs.map((d) => [d, config[d]]))));
   }
   return out;
 }
+
+/** A move's identity: what it sets, in name order. */
+export const changeKey = (params: Record<string, ParamValue>) =>
+  Object.keys(params)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(params[k])}`)
+    .join(';');
 
 /** A small seeded PRNG (mulberry32) so that runs are reproducible. */
 export function seededRandom(seed: number): () => number {
@@ -87,92 +51,130 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** The single-parameter move an experiment made, if it made exactly one. */
-function singleMove(h: HistoryEntry): { name: string; direction: number } | null {
-  const names = Object.keys(h.changed);
-  if (names.length !== 1) return null;
-  const [name] = names;
-  const from = h.before[name];
-  const to = h.changed[name];
-  return { name, direction: typeof from === 'number' && typeof to === 'number' ? Math.sign(to - from) : 0 };
-}
+/** How much each rule weighs in rankMoves; the order of the tiers is what the unit tests pin down. */
+export const SCORE = {
+  /** Repeat the move that just paid off (pattern search). */
+  momentum: 10,
+  /** Explore what the strategy review or a mechanism points at. */
+  focus: 3,
+  /** Per earlier try of the same axis: coverage of untried parameters first. */
+  perTry: 2,
+  /** A direction (or, for unordered moves, an axis) never tried. */
+  untried: 1.5,
+  /** A direction that failed since the axis last paid off. */
+  failedDirection: 3,
+  /** Both directions failed: the axis is exhausted from here, no oscillation. */
+  exhausted: 6,
+  /** A joint move comes after the untried single moves... */
+  joint: 1,
+  /** ...unless its lead parameter's single move in the same direction just failed. */
+  jointAfterFailure: 1.5,
+  /** Per step beyond the smallest: larger steps only once the smaller ones are used up. */
+  perScale: 100,
+} as const;
 
 /**
- * Scores every untried single-parameter move (pure). Pattern search with memory: repeat a move
- * that just paid off, prefer the least-tried parameters, and after a failed move prefer the
- * opposite direction over abandoning the parameter — the move the paper's inner loop never made —
- * and the parameters in focus.
+ * Scores every untried move (pure), best first. Coverage first: a parameter never tried outranks
+ * the opposite direction of one that failed, which outranks anything on an axis whose two
+ * directions both failed. A move that just paid off is repeated; focus (strategy review,
+ * mechanisms) lifts a parameter within its tier; joint moves follow their lead parameter's failure.
+ * `exclude` holds moves to skip (change keys, e.g. vetoed in this iteration).
  */
-export function rankMoves(ctx: ProposalContext, random: () => number): Move[] {
+export function rankMoves(ctx: ProposalContext, random: () => number, history = ctx.history, exclude: ReadonlySet<string> = new Set()): Move[] {
   const current: Record<string, ParamValue> = Object.fromEntries(ctx.params.map((p) => [p.name, p.value]));
-  const evaluated = evaluatedMoves(current, ctx.evaluated);
-  const tried = new Map<string, number>();
-  const failedDirection = new Map<string, number>();
-  let momentum: { name: string; direction: number } | null = null;
-  for (const h of ctx.history) {
-    const m = singleMove(h);
-    for (const name of Object.keys(h.changed)) tried.set(name, (tried.get(name) ?? 0) + 1);
-    if (!m) continue;
-    if (h.status === 'keep') {
-      momentum = m;
-      failedDirection.delete(m.name);
-    } else if (h.status === 'discard' || h.status === 'crash') {
-      failedDirection.set(m.name, m.direction);
-      if (momentum?.name === m.name) momentum = null;
-    }
-  }
-  const last = ctx.history[ctx.history.length - 1];
-  if (last && last.status !== 'keep') momentum = momentum && singleMove(last)?.name === momentum.name ? null : momentum;
-
+  const stats = axisStats(history);
   const focus = new Set(ctx.focus);
+  const free = ctx.params.filter((p) => !p.frozen);
+  const candidates = SCALES.flatMap((scale) => [...free.flatMap((p) => neighbours(p, scale)), ...jointMoves(free, scale)]);
+  const evaluated = evaluatedChanges(current, ctx.evaluated, Math.max(1, ...candidates.map((m) => Object.keys(m.params).length)));
+  const seen = new Set<string>();
   const scored: { move: Move; score: number }[] = [];
-  for (const p of ctx.params) {
-    if (p.frozen) continue;
-    const seen = new Set<string>();
-    for (const move of SCALES.flatMap((scale) => neighbours(p, scale))) {
-      const key = JSON.stringify(move.to);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (evaluated.has(moveKey(p.name, move.to))) continue;
-      let score = -(tried.get(p.name) ?? 0) - 100 * (move.scale - 1) + random() * 0.5;
-      if (momentum && momentum.name === p.name && momentum.direction === move.direction && move.direction !== 0) score += 10;
-      const failed = failedDirection.get(p.name);
-      if (failed !== undefined && failed !== 0 && move.direction === -failed) score += 3;
-      // The strategy review's (or a mechanism's) focus: explore these before more of the same.
-      if (focus.has(p.name)) score += 4;
-      scored.push({ move, score });
+  for (const move of candidates) {
+    const key = changeKey(move.params);
+    if (seen.has(key) || evaluated.has(key) || exclude.has(key)) continue;
+    seen.add(key);
+    const tried = stats.tried.get(move.axis) ?? 0;
+    const failed = stats.failed.get(move.axis);
+    const untried = move.direction === 0 ? tried === 0 : !stats.directions.get(move.axis)?.has(move.direction);
+    let score = -SCORE.perTry * tried - SCORE.perScale * (move.scale - 1) + random() * 0.5;
+    if (untried) score += SCORE.untried;
+    if (failed?.has(1) && failed.has(-1)) score -= SCORE.exhausted;
+    else if (move.direction !== 0 && failed?.has(move.direction)) score -= SCORE.failedDirection;
+    if (stats.momentum && stats.momentum.axis === move.axis && stats.momentum.direction === move.direction && move.direction !== 0) score += SCORE.momentum;
+    if (Object.keys(move.params).some((n) => focus.has(n))) score += SCORE.focus;
+    if (Object.keys(move.params).length > 1) {
+      score -= SCORE.joint;
+      if (stats.failed.get(move.name)?.has(move.direction)) score += SCORE.jointAfterFailure;
     }
+    scored.push({ move, score });
   }
   return scored.sort((a, b) => b.score - a.score).map((s) => s.move);
 }
 
-function describe(move: Move, p: ParamView | undefined): string {
+function describe(move: Move): string {
   const show = (v: ParamValue) => JSON.stringify(v);
   const verb = typeof move.to === 'boolean' ? 'set' : move.direction > 0 ? 'increase' : move.direction < 0 ? 'decrease' : 'set';
-  return `${verb} ${move.name} ${show(move.from)} -> ${show(move.to)}`;
+  const others = Object.entries(move.params).filter(([k]) => k !== move.name);
+  const rest = others.length ? ` with ${others.map(([k, v]) => `${k} -> ${show(v)}`).join(', ')}` : '';
+  return `${verb} ${move.name} ${show(move.from)} -> ${show(move.to)}${rest}`;
 }
 
-/** The offline proposer: one parameter at a time, never a configuration already evaluated. */
+/** A move as a candidate the loop can apply. */
+export function moveCandidate(move: Move, metricName: string): Candidate {
+  const joint = Object.keys(move.params).length > 1;
+  return {
+    description: describe(move),
+    hypothesis: joint
+      ? `${move.name} ${move.direction > 0 ? 'higher' : 'lower'} together with the parameters that depend on it may improve ${metricName}`
+      : move.direction === 0
+        ? `${move.name} has not been varied from here; a different setting may fit the fixed budget better`
+        : `${move.name} ${move.direction > 0 ? 'higher' : 'lower'} may improve ${metricName} under the fixed budget`,
+    params: move.params,
+  };
+}
+
+/**
+ * Remembers what it proposed at each iteration: the loop asks again at the same iteration only
+ * after a rejection (a mechanism's veto, validation), and then gets the next-ranked move, never the
+ * same one; the move stays skipped while the incumbent stays the same.
+ */
+export class RejectionMemory {
+  private last: { n: number; base: string; key: string } | null = null;
+  private readonly rejected = new Map<string, Set<string>>();
+
+  /** The moves to skip for this context (pure with respect to ctx; updates what it remembers). */
+  exclude(ctx: ProposalContext): Set<string> {
+    const base = JSON.stringify(ctx.params.map((p) => p.value));
+    if (this.last && this.last.n === ctx.n && this.last.base === base) {
+      const set = this.rejected.get(base) ?? new Set<string>();
+      set.add(this.last.key);
+      this.rejected.set(base, set);
+    }
+    return this.rejected.get(base) ?? new Set();
+  }
+
+  proposed(ctx: ProposalContext, params: Record<string, ParamValue>): void {
+    this.last = { n: ctx.n, base: JSON.stringify(ctx.params.map((p) => p.value)), key: changeKey(params) };
+  }
+}
+
+/** The offline proposer: the best-ranked move (see rankMoves), never a configuration already evaluated. */
 export class HeuristicProposer implements Proposer {
   readonly name = 'heuristic';
   readonly instant = true;
   private readonly random: () => number;
+  private readonly memory = new TraceMemory();
+  private readonly rejections = new RejectionMemory();
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
   }
 
   async propose(ctx: ProposalContext): Promise<Candidate> {
-    const [move] = rankMoves(ctx, this.random);
+    this.memory.observe(ctx);
+    const [move] = rankMoves(ctx, this.random, this.memory.history(), this.rejections.exclude(ctx));
     if (!move) throw new ProposalError('every single-parameter neighbour of the current best has been evaluated or is frozen');
-    const p = ctx.params.find((x) => x.name === move.name);
-    return {
-      description: describe(move, p),
-      hypothesis:
-        move.direction === 0
-          ? `${move.name} has not been varied from here; a different setting may fit the fixed budget better`
-          : `${move.name} ${move.direction > 0 ? 'higher' : 'lower'} may improve ${ctx.metricName} under the fixed budget`,
-      params: { [move.name]: move.to },
-    };
+    this.rejections.proposed(ctx, move.params);
+    return moveCandidate(move, ctx.metricName);
   }
 }

@@ -13,6 +13,9 @@ export interface ParameterSummary {
   crashed: number;
   /** Tried since the best result last moved (what freezing counts). */
   triedSinceBestMoved: number;
+  /** Tried, and kept, among the last FREEZE_WINDOW trained experiments (what freezing also counts: circling). */
+  triedInWindow: number;
+  keptInWindow: number;
   /** The most favourable Δ of an experiment that changed it (negative is better when minimizing). */
   bestDelta: number | null;
   directions: Record<Direction, number>;

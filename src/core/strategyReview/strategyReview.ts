@@ -37,13 +37,22 @@ function betterDelta(a: number | null, b: number | null, goal: 'minimize' | 'max
   return goal === 'minimize' ? Math.min(a, b) : Math.max(a, b);
 }
 
+/**
+ * The trained experiments the freeze rule looks back over. "Since the best last moved" alone resets on
+ * every keep, so a search circling over a few parameters between small keeps never froze anything
+ * (0 freezes in 675 reviews): attempts inside this window count whatever was kept elsewhere.
+ */
+export const FREEZE_WINDOW = 10;
+
 /** Per parameter and overall, what the run has tried and what came of it. Pure. */
 export function summarizeTrace(state: RunState, params: { name: string; value: ParamValue; frozen?: boolean }[]): TraceSummary {
   const xs = state.experiments.filter(trained);
   const lastKeep = [...state.experiments].reverse().find((x) => x.status === 'keep');
   const bestMovedAt = lastKeep?.n ?? 0;
+  const recent = new Set(xs.slice(-FREEZE_WINDOW).map((x) => x.n));
   const parameters: ParameterSummary[] = params.map((p) => {
     const touching = xs.filter((x) => x.changed && p.name in x.changed);
+    const inWindow = touching.filter((x) => recent.has(x.n));
     const directions: Record<Direction, number> = { up: 0, down: 0, other: 0 };
     const keptDirections = new Set<Direction>();
     let bestDelta: number | null = null;
@@ -59,6 +68,8 @@ export function summarizeTrace(state: RunState, params: { name: string; value: P
       kept: touching.filter((x) => x.status === 'keep').length,
       crashed: touching.filter((x) => x.status === 'crash').length,
       triedSinceBestMoved: touching.filter((x) => x.n > bestMovedAt).length,
+      triedInWindow: inWindow.length,
+      keptInWindow: inWindow.filter((x) => x.status === 'keep').length,
       bestDelta,
       directions,
       failedDirections: (['up', 'down', 'other'] as Direction[]).filter((d) => directions[d] > 0 && !keptDirections.has(d)),
@@ -109,12 +120,21 @@ export interface RuleOptions {
 export const DEFAULT_RULES: RuleOptions = { freezeAfter: 3, maxFocus: 3 };
 
 /**
- * The offline reviewer. Freeze what was tried `freezeAfter` times since the best last moved without
- * a gain; a frozen parameter thaws when the best moves (the landscape changed, so the count restarts);
- * focus on what was never tried, then on directions never tried. Pure.
+ * Whether the freeze rule holds for a parameter (pure): tried `freezeAfter` times since the best
+ * last moved, or `freezeAfter` times inside the window without one keep there (circling) and again
+ * since the best last moved (a keep elsewhere thaws it until it fails once more).
+ */
+export function shouldFreeze(p: Pick<ParameterSummary, 'triedSinceBestMoved' | 'triedInWindow' | 'keptInWindow'>, freezeAfter: number): boolean {
+  return p.triedSinceBestMoved >= freezeAfter || (p.triedInWindow >= freezeAfter && p.keptInWindow === 0 && p.triedSinceBestMoved >= 1);
+}
+
+/**
+ * The offline reviewer. Freeze what the freeze rule holds for (shouldFreeze); a frozen parameter
+ * thaws when the rule no longer holds (the best moved, or its attempts left the window); focus on
+ * what was never tried, then on directions never tried. Pure.
  */
 export function ruleBasedReview(summary: TraceSummary, current: Strategy, opts: RuleOptions = DEFAULT_RULES): StrategyDecision {
-  const frozen = summary.parameters.filter((p) => p.triedSinceBestMoved >= opts.freezeAfter).map((p) => p.name);
+  const frozen = summary.parameters.filter((p) => shouldFreeze(p, opts.freezeAfter)).map((p) => p.name);
   const unfrozen = current.frozen.filter((name) => !frozen.includes(name));
   const oneSided = summary.parameters.filter(
     (p) => !frozen.includes(p.name) && p.failedDirections.length === 1 && p.failedDirections[0] !== 'other' && p.directions[p.failedDirections[0] === 'up' ? 'down' : 'up'] === 0,
@@ -123,8 +143,8 @@ export function ruleBasedReview(summary: TraceSummary, current: Strategy, opts: 
   const lines: string[] = [];
   if (summary.discardsInARow >= 3) lines.push(`${summary.discardsInARow} experiments in a row were not kept: change approach rather than step size.`);
   const newlyFrozen = frozen.filter((n) => !current.frozen.includes(n));
-  if (newlyFrozen.length) lines.push(`Frozen (tried ${opts.freezeAfter}+ times since the best last moved, no gain): ${newlyFrozen.join(', ')}.`);
-  if (unfrozen.length) lines.push(`Unfrozen (the best moved since they were frozen): ${unfrozen.join(', ')}.`);
+  if (newlyFrozen.length) lines.push(`Frozen (tried ${opts.freezeAfter}+ times since the best last moved, or in the last ${FREEZE_WINDOW} experiments, no gain): ${newlyFrozen.join(', ')}.`);
+  if (unfrozen.length) lines.push(`Unfrozen (the best moved, or their failures left the last ${FREEZE_WINDOW} experiments): ${unfrozen.join(', ')}.`);
   const never = summary.neverTried.filter((n) => !frozen.includes(n));
   if (never.length) lines.push(`Never tried: ${never.join(', ')}.`);
   for (const p of oneSided) {

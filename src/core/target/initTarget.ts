@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseParams } from './pythonParams';
+import { reportingOnlyConstants } from './reportingConstants';
 import { ConfigError } from './targetConfig';
 import { timeBudgetParams } from './timeBudget';
 
@@ -75,8 +76,11 @@ export function proposeConfig(repoDir: string): InitProposal {
   notes.push(`metric: ${metric.name} (${metric.goal})`);
   const budget = timeBudgetParams(params);
   const timeBudgetSeconds = (budget.find((p) => /^TIME_BUDGET$/i.test(p.name))?.value as number | undefined) ?? 300;
-  const frozen = [...names].filter((n) => budget.some((p) => p.name === n) || /SEED/i.test(n));
-  if (frozen.length) notes.push(`frozen (fixed by design): ${frozen.join(', ')}`);
+  const fixed = [...names].filter((n) => budget.some((p) => p.name === n) || /SEED/i.test(n));
+  if (fixed.length) notes.push(`frozen (fixed by design): ${fixed.join(', ')}`);
+  const reporting = reportingOnlyConstants(source, [...names].filter((n) => !fixed.includes(n)));
+  if (reporting.length) notes.push(`frozen (only used in printed/logged figures, cannot change training): ${reporting.join(', ')}`);
+  const frozen = [...fixed, ...reporting];
   const secondary = ['peak_vram_mb', 'training_seconds', 'num_steps'].filter((s) => source.includes(s)).map((name) => ({ name }));
 
   return {

@@ -56,7 +56,7 @@ export interface TargetConfig {
     baselineRepeats: number;
     memory?: { name: string; unit: 'MB' | 'GB' };
   };
-  proposer: { kind: 'heuristic' | 'llm'; seed: number; historyLength: number };
+  proposer: { kind: 'heuristic' | 'tpe' | 'llm'; seed: number; historyLength: number };
   levels: LevelsConfig;
   workers: WorkerSpec[];
   llm: Omit<LlmSettings, 'apiKey'> & { model: string };

@@ -10,12 +10,14 @@ function stepped(p, dir, factor) {
   if (p.choices && p.choices.length) {
     const i = p.choices.findIndex((c) => JSON.stringify(c) === JSON.stringify(p.value));
     const j = dir === 'up' ? i + 1 : i - 1;
-    const next = p.choices[(j + p.choices.length) % p.choices.length];
-    return JSON.stringify(next) === JSON.stringify(p.value) ? undefined : next;
+    // No wrap-around: past the end of the list is no move in that direction (wrapping would repeat the other one).
+    if (i === -1 || j < 0 || j >= p.choices.length) return undefined;
+    return p.choices[j];
   }
   if (p.kind === 'bool') return !p.value;
   if (typeof p.value !== 'number') return undefined;
-  if (p.value === 0) return dir === 'up' ? 1 : -1;
+  // From 0 only up, and by a small step for a float (a ratio or a decay at 0 must not become -1).
+  if (p.value === 0) return dir === 'up' ? (p.kind === 'int' ? 1 : 0.1) : undefined;
   let to = dir === 'up' ? p.value * factor : p.value / factor;
   if (p.kind === 'int') {
     to = Math.round(to);

@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 // The sandbox process of one mechanism module. mechanismSandbox.ts starts it with `node -e <this file>
-// -- <sandboxRealm.js> <config>` under the permission model (no file system, child processes or addons;
+// -- <sandboxRealm.js> <config> <numerics.js>` under the permission model (no file system, child processes or addons;
 // it needs no file of its own). Protocol: JSON lines on stdin/stdout.
 //   host → {op:'load', program, timeoutMs}   child → {op:'loaded', status, output}
 //   host → {op:'call', id, input}            child → {op:'result', id, status, output}
@@ -23,7 +23,7 @@
   const { types } = require('node:util');
   const { Worker } = require('node:worker_threads');
 
-  const [realmSource, configText] = process.argv.slice(1);
+  const [realmSource, configText, librarySource] = process.argv.slice(1);
   /** @type {{ hooks: string[], maxOutputChars: number, rssMb: number, parentPid: number }} */
   const config = JSON.parse(configText);
   const stdin = process.stdin;
@@ -100,6 +100,13 @@
   // a hook's async work has finished (or will never finish) when runInContext returns, and a loop of
   // awaits is stopped like a loop of statements.
   const sandbox = vm.createContext(Object.create(null), { name: 'mechanism', codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+  // The numerical library first (trusted code, like the harness): a frozen global `numerics` that
+  // mechanism code calls without imports. The realm's own objects only; this process keeps no reference.
+  vm.runInContext(
+    `(function () {\n${librarySource}\nObject.defineProperty(globalThis, 'numerics', { value: numerics, writable: false, configurable: false, enumerable: false });\n})();`,
+    sandbox,
+    { filename: 'numerics.js' },
+  );
   vm.runInContext(realmSource, sandbox)(JSON.stringify({ hooks: config.hooks, maxOutputChars: config.maxOutputChars }));
 
   /**
