@@ -4,7 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { holderIsLive, liveRepoWriter, RepoBusy, RepoLock, type LockHolder } from '../../src/core/session/repoLock';
+import { holderIsLive, liveRepoWriter, removeIfUnchanged, RepoBusy, RepoLock, type LockHolder } from '../../src/core/session/repoLock';
 import { processStartTime } from '../../src/core/process/processGroup';
 
 const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
@@ -94,25 +94,48 @@ test('of eight processes taking over one stale lock at once, exactly one gets it
   const dir = repo();
   writeFileSync(join(dir, '.git', 'autoresearch.lock'), holder({ pid: deadPid() }));
   const go = join(dir, 'go');
+  const done = join(dir, 'done');
   const lockModule = resolve(__dirname, '../../src/core/session/repoLock.ts');
-  // Each taker waits for the same moment, tries once, and holds what it got for a while.
+  // Each taker says it is ready, waits for the same moment, tries once, and holds what it got until
+  // every taker has answered (so no late starter can take a lock given back meanwhile).
   const script = `
-    const { existsSync } = require('node:fs');
+    const { existsSync, writeFileSync } = require('node:fs');
     (async () => {
       const m = await import(${JSON.stringify(lockModule)}); const { RepoLock } = m.RepoLock ? m : m.default;
+      writeFileSync(${JSON.stringify(dir)} + '/ready.' + process.pid, '');
       while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 2));
-      try { const l = await RepoLock.take(${JSON.stringify(dir)}); console.log('took'); await new Promise((r) => setTimeout(r, 1500)); l.release(); }
+      try { const l = await RepoLock.take(${JSON.stringify(dir)}); console.log('took'); while (!existsSync(${JSON.stringify(done)})) await new Promise((r) => setTimeout(r, 10)); l.release(); }
       catch (e) { console.log(e.name === 'RepoBusy' ? e.name : String(e)); }
     })();`;
   const children = Array.from({ length: 8 }, () => spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const answered: string[] = [];
   const outputs = children.map((c) => new Promise<string>((res) => {
     let out = '';
-    c.stdout!.on('data', (d) => (out += d));
+    c.stdout!.on('data', (d) => {
+      out += d;
+      if (out.endsWith('\n') && !answered.includes(String(c.pid))) answered.push(String(c.pid));
+      if (answered.length === children.length) writeFileSync(done, '');
+    });
     c.on('close', () => res(out.trim()));
   }));
-  await new Promise((r) => setTimeout(r, 3000));
+  while (readdirSync(dir).filter((f) => f.startsWith('ready.')).length < children.length) await new Promise((r) => setTimeout(r, 20));
   writeFileSync(go, '');
   const results = await Promise.all(outputs);
   assert.equal(results.filter((r) => r === 'took').length, 1, results.join(' '));
   assert.equal(results.filter((r) => r === 'RepoBusy').length, 7, results.join(' '));
+});
+
+test('a taker that read the stale lock late never removes the lock a faster taker put in its place', async () => {
+  const dir = repo();
+  const path = join(dir, '.git', 'autoresearch.lock');
+  const stale = holder({ pid: deadPid() });
+  writeFileSync(path, stale);
+  // The faster taker removes the stale lock and takes its place...
+  const winner = await RepoLock.take(dir);
+  const taken = readFileSync(path, 'utf8');
+  // ...then the slower one, which had read the stale lock before, goes on to remove what it read.
+  await removeIfUnchanged(path, stale);
+  assert.equal(readFileSync(path, 'utf8'), taken, 'the winner still holds the lock');
+  await assert.rejects(RepoLock.take(dir), (e: Error) => e.name === 'RepoBusy');
+  winner.release();
 });

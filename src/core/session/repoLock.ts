@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAlive, processStartTime } from '../process/processGroup';
 import { git } from '../git/git';
 
@@ -102,8 +102,47 @@ function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
 }
 
-/** How many times taking the lock is retried when it changes hands under us. */
-const ATTEMPTS = 20;
+/** How many times taking the lock is retried when it changes hands under us (or another taker holds the takeover). */
+const ATTEMPTS = 400;
+/** A takeover guard older than this was left by a taker killed inside its few-microsecond critical section. */
+const GUARD_STALE_MS = 10_000;
+
+/**
+ * Removes the stale lock at `path` if it still reads `found`. Reading and removing are two steps, so
+ * takers serialise them through a guard file (created exclusively, which fails if it exists): without
+ * it, a taker that read the stale lock could remove the lock a faster taker had just put in its place,
+ * and two processes would hold it. Returns after a short wait when another taker holds the guard.
+ */
+export async function removeIfUnchanged(path: string, found: string): Promise<void> {
+  const guard = `${path}.takeover`;
+  try {
+    writeFileSync(guard, String(process.pid), { flag: 'wx' });
+  } catch (e) {
+    if (errno(e) !== 'EEXIST') throw e;
+    if (guardAgeMs(guard) > GUARD_STALE_MS) rmSync(guard, { force: true });
+    else await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+    return;
+  }
+  try {
+    let now: string | null = null;
+    try {
+      now = readFileSync(path, 'utf8');
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+    }
+    if (now === found) rmSync(path, { force: true });
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
+function guardAgeMs(guard: string): number {
+  try {
+    return Date.now() - statSync(guard).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
 
 export class RepoLock {
   private released = false;
@@ -116,9 +155,8 @@ export class RepoLock {
   /**
    * Takes the repository's lock, or throws RepoBusy naming the live holder. The file appears whole
    * and at once (written aside, then hard-linked into place, which fails if it exists). A stale lock
-   * is moved aside under a name only this process uses and checked to be the stale one before it is
-   * dropped: of two processes taking over the same stale lock, one moves it, the other finds the
-   * winner's lock (which it puts back) and is refused.
+   * is removed only while it still reads as the stale one, under the takeover guard
+   * (removeIfUnchanged): of several processes taking over one stale lock, exactly one gets it.
    */
   static async take(repoDir: string, who: { tag?: string } = {}, probe = localProbe): Promise<RepoLock> {
     const path = await repoLockPath(repoDir);
@@ -144,22 +182,7 @@ export class RepoLock {
         const current = parseHolder(found);
         if (current && holderIsLive(current, probe)) throw new RepoBusy(current);
         // Stale (or unreadable: a holder killed before it wrote is impossible, the file appears whole).
-        const aside = `${unique}.stale`;
-        try {
-          renameSync(path, aside);
-        } catch (e) {
-          if (errno(e) === 'ENOENT') continue;
-          throw e;
-        }
-        if (readFileSync(aside, 'utf8') !== found) {
-          // Another taker replaced the stale lock between our read and our move: give its lock back.
-          try {
-            linkSync(aside, path);
-          } catch (e) {
-            if (errno(e) !== 'EEXIST') throw e;
-          }
-        }
-        rmSync(aside, { force: true });
+        await removeIfUnchanged(path, found);
       }
       throw new Error(`could not take the repository lock ${path}: it kept changing hands`);
     } finally {
