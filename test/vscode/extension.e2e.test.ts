@@ -177,6 +177,8 @@ test('stepping: the run stops before training #1, shows its diff, the candidate 
 
   // The gate: the candidate's diff opens by itself, and a notice asks Run / Edit / Skip; the badge counts it.
   await wb.notification('Autoresearch #1 at the gate').waitFor({ timeout: 120_000 });
+  // The badge is painted by the workbench a moment after the extension sets it (seen empty under load).
+  await eventually('the badge counts the gate', async () => (await wb.activityBadge('Autoresearch').innerText()) === '1', 15_000);
   assert.equal(await wb.activityBadge('Autoresearch').innerText(), '1', 'the gate waits for the person');
   await wb.page.locator('.tab', { hasText: 'train.py (#1' }).waitFor({ timeout: 30_000 });
   await wb.editorAction('Run This Candidate').waitFor({ timeout: 15_000 });
@@ -542,7 +544,10 @@ test('Create Branch from Best: the branch from where the run started holds the b
   const started = ofType(events(), 'run.started')[0];
   const keptBeyondBaseline = ofType(events(), 'experiment.decided').some((d) => d.status === 'keep' && !ofType(events(), 'iteration.started').find((s) => s.n === d.n)?.baseline);
   await wb.openViewContainer('Autoresearch');
-  await wb.page.locator('.pane-header a.action-label[aria-label^="Create Branch from Best"]').click();
+  // View title actions show while the pointer is over the view's header.
+  const header = wb.page.locator('.pane-header', { hasText: 'Experiments' });
+  await header.hover();
+  await header.locator('a.action-label[aria-label^="Create Branch from Best"]').click();
   const name = wb.page.locator('.quick-input-widget input[type="text"]');
   await name.waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal(await name.inputValue(), `autoresearch/${tag()}-best`, 'the default name');
