@@ -548,7 +548,9 @@ test('Create Branch from Best: the branch from where the run started holds the b
   const header = wb.page.locator('.pane-header', { hasText: 'Experiments' });
   await header.hover();
   await header.locator('a.action-label[aria-label^="Create Branch from Best"]').click();
-  const name = wb.page.locator('.quick-input-widget input[type="text"]');
+  // The branch name's input box (not the palette it may replace: its prompt says what the branch holds).
+  const asked = wb.page.locator('.quick-input-widget', { hasText: 'holding its best result as one commit' });
+  const name = asked.locator('input[type="text"]');
   await name.waitFor({ state: 'visible', timeout: 15_000 });
   assert.equal(await name.inputValue(), `autoresearch/${tag()}-best`, 'the default name');
   await wb.page.keyboard.press('Enter');
@@ -568,10 +570,12 @@ test('Create Branch from Best: the branch from where the run started holds the b
   assert.deepEqual(after, branchesBefore.split('\n'), 'every other branch as it was');
   await wb.notificationButton(done, 'Open Report').click();
   await wb.page.locator('.tabs-container .tab', { hasText: 'report.md' }).waitFor({ timeout: 15_000 });
+  await wb.screenshot('19b-best-branch-report');
   assert.ok(existsSync(join(repo, '.autoresearch/runs', tag(), 'report.md')));
   // Asked again, the branch exists: refused, nothing changes.
   await wb.runCommand('Autoresearch: Create Branch from Best');
   await name.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await name.inputValue(), branch);
   await wb.page.keyboard.press('Enter');
   await wb.notification('Autoresearch:').filter({ hasText: 'exists' }).waitFor({ timeout: 30_000 });
 });
