@@ -8,6 +8,8 @@ export const COMMANDS = {
   continueRun: 'bilevelAutoresearch.continueRun',
   step: 'bilevelAutoresearch.step',
   runMore: 'bilevelAutoresearch.runMore',
+  /** finalize: the best result as one commit on a new branch, and report.md. */
+  createBranchFromBest: 'bilevelAutoresearch.createBranchFromBest',
   runStrategyReviewNow: 'bilevelAutoresearch.runStrategyReviewNow',
   runMechanismResearchNow: 'bilevelAutoresearch.runMechanismResearchNow',
   gateRun: 'bilevelAutoresearch.gateRun',

@@ -142,6 +142,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.resumeRun, continueRun),
     vscode.commands.registerCommand(COMMANDS.continueRun, continueRun),
     vscode.commands.registerCommand(COMMANDS.runMore, askRunMore),
+    vscode.commands.registerCommand(COMMANDS.createBranchFromBest, async (arg?: unknown) => (await import('./finalize/createBranchFromBest')).createBranchFromBest(runController, log, typeof arg === 'string' ? arg : undefined)),
     vscode.commands.registerCommand(COMMANDS.step, () => start({ resume: true, stepping: true, iterations: (s) => (s?.iterationsDone ?? 0) + 1 })),
     vscode.commands.registerCommand(COMMANDS.pauseRun, () => runController.pause()),
     vscode.commands.registerCommand(COMMANDS.stopRun, async () => {

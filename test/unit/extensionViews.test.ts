@@ -175,6 +175,13 @@ test('attention: one-off notices for a new best, a run completed or failed, and 
   const stopped = events.at(-1)!;
   assert.equal(noticeFor(stopped, s, 3)?.message, 'Autoresearch run nov23 completed: 2 iterations, best val_bpb 1.900000 at #1 (Δ −0.100000 over the baseline).');
   assert.equal(noticeFor(stopped, s, 1), null, 'a single Step completing: the person is right there');
+  assert.deepEqual(noticeFor(stopped, s, 3)?.actions.map((a) => [a.label, a.command, a.args]), [
+    ['Open Dashboard', 'bilevelAutoresearch.openDashboard', ['nov23']],
+    ['Run More', 'bilevelAutoresearch.runMore', undefined],
+    ['Create Branch from Best', 'bilevelAutoresearch.createBranchFromBest', ['nov23']],
+  ]);
+  const onlyBaseline = trace([...baseline, ...experiment(1, 'discard', 2.1, 0.1), ...experiment(2, 'discard', 2.2, 0.2), { type: 'run.stopped', reason: 'completed' }]);
+  assert.deepEqual(noticeFor(onlyBaseline.at(-1)!, deriveRunState(onlyBaseline), 3)?.actions.map((a) => a.label), ['Open Dashboard', 'Run More'], 'nothing beat the baseline: no branch to create');
   const failed = noticeFor({ seq: 99, at: '', type: 'run.stopped', reason: 'error', message: 'git: not a repository' }, s, 0);
   assert.equal(failed?.severity, 'error');
   assert.deepEqual(failed?.actions.map((a) => a.command), ['bilevelAutoresearch.showOutput']);

@@ -19,7 +19,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -73,7 +73,9 @@ let vsixFiles: string[] = [];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 const ofType = <T extends RunEvent['type']>(events: RunEvent[], t: T) => events.filter((e): e is Ev<T> => e.type === t);
-const tag = () => onlyRunTag(repo);
+// Looked up once: Create Branch from Best adds autoresearch/<tag>-best beside the run branch.
+let runTag: string | undefined;
+const tag = () => (runTag ??= onlyRunTag(repo));
 const events = () => readTraceEvents(repo, tag());
 
 before(async () => {
@@ -175,6 +177,8 @@ test('stepping: the run stops before training #1, shows its diff, the candidate 
 
   // The gate: the candidate's diff opens by itself, and a notice asks Run / Edit / Skip; the badge counts it.
   await wb.notification('Autoresearch #1 at the gate').waitFor({ timeout: 120_000 });
+  // The badge is painted by the workbench a moment after the extension sets it (seen empty under load).
+  await eventually('the badge counts the gate', async () => (await wb.activityBadge('Autoresearch').innerText()) === '1', 15_000);
   assert.equal(await wb.activityBadge('Autoresearch').innerText(), '1', 'the gate waits for the person');
   await wb.page.locator('.tab', { hasText: 'train.py (#1' }).waitFor({ timeout: 30_000 });
   await wb.editorAction('Run This Candidate').waitFor({ timeout: 15_000 });
@@ -532,6 +536,70 @@ test('Select Model saves to the user settings unless the workspace is picked: no
   assert.equal(existsSync(join(repo, '.vscode', 'settings.json')), false, 'no untracked settings file in the repo');
   const userSettings = readFileSync(join(profileDir, 'user-data', 'User', 'settings.json'), 'utf8');
   assert.match(userSettings, /"bilevelAutoresearch\.llm\.model":\s*"scripted-model"/);
+});
+
+test('Create Branch from Best: the branch from where the run started holds the best as one commit, without .autoresearch/; the user\'s branches stay; Open Report opens report.md', async () => {
+  const branchesBefore = git(repo, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/');
+  const headBefore = git(repo, 'rev-parse', 'HEAD');
+  const started = ofType(events(), 'run.started')[0];
+  const keptBeyondBaseline = ofType(events(), 'experiment.decided').some((d) => d.status === 'keep' && !ofType(events(), 'iteration.started').find((s) => s.n === d.n)?.baseline);
+  await wb.openViewContainer('Autoresearch');
+  // View title actions show while the pointer is over the view's header.
+  const header = wb.page.locator('.pane-header', { hasText: 'Experiments' });
+  await header.hover();
+  await header.locator('a.action-label[aria-label^="Create Branch from Best"]').click();
+  // The branch name's input box (not the palette it may replace: its prompt says what the branch holds).
+  const asked = wb.page.locator('.quick-input-widget', { hasText: 'holding its best result as one commit' });
+  const name = asked.locator('input[type="text"]');
+  await name.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await name.inputValue(), `autoresearch/${tag()}-best`, 'the default name');
+  await wb.page.keyboard.press('Enter');
+  if (!keptBeyondBaseline) {
+    // Nothing beat the baseline in this run: finalize refuses, and says why.
+    await wb.notification('Autoresearch:').filter({ hasText: /baseline|kept/ }).waitFor({ timeout: 30_000 });
+    return;
+  }
+  const done = `created autoresearch/${tag()}-best`;
+  await wb.notification(done).waitFor({ timeout: 60_000 });
+  await wb.screenshot('19-branch-from-best');
+  const branch = `autoresearch/${tag()}-best`;
+  assert.equal(git(repo, 'rev-parse', `${branch}^`), started.baseCommit, 'one commit on where the run started');
+  assert.equal(git(repo, 'ls-tree', '--name-only', branch, '.autoresearch'), git(repo, 'ls-tree', '--name-only', started.baseCommit, '.autoresearch'), '.autoresearch/ as it was at the start');
+  assert.equal(git(repo, 'rev-parse', 'HEAD'), headBefore, 'HEAD stays');
+  const after = git(repo, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/').split('\n').filter((l) => !l.startsWith(`refs/heads/${branch} `));
+  assert.deepEqual(after, branchesBefore.split('\n'), 'every other branch as it was');
+  await wb.notificationButton(done, 'Open Report').click();
+  await wb.page.locator('.tabs-container .tab', { hasText: 'report.md' }).waitFor({ timeout: 15_000 });
+  await wb.screenshot('19b-best-branch-report');
+  assert.ok(existsSync(join(repo, '.autoresearch/runs', tag(), 'report.md')));
+  // Asked again, the branch exists: refused, nothing changes.
+  await wb.runCommand('Autoresearch: Create Branch from Best');
+  await name.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.equal(await name.inputValue(), branch);
+  await wb.page.keyboard.press('Enter');
+  await wb.notification('Autoresearch:').filter({ hasText: 'exists' }).waitFor({ timeout: 30_000 });
+});
+
+test('a commit of the user\'s on the run branch stops the resume; the notice\'s Adopt My Commit restarts it taking that commit as the new baseline', async () => {
+  const stops = ofType(events(), 'run.stopped').length;
+  assert.equal(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD'), `autoresearch/${tag()}`);
+  const train = join(repo, 'train.py');
+  writeFileSync(train, readFileSync(train, 'utf8') + '\n# tuned by hand\n');
+  git(repo, 'commit', '-qam', 'my own tweak');
+  const mine = git(repo, 'rev-parse', 'HEAD');
+  await wb.runCommand('Autoresearch: Run More Iterations…');
+  await wb.page.locator('.quick-input-widget', { hasText: 'How many more iterations' }).waitFor({ timeout: 15_000 });
+  await wb.page.locator('.quick-input-widget input[type="text"]').fill('1');
+  await wb.page.keyboard.press('Enter');
+  const found = 'the loop did not make';
+  await wb.notificationButton(found, 'New Run').waitFor({ timeout: 60_000 });
+  await wb.screenshot('20-adopt-offer');
+  await wb.notificationButton(found, 'Adopt My Commit').click();
+  await eventually('the commit adopted', () => ofType(events(), 'run.adopted').at(-1)?.commit === mine, 60_000);
+  await eventually('the run stopped again', () => ofType(events(), 'run.stopped').length > stops, 240_000);
+  const adopted = ofType(events(), 'run.adopted').at(-1)!;
+  assert.equal(adopted.from, 'run-branch');
+  assert.ok(ofType(events(), 'iteration.started').some((x) => x.baseline && x.seq > adopted.seq), 'the adopted commit trained as a new baseline');
 });
 
 /** Files under `dirs` whose bytes contain `needle` (the key would be stored as plain text). */

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import type { ToWebview } from '../../src/shared/protocol';
 import { RunModel } from '../../webview-ui/src/model/dashboardModel';
 import { DashboardHost, measureFilterChange, measureFirstRender, measureLiveAppend, setTheme, type FirstRender } from '../support/dashboardPage';
-import { FIXTURE_FROZEN, fixtureLiveEvents, fixtureTrace, syntheticTrace } from '../support/dashboardTraces';
+import { FIXTURE_FROZEN, FIXTURE_PARAMS, fixtureLiveEvents, fixtureTrace, syntheticTrace, TraceBuilder } from '../support/dashboardTraces';
 import { THEMES } from '../support/webviewThemes';
 
 /**
@@ -160,7 +160,59 @@ test('the webview says ready, then renders the fixture: chart, table, header, pa
   assert.match(sessions, /Mechanism research \(4\)/);
   assert.match(sessions, /after #14 no mechanism: the reply was not valid JSON/);
 
+  // What works: the best configuration against the baseline's, and the mean Δ per change.
+  assert.match((await page.textContent('[data-testid=best-config-summary]')) ?? '', /Best val_bpb 0\.961 at #18 \(−0\.039 from the baseline #0\): 4 parameters changed\./);
+  const bestRows = await page.$$eval('[data-testid=best-config] tbody tr', (trs) => trs.slice(0, 5).map((tr) => `${(tr as HTMLElement).dataset.param}:${tr.className}:${tr.querySelector('[data-col=baseline]')?.textContent}→${tr.querySelector('[data-col=best]')?.textContent}`));
+  assert.deepEqual(bestRows, ['ACTIVATION:changed:"gelu"→"relu"', 'DEPTH:changed:2→4', 'LEARNING_RATE:changed:0.001→0.003', 'WARMUP_STEPS:changed:10→20', 'BATCH_SIZE::128→128']);
+  const importance = await page.$$eval('[data-testid=importance] tbody tr', (trs) => trs.map((tr) => `${(tr as HTMLElement).dataset.param} ${(tr as HTMLElement).dataset.direction} ${tr.querySelector('[data-col=meanDelta]')?.textContent} ${tr.querySelector('[data-col=count]')?.textContent}`));
+  assert.deepEqual(importance, ['LEARNING_RATE up −0.0055 4', 'WARMUP_STEPS up −0.002 2', 'ACTIVATION set −0.002 1', 'DEPTH up +0.000667 3', 'N_EMBD up +0.01 1', 'BATCH_SIZE up +0.012 1']);
+  assert.match((await page.textContent('[data-testid=importance-summary]')) ?? '', /Paid off most on average: LEARNING_RATE ↑ \(4 experiments\)/);
+  assert.equal(await page.locator('[data-testid=confidence]').count(), 0, 'no noise floor in this run (nothing ran twice): no confidence label');
+
   await screenshot(page, 'dashboard-light.png');
+});
+
+test('the noise floor: a band on the chart, in the legend, and a confidence label on each keep; a strategy review shows beside research at the same point', async () => {
+  const b = new TraceBuilder('noisy', FIXTURE_PARAMS);
+  b.baseline(0, 1.0);
+  b.baseline(1, 1.004);
+  b.experiment(2, { LEARNING_RATE: 0.002 }, 0.98);
+  b.experiment(3, { DEPTH: 3 }, 0.978);
+  b.experiment(4, { N_EMBD: 128 }, 0.99);
+  b.push({ type: 'strategy.updated', n: 4, cycle: 1, reviewer: 'llm', frozen: [], unfrozen: [], focus: ['DEPTH'], guidance: 'Depth next.' });
+  b.research(4, 1, { failedAt: 'specify', reason: 'the reply was not valid JSON' });
+  b.experiment(5, { DEPTH: 4 }, 0.96);
+  const p = await host.openPage(true);
+  await p.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
+  await setTheme(p, 'dark');
+  await send(p, { type: 'init', runs: [{ tag: 'noisy', events: b.events }], selected: 'noisy' });
+  assert.equal((await chart(p)).noiseFloor, String(1.004 - 1.0), 'the band is drawn at the spread of the two baselines');
+  assert.match((await p.textContent('[data-testid=chart-legend]')) ?? '', /noise floor 0\.004/);
+  const label = (n: number) => p.textContent(`[data-testid=experiments-table] .vt-row[data-n="${n}"] [data-testid=confidence]`);
+  assert.equal(await label(2), '6.0× noise', '−0.024 against a floor of 0.004');
+  assert.equal(await label(3), 'within noise', '−0.002 is half a floor');
+  assert.equal(await label(5), '4.5× noise');
+  assert.equal(await p.locator('.vt-row[data-n="4"] [data-testid=confidence]').count(), 0, 'a discard has none');
+  // Both markers after #4: the strategy review's purple is on screen beside the mechanism's orange.
+  assert.ok((await pixelsOf(p, THEMES.dark['charts-purple'])) > 20, 'the strategy review marker is visible');
+  assert.ok((await pixelsOf(p, THEMES.dark['charts-orange'])) > 20, 'the mechanism research marker too');
+  const over = (await p.locator('[data-testid=progress-chart] .u-over').boundingBox())!;
+  const pos4 = (await p.evaluate(() => window.bilevelDashboard!.pointPosition(4)))!;
+  const pos5 = (await p.evaluate(() => window.bilevelDashboard!.pointPosition(5)))!;
+  await p.mouse.move((pos4.x + pos5.x) / 2, over.y + over.height - 4);
+  await p.locator('.chart-tooltip').waitFor({ state: 'visible' });
+  const tip = (await p.textContent('.chart-tooltip')) ?? '';
+  assert.match(tip, /strategy review/i, `both in the tooltip: ${tip}`);
+  assert.match(tip, /research/i);
+  await p.mouse.move(5, 5);
+  // Discarded points readable on dark: drawn opaque enough in descriptionForeground (hiding them removes those pixels).
+  const withDiscards = await pixelsOf(p, THEMES.dark.descriptionForeground);
+  await chooseFilter(p, 'status', 'keep');
+  const keptOnly = await pixelsOf(p, THEMES.dark.descriptionForeground);
+  await chooseFilter(p, 'status', '*');
+  assert.ok(withDiscards - keptOnly > 10, `the discarded point is drawn in descriptionForeground (${withDiscards} vs ${keptOnly} pixels)`);
+  await p.locator('#progress').screenshot({ path: join(ARTIFACTS, 'dashboard-noise-floor.png') });
+  await p.close();
 });
 
 test('the table sorts by a column header, both ways', async () => {
@@ -222,6 +274,8 @@ test('clicking a table row or a chart point posts openDiff with that experiment;
   await page.click('[data-testid=experiments-table] .vt-row[data-n="9"] .vt-log');
   assert.deepEqual(await lastPosted(page), { type: 'openLog', tag: 'fixture', n: 9 });
 
+  // The parameters panel's click scrolled the table into view: the chart back on screen.
+  await page.evaluate(() => window.scrollTo(0, 0));
   for (const n of [14, 3, 6]) {
     const pos = await page.evaluate((k) => window.bilevelDashboard!.pointPosition(k), n);
     assert.ok(pos, `#${n} is drawn`);
@@ -393,6 +447,8 @@ test('10,000 experiments: renders, filters, zooms and appends live; first render
   const row = await p.$eval('[data-testid=experiments-table] .vt-spacer .vt-row', (r) => Number((r as HTMLElement).dataset.n));
   await p.click(`[data-testid=experiments-table] .vt-row[data-n="${row}"] .c-desc`);
   assert.deepEqual(await p.evaluate(() => window.__stubPosted!.at(-1)), { type: 'openDiff', tag, n: row });
+  assert.match((await p.textContent('[data-testid=best-config-summary]')) ?? '', /^Best val_bpb .* at #\d+/, 'the best configuration at 10,000');
+  assert.ok((await p.locator('[data-testid=importance] tbody tr').count()) > 3, 'parameter importance at 10,000');
   await screenshot(p, 'dashboard-10k.png');
 
   const report = [

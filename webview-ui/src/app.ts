@@ -4,7 +4,7 @@ import { progressPng, progressSvg } from './chart/exportChart';
 import { ProgressChart, type MechanismSpan, type ProgressInput } from './chart/progressChart';
 import { buildProgressData } from './chart/progressData';
 import { h } from './dom';
-import { STATUS_LABEL } from './format';
+import { fmtMetric, STATUS_LABEL } from './format';
 import type { Channel } from './messaging';
 import { RESULT_STATUSES } from '../../src/shared/trace/events';
 import { DashboardModel, type DashboardEvent, type RunModel } from './model/dashboardModel';
@@ -16,6 +16,9 @@ import { FilterBar } from './views/filterBar';
 import { Header } from './views/header';
 import { MechanismsTimeline } from './views/mechanismsTimeline';
 import { ParametersPanel } from './views/parametersPanel';
+import { BestConfigurationPanel } from './views/bestConfigurationPanel';
+import { ImportancePanel } from './views/importancePanel';
+import { parameterImportance } from './model/parameterImportance';
 
 /**
  * The dashboard: owns the model and the views, turns messages into model updates and model
@@ -59,6 +62,8 @@ export class DashboardApp {
   private readonly filterBar: FilterBar;
   private readonly table: ExperimentsTable;
   private readonly params: ParametersPanel;
+  private readonly bestConfig = new BestConfigurationPanel();
+  private readonly importance = new ImportancePanel();
   private readonly mechs: MechanismsTimeline;
   private readonly compareChart: CompareChart;
   private readonly comparePicker: HTMLElement;
@@ -113,6 +118,7 @@ export class DashboardApp {
       this.header.el,
       this.banner,
       card('progress', 'Progress', this.legend, this.chart.el),
+      h('div', { class: 'columns' }, card('best-configuration', 'Best configuration', this.bestConfig.el), card('importance', 'What works: mean Δ per change', this.importance.el)),
       card('experiments', 'Experiments', this.filterBar.el, this.table.el),
       h(
         'div',
@@ -234,9 +240,10 @@ export class DashboardApp {
     const data = buildProgressData(run.rows, goal, isFiltered(this.filter) ? rowMatcher(this.filter) : undefined);
     const mechColor = this.mechColors(run);
     const spans: MechanismSpan[] = run.mechanisms().flatMap((m) => m.spans.map((s) => ({ name: m.name, color: mechColor(m.name), from: s.from, to: s.to ?? run.lastX })));
-    const input: ProgressInput = { data, markers: run.markers, spans, metricName: run.meta.metricName, goal };
+    const noiseFloor = run.noiseFloor();
+    const input: ProgressInput = { data, markers: run.markers, spans, metricName: run.meta.metricName, goal, noiseFloor };
     this.chart.update(input);
-    this.table.setRows(filtered, this.sort, goal);
+    this.table.setRows(filtered, this.sort, goal, noiseFloor);
     const summary = run.summary();
     const options = run.filterOptions();
     this.filterBar.update({ counts: summary.counts, params: options.params, origins: options.origins, mechanisms: options.mechanisms }, filtered.length, run.rows.length);
@@ -245,6 +252,8 @@ export class DashboardApp {
     if (runChanged) {
       this.header.update(run);
       this.params.update(run.paramStats(), goal);
+      this.bestConfig.update(run.bestConfiguration(), run.meta.metricName, goal);
+      this.importance.update(parameterImportance(run.rows, goal), goal);
       this.mechs.update(run.mechanisms(), run.markers, run.lastX, mechColor);
     }
     this.renderCompare(runs);
@@ -269,6 +278,7 @@ export class DashboardApp {
     const items: (HTMLElement | null)[] = [
       ...RESULT_STATUSES.map((s) => item(`pt-${s}`, `${STATUS_LABEL[s]} (${input.data.counts[s]})`, { 'data-status': s })),
       item('line-best', 'best so far'),
+      input.noiseFloor ? item('band-noise', `noise floor ${fmtMetric(input.noiseFloor)}`, { title: 'the largest spread of repeated runs of one configuration, drawn from the best-so-far line towards worse' }) : null,
       input.markers.some((m) => m.kind === 'strategy') ? item('marker-strategy', 'strategy review') : null,
       input.markers.some((m) => m.kind === 'mechanism') ? item('marker-mechanism', 'mechanism research') : null,
       ...names.map(([name, color]) => item(`span mech-${color % 6}`, `${name} active`)),

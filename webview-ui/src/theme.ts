@@ -86,7 +86,8 @@ export function readPalette(): Palette {
     grid: hc ? v('contrastBorder', 'charts-lines') : v('charts-lines'),
     border: hc ? v('contrastBorder', 'panel-border') : v('panel-border'),
     keep: v('charts-green'),
-    discard: hc ? foreground : v('charts-foreground', 'descriptionForeground'),
+    // descriptionForeground is made to be read on the editor background in every theme; charts-foreground is not.
+    discard: hc ? foreground : v('descriptionForeground', 'charts-foreground'),
     crash: v('charts-red'),
     cached: v('charts-blue'),
     best: v('charts-green'),

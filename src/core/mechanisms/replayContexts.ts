@@ -1,7 +1,7 @@
 import type { ParamValue } from '../../shared/trace/candidate';
 import type { RunEvent } from '../../shared/trace/events';
 import { applyEvent, type Experiment, type RunState } from '../../shared/trace/runState';
-import { noiseFloor } from '../stats/noiseFloor';
+import { noiseFloor } from '../../shared/stats/noiseFloor';
 import type { ParamView } from '../research/proposalContext';
 import type { ParamKind } from '../target/pythonParams';
 import {

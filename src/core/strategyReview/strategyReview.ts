@@ -1,6 +1,6 @@
 import type { ParamValue } from '../../shared/trace/candidate';
 import type { Experiment, RunState, Strategy } from '../../shared/trace/runState';
-import { noiseFloor } from '../stats/noiseFloor';
+import { noiseFloor } from '../../shared/stats/noiseFloor';
 import type { Direction, ParameterSummary, TraceSummary } from '../research/traceSummary';
 
 export type { Direction, ParameterSummary, TraceSummary } from '../research/traceSummary';

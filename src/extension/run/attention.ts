@@ -96,9 +96,10 @@ export function noticeFor(e: RunEvent, state: RunState | null, decidedHere: numb
       if (e.reason === 'error') return { severity: 'error', message: `Autoresearch run ${state.tag} failed: ${e.message ?? 'unknown error'}`, actions: [{ label: 'Show Log', command: COMMANDS.showOutput }] };
       if (e.reason !== 'completed' || decidedHere < 2) return null;
       const best = state.best;
+      // Only a result beyond the baseline has a change to take home.
       const delta = formatDelta(improvementOverBaseline(state));
       const bestText = best ? `, best ${state.metricName} ${formatMetric(best.metric)} at #${best.n}${delta ? ` (${delta} over the baseline)` : ''}` : '';
-      return { severity: 'info', message: `Autoresearch run ${state.tag} completed: ${state.iterationsDone} iteration${state.iterationsDone === 1 ? '' : 's'}${bestText}.`, actions: [dashboard, { label: 'Run More', command: COMMANDS.runMore }] };
+      return { severity: 'info', message: `Autoresearch run ${state.tag} completed: ${state.iterationsDone} iteration${state.iterationsDone === 1 ? '' : 's'}${bestText}.`, actions: [dashboard, { label: 'Run More', command: COMMANDS.runMore }, ...(best && !state.experiments.find((x) => x.n === best.n)?.baseline ? [{ label: 'Create Branch from Best', command: COMMANDS.createBranchFromBest, args: [state.tag] }] : [])] };
     }
     case 'experiment.decided': {
       const x = state.experiments.find((y) => y.n === e.n);

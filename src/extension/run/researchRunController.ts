@@ -16,6 +16,8 @@ export interface StartRunRequest {
   stepping: boolean;
   /** Levels to run right away (Run Strategy Review Now, Run Mechanism Research Now). */
   levelsNow?: Level[];
+  /** Resume taking the user's commit as the new starting point (createRun's `adopt`). */
+  adopt?: boolean;
 }
 
 export type GateVerdict = 'run' | 'skip';
@@ -122,6 +124,7 @@ export class ResearchRunController implements vscode.Disposable {
       signal: abort.signal,
       onEvent,
       levelsNow: request.levelsNow,
+      adopt: request.adopt,
       beforeTraining: request.stepping ? (gate) => this.waitAtGate(gate) : undefined,
     });
     const done = run.run().finally(() => {
@@ -186,6 +189,11 @@ export class ResearchRunController implements vscode.Disposable {
   /** A verdict on a mechanism, through the run going on (it applies at the next boundary); null when no run goes on here. */
   reviewMechanismInRun(name: string, verdict: 'accept' | 'reject', reason?: string): Promise<void> | null {
     return this.current ? this.current.run.reviewMechanism(name, verdict, reason) : null;
+  }
+
+  /** Resolves once no run goes on in this window (at once when none does). */
+  async whenIdle(): Promise<void> {
+    await this.current?.done;
   }
 
   /** Stops the run and waits for it to end, at most `timeoutMs`. */

@@ -1,4 +1,4 @@
-import { GitError, MissingApiKeyError, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, type Level, type ChatModel, type LlmCallListener } from '../../core';
+import { GitError, MissingApiKeyError, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, UserWorkFound, type Level, type ChatModel, type LlmCallListener } from '../../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunState } from '../../shared/trace/runState';
@@ -8,6 +8,7 @@ import { LanguageModelChat } from '../llm/languageModelChat';
 import { missingKeyMessageFrom } from '../llm/llmSettingsTarget';
 import type { ResearchRunController } from './researchRunController';
 import { applyRunSettings, readRunSettings, type RunSettings } from '../settings/runSettings';
+import { userWorkChoices } from './userWorkOffer';
 
 export interface StartMode {
   /** Resume the latest run whatever `resumeLatestRun` says (Resume Run, Continue, Step, the activation offer). */
@@ -20,6 +21,8 @@ export interface StartMode {
   levelsNow?: Level[];
   /** A new run with a new tag, whatever `resumeLatestRun` says (New Run on a finished run). */
   fresh?: boolean;
+  /** Resume taking the user's commit as the run's new starting point (Adopt My Commit after UserWorkFound). */
+  adopt?: boolean;
 }
 
 /** No VS Code language model answers the selector: the person must install a provider or pick another model. */
@@ -39,6 +42,7 @@ export async function startRun(controller: ResearchRunController, apiKeys: ApiKe
   const repoDir = controller.repoDir;
   const settings = readRunSettings((key, fallback) => vscode.workspace.getConfiguration(SETTINGS_SECTION, vscode.Uri.file(repoDir)).get(key, fallback));
   const resume = !mode.fresh && (mode.resume || settings.resumeLatestRun);
+  const retry = (again: StartMode) => startRun(controller, apiKeys, log, { ...mode, ...again });
   let run: Promise<unknown>;
   try {
     const config = applyRunSettings(loadTargetConfig(repoDir), settings);
@@ -51,9 +55,10 @@ export async function startRun(controller: ResearchRunController, apiKeys: ApiKe
       fresh: !resume,
       stepping: mode.stepping ?? settings.stepping,
       levelsNow: mode.levelsNow,
+      adopt: mode.adopt,
     });
   } catch (e) {
-    await reportStartFailure(e, repoDir, log);
+    await reportStartFailure(e, repoDir, log, retry);
     return;
   }
   log.info(`run started in ${repoDir}: ${settings.iterations} iterations${resume ? ' (resuming the latest run if any)' : ' (fresh run)'}`);
@@ -66,7 +71,7 @@ export async function startRun(controller: ResearchRunController, apiKeys: ApiKe
   try {
     await run;
   } catch (e) {
-    await reportStartFailure(e, repoDir, log);
+    await reportStartFailure(e, repoDir, log, retry);
   }
 }
 
@@ -87,7 +92,7 @@ async function llmFor(settings: RunSettings, apiKeys: ApiKeyStore): Promise<{ ap
   return { chat: (onLlmCall) => new LanguageModelChat(models[0], onLlmCall) };
 }
 
-async function reportStartFailure(e: unknown, repoDir: string, log: vscode.LogOutputChannel): Promise<void> {
+async function reportStartFailure(e: unknown, repoDir: string, log: vscode.LogOutputChannel, retry: (again: StartMode) => Promise<void>): Promise<void> {
   const message = e instanceof Error ? e.message : String(e);
   log.error(message);
   if (e instanceof MissingApiKeyError) {
@@ -100,6 +105,11 @@ async function reportStartFailure(e: unknown, repoDir: string, log: vscode.LogOu
   } else if (e instanceof ConfigError) {
     const choice = await vscode.window.showErrorMessage(`Autoresearch: ${message}`, `Open ${CONFIG_FILE}`);
     if (choice) await vscode.window.showTextDocument(vscode.Uri.file(join(repoDir, CONFIG_FILE)));
+  } else if (e instanceof UserWorkFound) {
+    // The user's commit is where the run was about to write: take it up as the new baseline, or start over.
+    const choice = await vscode.window.showWarningMessage(`Autoresearch: ${message}`, ...userWorkChoices(e.found));
+    if (choice === 'Adopt My Commit') await retry({ resume: true, fresh: false, adopt: true });
+    if (choice === 'New Run') await retry({ resume: false, fresh: true, adopt: false });
   } else if (e instanceof GitError) {
     void vscode.window.showErrorMessage(`Autoresearch: ${message}`);
   } else {

@@ -4,6 +4,7 @@ import { deltaClass, fmtChanges, fmtDelta, fmtMetric, STATUS_LABEL } from '../fo
 import { RESULT_STATUSES, type ResultStatus } from '../../../src/shared/trace/events';
 import type { ExperimentRow } from '../model/dashboardModel';
 import type { ChartMarker } from '../model/levelEvents';
+import { confidenceLabel, noiseMultiple } from '../model/parameterImportance';
 import type { Palette } from '../theme';
 import { themedAxis } from './themedAxis';
 import { EXPERIMENT_INCRS } from './progressData';
@@ -30,6 +31,8 @@ export interface ProgressInput {
   spans: readonly MechanismSpan[];
   metricName: string;
   goal: 'minimize' | 'maximize';
+  /** How much the metric moves when nothing changes: drawn as a band on the worse side of the best-so-far line. */
+  noiseFloor?: number | null;
 }
 
 export interface Hit {
@@ -41,7 +44,7 @@ export interface Hit {
 const ORDER: readonly ResultStatus[] = ['discard', 'cached', 'crash', 'keep'];
 type Shape = 'dot' | 'ring' | 'cross' | 'disc';
 const SHAPE: Record<ResultStatus, { shape: Shape; size: number }> = {
-  discard: { shape: 'dot', size: 5 },
+  discard: { shape: 'dot', size: 6 },
   cached: { shape: 'ring', size: 7 },
   crash: { shape: 'cross', size: 7 },
   keep: { shape: 'disc', size: 8 },
@@ -141,7 +144,8 @@ export class ProgressChart {
           fill: color,
           paths: markerPaths(SHAPE[s].shape, SHAPE[s].size),
         },
-        alpha: s === 'discard' ? 0.55 : 1,
+        // Muted, yet readable on dark and high-contrast backgrounds (the color is descriptionForeground there).
+        alpha: s === 'discard' ? 0.8 : 1,
       };
     };
     const opts: uPlot.Options = {
@@ -168,7 +172,7 @@ export class ProgressChart {
         },
       ],
       hooks: {
-        drawClear: [(u) => this.drawSpans(u)],
+        drawClear: [(u) => this.drawSpans(u), (u) => this.drawNoiseBand(u)],
         draw: [(u) => this.drawMarkers(u)],
         setCursor: [(u) => this.onCursor(u)],
         setScale: [(u, key) => {
@@ -222,6 +226,43 @@ export class ProgressChart {
     ctx.restore();
   }
 
+  /**
+   * The noise floor as a band from the best-so-far line one floor towards worse: a result inside it
+   * is no better than the best by more than chance.
+   */
+  private drawNoiseBand(u: uPlot): void {
+    const input = this.input;
+    const floor = input?.noiseFloor;
+    if (!input || !floor || !(floor > 0)) return;
+    const { x, best } = input.data;
+    const worse = input.goal === 'minimize' ? floor : -floor;
+    const { ctx } = u;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    ctx.fillStyle = this.palette.best;
+    ctx.globalAlpha = this.palette.kind.startsWith('high-contrast') ? 0.28 : 0.14;
+    // One rectangle per step of the best line (the line steps at each new best).
+    let i = 0;
+    while (i < x.length) {
+      const b = best[i];
+      let j = i + 1;
+      while (j < x.length && best[j] === b) j++;
+      if (b !== null) {
+        const x0 = u.valToPos(x[i] - 0.5, 'x', true);
+        const x1 = u.valToPos((j < x.length ? x[j] : x[x.length - 1] + 1) - 0.5, 'x', true);
+        const y0 = u.valToPos(b, 'y', true);
+        const y1 = u.valToPos(b + worse, 'y', true);
+        ctx.fillRect(x0, Math.min(y0, y1), x1 - x0, Math.abs(y1 - y0));
+      }
+      i = j;
+    }
+    ctx.restore();
+    this.el.dataset.noiseFloor = String(floor);
+  }
+
   private drawMarkers(u: uPlot): void {
     const input = this.input;
     if (!input?.markers.length) return;
@@ -231,22 +272,26 @@ export class ProgressChart {
     ctx.save();
     ctx.lineWidth = 1.5 * pr;
     ctx.setLineDash([4 * pr, 3 * pr]);
-    for (const m of input.markers) {
+    // Mechanism markers first, strategy reviews over them with their flag at the bottom edge and a
+    // dash offset: at the same x (a review and research after one iteration) both stay visible.
+    const ordered = [...input.markers].sort((a, b) => Number(a.kind === 'strategy') - Number(b.kind === 'strategy'));
+    for (const m of ordered) {
       const x = Math.round(u.valToPos(m.x, 'x', true)) + 0.5;
+      ctx.lineDashOffset = m.kind === 'strategy' ? 3.5 * pr : 0;
       if (x < left || x > left + width) continue;
       ctx.strokeStyle = m.kind === 'strategy' ? this.palette.strategy : this.palette.mechanism;
       ctx.beginPath();
       ctx.moveTo(x, top);
       ctx.lineTo(x, top + height);
       ctx.stroke();
-      // A small flag on top: ▼ for a strategy review, ◆ for mechanism research.
+      // A small flag: ▲ at the bottom for a strategy review, ◆ on top for mechanism research.
       ctx.fillStyle = ctx.strokeStyle;
       ctx.beginPath();
       const s = 5 * pr;
       if (m.kind === 'strategy') {
-        ctx.moveTo(x - s, top);
-        ctx.lineTo(x + s, top);
-        ctx.lineTo(x, top + s * 1.4);
+        ctx.moveTo(x - s, top + height);
+        ctx.lineTo(x + s, top + height);
+        ctx.lineTo(x, top + height - s * 1.4);
       } else {
         ctx.moveTo(x, top);
         ctx.lineTo(x + s, top + s);
@@ -286,9 +331,9 @@ export class ProgressChart {
     return hit;
   }
 
-  private markerAt(u: uPlot, left: number): ChartMarker | null {
-    for (const m of this.input?.markers ?? []) if (Math.abs(u.valToPos(m.x, 'x') - left) <= 3) return m;
-    return null;
+  /** The markers under the cursor: a strategy review and mechanism research can share an x. */
+  private markersAt(u: uPlot, left: number): ChartMarker[] {
+    return (this.input?.markers ?? []).filter((m) => Math.abs(u.valToPos(m.x, 'x') - left) <= 3);
   }
 
   private onCursor(u: uPlot): void {
@@ -296,8 +341,8 @@ export class ProgressChart {
     if (left === undefined || top === undefined || left < 0 || top < 0) return this.setHit(null);
     const hit = this.findHit(u, left, top);
     if (hit) return this.setHit(hit);
-    const m = this.markerAt(u, left);
-    if (m) return this.showTip(left, top, [h('div', { class: 'tip-title' }, m.label), m.detail && h('div', { class: 'tip-detail' }, m.detail)]);
+    const ms = this.markersAt(u, left);
+    if (ms.length) return this.showTip(left, top, ms.flatMap((m) => [h('div', { class: 'tip-title' }, m.label), m.detail && h('div', { class: 'tip-detail' }, m.detail)]));
     this.setHit(null);
   }
 
@@ -318,7 +363,7 @@ export class ProgressChart {
     const py = u.valToPos(y, 'y');
     this.ring.hidden = false;
     this.ring.style.transform = `translate(${off.x + px}px, ${off.y + py}px)`;
-    this.showTip(px, py, tooltipContent(row, input.goal));
+    this.showTip(px, py, tooltipContent(row, input.goal, input.noiseFloor ?? null));
   }
 
   private showTip(px: number, py: number, content: (Node | string | null | false | '')[]): void {
@@ -364,8 +409,9 @@ export class ProgressChart {
   }
 }
 
-function tooltipContent(row: ExperimentRow, goal: 'minimize' | 'maximize'): (Node | string | null | false | '')[] {
+function tooltipContent(row: ExperimentRow, goal: 'minimize' | 'maximize', noiseFloor: number | null): (Node | string | null | false | '')[] {
   const changes = fmtChanges(row.changes);
+  const confidence = row.status === 'keep' && !row.baseline ? confidenceLabel(noiseMultiple(row.delta, noiseFloor, goal)) : '';
   return [
     h('div', { class: 'tip-title' }, h('span', { class: `status-dot ${row.status}` }), `#${row.n} · ${STATUS_LABEL[row.status]}`),
     h('div', { class: 'tip-desc' }, row.description || '(no description)'),
@@ -374,6 +420,7 @@ function tooltipContent(row: ExperimentRow, goal: 'minimize' | 'maximize'): (Nod
       { class: 'tip-metric' },
       `metric ${fmtMetric(row.metric)}`,
       row.delta !== null && h('span', { class: `delta ${deltaClass(row.delta, goal)}` }, ` Δ ${fmtDelta(row.delta)}`),
+      confidence && ` · ${confidence}`,
     ),
     changes && h('div', { class: 'tip-detail' }, changes),
     row.proposedBy && h('div', { class: 'tip-detail' }, `proposed by ${row.proposedBy} (level 2)`),

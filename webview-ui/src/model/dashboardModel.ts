@@ -1,7 +1,8 @@
 import type { ParamValue } from '../../../src/shared/trace/candidate';
 import { EXPERIMENT_STATUSES, isResultStatus, type ExperimentStatus, type RunEvent } from '../../../src/shared/trace/events';
 import { isBetter, type Goal } from '../../../src/shared/trace/goal';
-import { applyEvent, experimentStatus, incumbentBehindBest, type Experiment, type HookStat, type MechanismStatus, type RunState } from '../../../src/shared/trace/runState';
+import { noiseFloor } from '../../../src/shared/stats/noiseFloor';
+import { applyEvent, currentBaseline, experimentStatus, incumbentBehindBest, type Experiment, type HookStat, type MechanismStatus, type RunState } from '../../../src/shared/trace/runState';
 import { isLevelEvent, LevelTimeline, ORIGINS, originOf, type ChartMarker, type MechanismPlacing, type Origin } from './levelEvents';
 
 /**
@@ -91,6 +92,20 @@ export interface ParamStat {
 
 export const RECENT = 20;
 
+/** A parameter of the best configuration against the baseline's. */
+export interface BestParam {
+  name: string;
+  baseline: ParamValue | undefined;
+  best: ParamValue | undefined;
+  changed: boolean;
+}
+
+export interface BestConfiguration {
+  best: { n: number; metric: number };
+  baseline: { n: number; metric: number | null } | null;
+  params: BestParam[];
+}
+
 export interface RunSummary {
   counts: Record<ExperimentStatus, number>;
   /** The best result (RunState.best). */
@@ -161,6 +176,7 @@ export class RunModel {
   private lastSeq = 0;
   private readonly configFrozen: Set<string>;
   private statsCache: { version: number; stats: ParamStat[] } | null = null;
+  private floorCache: { version: number; floor: number | null } | null = null;
 
   constructor(
     private readonly tag: string,
@@ -307,16 +323,41 @@ export class RunModel {
 
   /** The parameter configuration of the incumbent (what the search continues from). */
   currentParams(): Record<string, ParamValue> | null {
-    const incumbent = this.state?.incumbent ? this.byN.get(this.state.incumbent.n) : undefined;
-    if (incumbent?.params) return incumbent.params;
-    // The incumbent has no applied event (the baseline): any experiment built on its commit knows its
-    // configuration, as that experiment's parameters with its own change undone.
-    const commit = incumbent?.commit ?? incumbent?.baseCommit;
+    return this.paramsOf(this.state?.incumbent ? this.byN.get(this.state.incumbent.n) : undefined);
+  }
+
+  /** The parameter configuration experiment `row` trained. */
+  private paramsOf(row: ExperimentRow | undefined): Record<string, ParamValue> | null {
+    if (row?.params) return row.params;
+    // No applied event (a baseline): any experiment built on its commit knows its configuration, as
+    // that experiment's parameters with its own change undone.
+    const commit = row?.commit ?? row?.baseCommit;
     const child = this.rows.find((r) => r.params && (commit ? r.baseCommit === commit : true));
     if (!child?.params) return null;
     const out = { ...child.params };
     for (const c of child.changes) if (c.from !== undefined) out[c.name] = c.from;
     return out;
+  }
+
+  /** How much the metric moves when nothing changes (src/shared/stats/noiseFloor.ts); null until a configuration ran twice. */
+  noiseFloor(): number | null {
+    if (this.floorCache?.version !== this.version) this.floorCache = { version: this.version, floor: this.state ? noiseFloor(this.state).floor : null };
+    return this.floorCache.floor;
+  }
+
+  /** The best result's parameters against the baseline's (the latest adoption's baseline), changed ones first. */
+  bestConfiguration(): BestConfiguration | null {
+    const best = this.bestResult;
+    if (!best) return null;
+    const base = this.state ? currentBaseline(this.state) : null;
+    const baselineRow = (base && this.byN.get(base.n)) ?? null;
+    const bestParams = this.paramsOf(this.byN.get(best.n)) ?? {};
+    const baseParams = (baselineRow && this.paramsOf(baselineRow)) ?? {};
+    const names = [...new Set([...Object.keys(baseParams), ...Object.keys(bestParams)])];
+    const params = names
+      .map((name) => ({ name, baseline: baseParams[name], best: bestParams[name], changed: JSON.stringify(baseParams[name]) !== JSON.stringify(bestParams[name]) }))
+      .sort((a, b) => Number(b.changed) - Number(a.changed) || a.name.localeCompare(b.name));
+    return { best, baseline: baselineRow ? { n: baselineRow.n, metric: baselineRow.metric } : null, params };
   }
 
   /** Per parameter: how often tried and kept, the best delta, its current value and frozen state. */

@@ -1,5 +1,6 @@
 import { h } from '../dom';
 import { deltaClass, fmtChanges, fmtDelta, fmtMetric, STATUS_LABEL } from '../format';
+import { confidenceLabel, noiseMultiple } from '../model/parameterImportance';
 import type { ExperimentRow } from '../model/dashboardModel';
 import type { Sort, SortKey } from '../model/filters';
 
@@ -36,6 +37,7 @@ export class ExperimentsTable {
   private readonly empty: HTMLElement;
   private rows: readonly ExperimentRow[] = [];
   private goal: 'minimize' | 'maximize' = 'minimize';
+  private noiseFloor: number | null = null;
   private sort: Sort = { key: 'n', dir: 1 };
   private selected: number | null = null;
   private frame = 0;
@@ -51,9 +53,11 @@ export class ExperimentsTable {
     this.renderHead();
   }
 
-  setRows(rows: readonly ExperimentRow[], sort: Sort, goal: 'minimize' | 'maximize'): void {
+  /** `noiseFloor`: each keep's Δ is labelled with how many noise floors it is. */
+  setRows(rows: readonly ExperimentRow[], sort: Sort, goal: 'minimize' | 'maximize', noiseFloor: number | null = null): void {
     this.rows = rows;
     this.goal = goal;
+    this.noiseFloor = noiseFloor;
     if (sort.key !== this.sort.key || sort.dir !== this.sort.dir) {
       this.sort = sort;
       this.renderHead();
@@ -119,6 +123,12 @@ export class ExperimentsTable {
     this.spacer.replaceChildren(...els);
   }
 
+  private confidence(r: ExperimentRow): HTMLElement | null {
+    if (r.status !== 'keep' || r.baseline) return null;
+    const m = noiseMultiple(r.delta, this.noiseFloor, this.goal);
+    return m === null ? null : h('span', { class: `confidence${m < 1 ? ' weak' : ''}`, 'data-testid': 'confidence', title: `the gain is ${m.toFixed(2)} times the noise floor (${fmtMetric(this.noiseFloor)}: the largest spread of repeated runs of one configuration)` }, confidenceLabel(m));
+  }
+
   private renderRow(r: ExperimentRow, i: number): HTMLElement {
     const changes = fmtChanges(r.changes);
     const row = h(
@@ -147,7 +157,7 @@ export class ExperimentsTable {
       h('div', { class: 'vt-cell c-n', role: 'gridcell' }, String(r.n)),
       h('div', { class: 'vt-cell c-status', role: 'gridcell' }, h('span', { class: `status-dot ${r.status}` }), STATUS_LABEL[r.status]),
       h('div', { class: 'vt-cell c-metric', role: 'gridcell' }, fmtMetric(r.metric)),
-      h('div', { class: `vt-cell c-delta ${deltaClass(r.delta, this.goal)}`, role: 'gridcell' }, r.status === 'cached' ? `= #${r.sameAs}` : fmtDelta(r.delta)),
+      h('div', { class: `vt-cell c-delta ${deltaClass(r.delta, this.goal)}`, role: 'gridcell' }, r.status === 'cached' ? `= #${r.sameAs}` : fmtDelta(r.delta), this.confidence(r)),
       h('div', { class: 'vt-cell c-desc', role: 'gridcell' }, r.description),
       h('div', { class: 'vt-cell c-params', role: 'gridcell' }, r.touched.join(', ')),
       h('div', { class: 'vt-cell c-origin', role: 'gridcell' }, r.origin),

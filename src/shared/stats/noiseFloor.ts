@@ -1,4 +1,4 @@
-import type { RunState } from '../../shared/trace/runState';
+import type { RunState } from '../trace/runState';
 
 /**
  * How much the metric moves when nothing changes: the largest spread (max − min) among runs of the
