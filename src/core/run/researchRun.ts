@@ -24,6 +24,7 @@ import type { TargetConfig } from '../target/targetConfig';
 import { loopCommits } from '../git/loopCommits';
 import { ensureWritableRunDir } from '../store/writableRunDir';
 import { closeOpenExperiment } from './crashRecovery';
+import { loopLeftovers } from './loopLeftovers';
 import { RepoLock } from '../session/repoLock';
 import { OuterLevels, type Level } from './outerLevels';
 import { Scheduler, type Boundary } from './scheduler';
@@ -198,14 +199,14 @@ export class ResearchRun {
     const { session, repaired } = this.sessionOn(repo, tag, runDir);
     const open = [...session.state.open.values()];
     const dirty = await repo.dirtyPaths();
-    const ours = new Set(this.opts.config.editable);
-    // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
-    // anything else is the user's and stops the resume.
-    if (dirty.length && !(open.length && dirty.every((p) => ours.has(p)))) await repo.assertClean();
+    // Changes the loop itself left behind (killed between applying and committing, or inside a branch
+    // move) are safe to drop; anything else is the user's and stops the resume.
+    const leftovers = loopLeftovers(dirty, this.opts.config.editable, open.length > 0);
+    if (leftovers === null) await repo.assertClean();
     await repo.checkoutRunBranch(tag);
     // Commits the loop did not make, or files it did not change, stop the resume with nothing touched.
     // Before closing the open experiments: closing them would hide the trees they left unrecorded.
-    await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), open.length ? dirty : []);
+    await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), leftovers ?? []);
     for (const x of open) await closeOpenExperiment(session, x);
     const best = session.bestCommit();
     if ((await repo.head()) !== best || dirty.length) await repo.resetTo(tag, best);
