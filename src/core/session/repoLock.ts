@@ -111,6 +111,8 @@ export class RepoLock {
   private constructor(
     readonly path: string,
     private readonly content: string,
+    /** The dead holder whose stale lock this one replaced (a run killed), if any. */
+    readonly tookOverFrom: LockHolder | null = null,
   ) {}
 
   /**
@@ -126,11 +128,12 @@ export class RepoLock {
     const content = JSON.stringify(holder);
     const unique = `${path}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
     writeFileSync(unique, content);
+    let stale: LockHolder | null = null;
     try {
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         try {
           linkSync(unique, path);
-          return new RepoLock(path, content);
+          return new RepoLock(path, content, stale);
         } catch (e) {
           if (errno(e) !== 'EEXIST') throw e;
         }
@@ -143,6 +146,7 @@ export class RepoLock {
         }
         const current = parseHolder(found);
         if (current && holderIsLive(current, probe)) throw new RepoBusy(current);
+        stale = current;
         // Stale (or unreadable: a holder killed before it wrote is impossible, the file appears whole).
         const aside = `${unique}.stale`;
         try {
