@@ -15,8 +15,10 @@ import { TraceTail } from '../support/traceTail';
  * The chaos test (issue 13): a CLI run of 40 instant iterations, with strategy review and mechanism
  * research (policy auto, the offline library), killed with SIGKILL (its whole process group) at 20
  * random moments and resumed each time until the 40 are done. The moments come from a seeded RNG
- * (CHAOS_SEED replays one): some right after training.started, some right after mechanism.proposed
- * or mechanism.validated (an activation under way), some at any time. Then the invariants.
+ * (CHAOS_SEED replays the draws; the timing is the machine's): some right after training.started,
+ * some right after mechanism.proposed or mechanism.validated (an activation under way), some inside
+ * the git commit after candidate.applied or the reset after experiment.decided, some at any time.
+ * Then the invariants.
  */
 const TRAIN = `A = 1            # better the larger
 B = 1.0          # best at 0.25
@@ -29,9 +31,10 @@ print(f"val_bpb:          {1.0 + 10 / (1 + A) + 10 / (1 + D) + abs(B - 0.25) + a
 
 const ITERATIONS = 40;
 const KILLS = 20;
+const MIN_TRAINING_KILLS = 3;
 const TAG = 'chaos';
 
-type Moment = 'training' | 'mechanism' | 'anytime';
+type Moment = 'training' | 'mechanism' | 'git' | 'anytime';
 
 function env(): NodeJS.ProcessEnv {
   const e = { ...process.env };
@@ -102,29 +105,35 @@ class Cli {
  * milliseconds more), or a random delay for 'anytime'. Resolves with what was hit, or null when the
  * CLI ended first.
  */
-async function waitForMoment(cli: Cli, tail: TraceTail, moment: Moment, random: () => number, libraryLeft: { value: boolean }): Promise<string | null> {
+async function waitForMoment(cli: Cli, tail: TraceTail, moment: Moment, random: () => number): Promise<string | null> {
   if (moment === 'anytime') {
     const until = Date.now() + 200 + random() * 1000;
     while (Date.now() < until && !cli.done) await sleep(5);
     return cli.done ? null : 'anytime';
   }
-  const types = moment === 'training' ? ['training.started'] : random() < 0.5 ? ['mechanism.proposed'] : ['mechanism.validated'];
+  const types =
+    moment === 'training' ? ['training.started']
+    : moment === 'git' ? [random() < 0.5 ? 'candidate.applied' : 'experiment.decided']
+    : [random() < 0.5 ? 'mechanism.proposed' : 'mechanism.validated'];
   // A training kill lands on the first or the second training of this process.
   let skip = moment === 'training' && random() < 0.3 ? 1 : 0;
-  const giveUp = Date.now() + 3000;
+  const giveUp = Date.now() + 5000;
+  let finished = 0;
   for (;;) {
     const seen = tail.newLines().map(eventType);
-    if (seen.includes('mechanism.research.failed')) libraryLeft.value = false;
+    finished += seen.filter((t) => t === 'iteration.finished').length;
     let hit = seen.find((t) => t && types.includes(t));
     if (hit && skip-- > 0) hit = undefined;
     if (hit) {
-      const extra = random() * (moment === 'training' ? 60 : 30);
+      // Training lasts ~50 ms, a git commit or reset some tens: the kill lands inside it or just after.
+      const extra = random() * (moment === 'mechanism' ? 30 : 60);
       if (extra > 1) await sleep(extra);
       return cli.done ? null : hit;
     }
     if (cli.done) return null;
-    // No more mechanisms to research (the library is spent), say: kill anyway.
-    if (Date.now() > giveUp) return 'late';
+    // Not there within three iterations or in time (the library spent, a slow machine): kill anyway, so
+    // that the 40 iterations are not spent before the 20 kills.
+    if (finished >= 3 || Date.now() > giveUp) return 'late';
     await sleep(3);
   }
 }
@@ -158,8 +167,12 @@ test('chaos: kill -9 at 20 random moments, resumed each time; the trace, results
     const cli = new Cli(dir);
     cliPids.push(cli.child.pid!);
     const draw = random();
-    const moment: Moment = draw < 0.45 && libraryLeft.value ? 'mechanism' : draw < 0.75 ? 'training' : 'anytime';
-    const hit = await waitForMoment(cli, tail, moment, random, libraryLeft);
+    // The library holds a handful of mechanisms, researched every second iteration: the first kills go there.
+    // The last kills go to training if too few landed there.
+    const early = libraryLeft.value && hits.filter((h) => h.startsWith('mechanism.')).length < 2;
+    const late = KILLS - kill <= MIN_TRAINING_KILLS - hits.filter((h) => h === 'training.started').length;
+    const moment: Moment = late ? 'training' : early || (draw < 0.35 && libraryLeft.value) ? 'mechanism' : draw < 0.6 ? 'training' : draw < 0.85 ? 'git' : 'anytime';
+    const hit = await waitForMoment(cli, tail, moment, random);
     if (hit === null) {
       last = cli;
       break;
@@ -167,7 +180,7 @@ test('chaos: kill -9 at 20 random moments, resumed each time; the trace, results
     cli.killGroup();
     const exit = await cli.exited;
     assert.equal(exit.signal, 'SIGKILL', `kill ${kill} (${hit}): the CLI ended on its own first:\n${cli.output}`);
-    if (hit === 'late') libraryLeft.value = false;
+    if (hit === 'late' && hits.at(-1) === 'late') libraryLeft.value = false;
     hits.push(hit);
   }
   // The run after the last kill finishes the 40 (or the one that ended by itself before a kill).
@@ -178,7 +191,7 @@ test('chaos: kill -9 at 20 random moments, resumed each time; the trace, results
   console.log(`kills (${hits.length}): ${hits.join(', ')}`);
   assert.equal(end.code, 0, `the final run failed (seed ${seed}):\n${final.output}`);
   assert.equal(hits.length, KILLS, `the run ended before the ${KILLS} kills: ${hits.join(', ')}`);
-  assert.ok(hits.filter((h) => h === 'training.started').length >= 3, `kills during training: ${hits.join(', ')}`);
+  assert.ok(hits.filter((h) => h === 'training.started').length >= MIN_TRAINING_KILLS, `kills during training: ${hits.join(', ')}`);
   assert.ok(hits.filter((h) => h.startsWith('mechanism.')).length >= 2, `kills during a mechanism activation: ${hits.join(', ')}`);
 
   // The trace parses line by line, with contiguous seq numbers.
