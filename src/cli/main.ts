@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, createRun, latestRunTag, runsDir, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup } from '../core';
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, createRun, latestRunTag, runsDir, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, repairKilledGit, type AblationGroup } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -94,6 +94,8 @@ program
   .action(async (o: { iterations: number; proposer?: 'heuristic' | 'llm'; tag?: string; new?: boolean; levels?: string; overlap: boolean }) => {
     const verbose: boolean = program.opts().verbose ?? false;
     const dir = await repoDir();
+    // Before the config's checks read the tree: a run killed inside a git checkout left it half-done.
+    await repairKilledGit(dir);
     const config = loadTargetConfig(dir);
     if (o.proposer) config.proposer.kind = o.proposer;
     if (o.levels) applyLevelsFlag(config, o.levels);

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ResearchRun } from '../../src/core/run/researchRun';
 import { HeuristicProposer } from '../../src/core/proposers/heuristicProposer';
 import { LOCK_FILE } from '../../src/core/session/repoLock';
-import { git } from '../support/tinyGptRepo';
+import { cli, CLI, git } from '../support/tinyGptRepo';
+import { cliScriptRepo } from '../support/scriptRepo';
 import { scriptRepo } from '../support/scriptRepo';
 
 /**
@@ -55,4 +56,20 @@ test('an index.lock older than the dead run is not its own: it stays, and git sa
   leaveDeadRun(dir, new Date(Date.now() - 60_000), new Date(Date.now() - 120_000));
   await assert.rejects(runOnce(dir, config, 3), /index\.lock': File exists/);
   assert.ok(existsSync(join(dir, '.git/index.lock')));
+});
+
+test('a kill inside git reset --hard (index.lock left, train.py deleted) no longer fails `bilevel run`\'s config check: the file is put back and the run resumes', { timeout: 120_000 }, () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+  const dir = cliScriptRepo(TRAIN, { run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 10 }, levels: { strategy: { enabled: false }, mechanisms: { enabled: false } } });
+  const env = { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' };
+  assert.equal(cli(dir, ['run', '--tag', 't', '--iterations', '1'], env).status, 0);
+  const before = readFileSync(join(dir, 'train.py'), 'utf8');
+  leaveDeadRun(dir, new Date(Date.now() - 60_000), new Date(Date.now() - 1000));
+  rmSync(join(dir, 'train.py'));
+  const resumed = cli(dir, ['run', '--tag', 't', '--iterations', '2'], env);
+  assert.equal(resumed.status, 0, resumed.stderr + resumed.stdout);
+  assert.match(resumed.stdout, /run completed/);
+  assert.ok(existsSync(join(dir, 'train.py')));
+  assert.equal(git(dir, 'status', '--porcelain'), '');
+  assert.notEqual(before, '');
 });

@@ -26,7 +26,7 @@ import { ensureWritableRunDir } from '../store/writableRunDir';
 import { closeOpenExperiment } from './crashRecovery';
 import { loopLeftovers } from './loopLeftovers';
 import { RepoLock } from '../session/repoLock';
-import { removeDeadRunLocks } from '../git/staleGitLocks';
+import { repairKilledGit } from './killedGitRepair';
 import { OuterLevels, type Level } from './outerLevels';
 import { Scheduler, type Boundary } from './scheduler';
 
@@ -178,10 +178,9 @@ export class ResearchRun {
     const tag = resuming ? previous : (opts.tag ?? defaultTag(new Date(), (t) => existsSync(join(runsDir(repo.dir), t))));
     const runDir = join(runsDir(repo.dir), tag);
     // A second run in this repository (any tag, CLI or editor) is refused here, before it touches anything.
-    this.writer = await RepoLock.take(repo.dir, { tag });
     // A run killed with -9 kills the git command it had started too, which leaves git's lock behind.
-    const dead = this.writer.tookOverFrom;
-    if (dead) await removeDeadRunLocks(repo.dir, Date.parse(dead.since));
+    await repairKilledGit(repo.dir);
+    this.writer = await RepoLock.take(repo.dir, { tag });
     await repo.excludeRunState();
     // Before any branch or ref is created: a read-only or missing state directory is one clear error.
     ensureWritableRunDir(runDir, repo.dir);

@@ -90,6 +90,12 @@ export async function liveRepoWriter(repoDir: string, probe = localProbe): Promi
   return h && holderIsLive(h, probe) ? h : null;
 }
 
+/** The holder of the repository's lock when it is a dead one (a run killed), else null. */
+export async function deadRepoWriter(repoDir: string, probe = localProbe): Promise<LockHolder | null> {
+  const h = readHolder(await repoLockPath(repoDir));
+  return h && !holderIsLive(h, probe) ? h : null;
+}
+
 function readHolder(path: string): LockHolder | null {
   try {
     return parseHolder(readFileSync(path, 'utf8'));
@@ -111,8 +117,6 @@ export class RepoLock {
   private constructor(
     readonly path: string,
     private readonly content: string,
-    /** The dead holder whose stale lock this one replaced (a run killed), if any. */
-    readonly tookOverFrom: LockHolder | null = null,
   ) {}
 
   /**
@@ -128,12 +132,11 @@ export class RepoLock {
     const content = JSON.stringify(holder);
     const unique = `${path}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
     writeFileSync(unique, content);
-    let stale: LockHolder | null = null;
     try {
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         try {
           linkSync(unique, path);
-          return new RepoLock(path, content, stale);
+          return new RepoLock(path, content);
         } catch (e) {
           if (errno(e) !== 'EEXIST') throw e;
         }
@@ -146,7 +149,6 @@ export class RepoLock {
         }
         const current = parseHolder(found);
         if (current && holderIsLive(current, probe)) throw new RepoBusy(current);
-        stale = current;
         // Stale (or unreadable: a holder killed before it wrote is impossible, the file appears whole).
         const aside = `${unique}.stale`;
         try {
