@@ -58,7 +58,7 @@ test('an index.lock older than the dead run is not its own: it stays, and git sa
   assert.ok(existsSync(join(dir, '.git/index.lock')));
 });
 
-test('a kill inside git reset --hard (index.lock left, train.py deleted) no longer fails `bilevel run`\'s config check: the file is put back and the run resumes', { timeout: 120_000 }, () => {
+test('a kill inside git reset --hard (index.lock left, train.py deleted, an aside copy left) no longer fails `bilevel run`\'s config check: the file is put back and the run resumes', { timeout: 120_000 }, () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
   const dir = cliScriptRepo(TRAIN, { run: { command: 'python3 train.py', timeBudgetSeconds: 1, hardTimeoutSeconds: 10 }, levels: { strategy: { enabled: false }, mechanisms: { enabled: false } } });
   const env = { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' };
@@ -66,10 +66,12 @@ test('a kill inside git reset --hard (index.lock left, train.py deleted) no long
   const before = readFileSync(join(dir, 'train.py'), 'utf8');
   leaveDeadRun(dir, new Date(Date.now() - 60_000), new Date(Date.now() - 1000));
   rmSync(join(dir, 'train.py'));
+  // And the copy a kill between writing train.py aside and renaming it over leaves.
+  writeFileSync(join(dir, '.train.py.bilevel.tmp'), 'A = 1\n');
   const resumed = cli(dir, ['run', '--tag', 't', '--iterations', '2'], env);
   assert.equal(resumed.status, 0, resumed.stderr + resumed.stdout);
   assert.match(resumed.stdout, /run completed/);
   assert.ok(existsSync(join(dir, 'train.py')));
-  assert.equal(git(dir, 'status', '--porcelain'), '');
+  assert.equal(git(dir, 'status', '--porcelain'), '', 'nothing left aside either');
   assert.notEqual(before, '');
 });
