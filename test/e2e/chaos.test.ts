@@ -14,8 +14,8 @@ import { TraceTail } from '../support/traceTail';
 /**
  * The chaos test (issue 13): a CLI run of 40 instant iterations, with strategy review and mechanism
  * research (policy auto, the offline library), killed with SIGKILL (mostly its whole process group,
- * sometimes the CLI alone) at 20
- * random moments and resumed each time until the 40 are done. The moments come from a seeded RNG
+ * sometimes the CLI alone) at 20 random moments and resumed each time until the 40 are done. Each
+ * fix it led to has its own test, replaying the moment exactly. The moments come from a seeded RNG
  * (CHAOS_SEED replays the draws; the timing is the machine's): some right after training.started,
  * some right after mechanism.proposed or mechanism.validated (an activation under way), some inside
  * the git commit after candidate.applied or the reset after experiment.decided, some at any time.
