@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, createRun, latestRunTag, runsDir, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, type AblationGroup, type TargetConfig } from '../core';
+import { applyLevelsFlag, ConfigError, CONFIG_FILE, loadTargetConfig, reviewMechanism, ABLATION_GROUPS, ablationMarkdown, runAblation, proposeConfig, createRun, latestRunTag, runsDir, ExecutorSetupError, TraceStore, GitError, RunRepo, runTagProblem, MissingApiKeyError, RepoBusy, RunStateError, TraceWriteError, repairKilledGit, type AblationGroup, type TargetConfig } from '../core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -95,6 +95,8 @@ program
   .action(async (o: { iterations: number; proposer?: 'heuristic' | 'tpe' | 'llm'; tag?: string; new?: boolean; adopt?: boolean; levels?: string; overlap: boolean }) => {
     const verbose: boolean = program.opts().verbose ?? false;
     const dir = await repoDir();
+    // Before the config's checks read the tree: a run killed inside a git checkout left it half-done.
+    await repairKilledGit(dir);
     // The flags win over the config, and over the one an adopted commit brings.
     const configure = (c: TargetConfig) => {
       if (o.proposer) c.proposer.kind = o.proposer;

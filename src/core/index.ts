@@ -28,6 +28,7 @@ export { RunRepo } from './git/runRepo';
 export { changedFiles, fileAt, mergeBase } from './git/revisionFiles';
 export { runTagProblem } from './git/runTag';
 export { RepoBusy, liveRepoWriter } from './session/repoLock';
+export { repairKilledGit } from './run/killedGitRepair';
 export type { LockHolder } from './session/repoLock';
 
 export { estimateTokens, LlmError, MissingApiKeyError, OPENAI_BASE_URL } from './llm/llmClient';

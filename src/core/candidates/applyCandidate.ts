@@ -1,6 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rewriteParams, type ParamOptions } from '../target/pythonParams';
+import { writeFileWhole } from './writeFileWhole';
 import type { Candidate } from '../../shared/trace/candidate';
 import { applyEdit, normalizeKeys, normalizePath, validateCandidate, type CandidateRules } from './validateCandidate';
 
@@ -44,7 +45,7 @@ function applyValidCandidate(c: Candidate, rules: CandidateRules, files: Record<
 export async function applyCandidate(repoDir: string, c: Candidate, rules: CandidateRules, opts: ParamOptions = {}): Promise<string[]> {
   const files = await readFiles(repoDir, filesNeeded(c, rules));
   const changed = applyCandidateToSources(c, rules, files, opts);
-  for (const [path, content] of Object.entries(changed)) await writeFile(join(repoDir, path), content, 'utf8');
+  for (const [path, content] of Object.entries(changed)) await writeFileWhole(join(repoDir, path), content);
   return Object.keys(changed);
 }
 
@@ -52,7 +53,7 @@ export async function applyCandidate(repoDir: string, c: Candidate, rules: Candi
 export async function applyValidatedCandidate(repoDir: string, c: Candidate, rules: CandidateRules, opts: ParamOptions = {}): Promise<string[]> {
   const files = await readFiles(repoDir, filesNeeded(c, rules));
   const changed = applyValidCandidate(c, rules, files, opts);
-  for (const [path, content] of Object.entries(changed)) await writeFile(join(repoDir, path), content, 'utf8');
+  for (const [path, content] of Object.entries(changed)) await writeFileWhole(join(repoDir, path), content);
   return Object.keys(changed);
 }
 

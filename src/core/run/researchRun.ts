@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../../shared/trace/events';
 import type { Experiment, RunState } from '../../shared/trace/runState';
@@ -26,7 +26,9 @@ import { adoptionOf, startBranchWork } from '../git/userWork';
 import { loadTargetConfigAt } from '../target/configAtCommit';
 import { ensureWritableRunDir } from '../store/writableRunDir';
 import { closeOpenExperiment } from './crashRecovery';
+import { loopLeftovers } from './loopLeftovers';
 import { RepoLock } from '../session/repoLock';
+import { repairKilledGit } from './killedGitRepair';
 import { OuterLevels, type Level } from './outerLevels';
 import { Scheduler, type Boundary } from './scheduler';
 
@@ -209,6 +211,8 @@ export class ResearchRun {
     const tag = resuming ? previous : (opts.tag ?? defaultTag(new Date(), (t) => existsSync(join(runsDir(repo.dir), t))));
     const runDir = join(runsDir(repo.dir), tag);
     // A second run in this repository (any tag, CLI or editor) is refused here, before it touches anything.
+    // A run killed with -9 kills the git command it had started too, which leaves git's lock behind.
+    await repairKilledGit(repo.dir);
     this.writer = await RepoLock.take(repo.dir, { tag });
     await repo.excludeRunState();
     // Before any branch or ref is created: a read-only or missing state directory is one clear error.
@@ -237,10 +241,11 @@ export class ResearchRun {
     let { session, repaired } = this.sessionOn(repo, tag, runDir);
     const open = [...session.state.open.values()];
     const dirty = await repo.dirtyPaths();
-    // Changes the loop itself left behind (killed between applying and committing) are safe to drop;
-    // anything else is the user's and stops the resume.
-    const leftovers = await this.loopLeftovers(repo, open, dirty);
-    if (dirty.length && !leftovers.length) await repo.assertClean();
+    // Changes the loop itself left behind (killed between applying and committing, inside a reset or a
+    // branch move) are safe to drop; anything else is the user's and stops the resume.
+    const own = loopLeftovers(dirty, this.config.editable, open.length > 0);
+    const leftovers = own !== null && (await this.editsLeftByKill(repo, session, open, dirty.filter((p) => this.config.editable.includes(p)))) ? own : null;
+    if (leftovers === null) await repo.assertClean();
     const { startBranch, startBranchSeen } = session.state;
     // What the start branch has that the run has not seen (nor holds already, merged into its branch):
     // without --adopt the resume stops here, before even the checkout.
@@ -251,7 +256,7 @@ export class ResearchRun {
     await repo.checkoutRunBranch(tag);
     // Commits the loop did not make, or files it did not change, stop the resume with nothing touched.
     // Before closing the open experiments: closing them would hide the trees they left unrecorded.
-    const onRunBranch = await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), leftovers, this.opts.adopt === true);
+    const onRunBranch = await repo.takeUpRunBranch(tag, session.bestCommit(), loopCommits(session.events()), leftovers ?? [], this.opts.adopt === true);
     const adoption = adoptionOf({ tag, runBranch: session.branch, onRunBranch, startBranch, onStartBranch, adopt: this.opts.adopt === true, leftAt: session.bestCommit() });
     let configChanged = false;
     if (adoption) {
@@ -281,16 +286,30 @@ export class ResearchRun {
    * editable ones, and once its candidate was applied and recorded, exactly as applied. An edit
    * made since (or while a committed candidate waited at the stepping gate) is the user's.
    */
-  private async loopLeftovers(repo: RunRepo, open: Experiment[], dirty: string[]): Promise<string[]> {
-    const ours = new Set(this.config.editable);
+  /**
+   * Whether the changed editable files are what a killed iteration left: what it applied (its
+   * recorded tree), or, for a kill inside a reset, the content of its commit or of the best. A
+   * person's edit made after the kill matches none of them.
+   */
+  private async editsLeftByKill(repo: RunRepo, session: RunSession, open: Experiment[], paths: string[]): Promise<boolean> {
+    if (!paths.length) return true;
     const uncommitted = open.filter((x) => x.commit === undefined);
-    if (!dirty.length || !uncommitted.length || !dirty.every((p) => ours.has(p))) return [];
     // Killed between writing the files and recording them: nothing to compare with.
-    if (uncommitted.some((x) => x.tree === undefined)) return dirty;
-    const tree = await repo.worktreeTree(dirty);
-    // With mechanisms the recorded tree leaves the loop's own files out (experimentTree).
-    const withoutOwn = await repo.experimentTree(tree);
-    return uncommitted.some((x) => x.tree === tree || x.tree === withoutOwn) ? dirty : [];
+    if (uncommitted.some((x) => x.tree === undefined)) return true;
+    if (uncommitted.length) {
+      const tree = await repo.worktreeTree(paths);
+      // With mechanisms the recorded tree leaves the loop's own files out (experimentTree).
+      const withoutOwn = await repo.experimentTree(tree);
+      if (uncommitted.some((x) => x.tree === tree || x.tree === withoutOwn)) return true;
+    }
+    const sources = [session.bestCommit(), ...open.flatMap((x) => (x.commit ? [x.commit] : []))];
+    for (const p of paths) {
+      const now = existsSync(join(repo.dir, p)) ? readFileSync(join(repo.dir, p), 'utf8') : null;
+      let matched = false;
+      for (const c of sources) if (!matched && (await repo.readFileAt(c, p)) === now) matched = true;
+      if (!matched) return false;
+    }
+    return true;
   }
 
   /** Takes up the config an adopted commit holds; false when it is the one in use. */

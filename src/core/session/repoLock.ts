@@ -90,6 +90,12 @@ export async function liveRepoWriter(repoDir: string, probe = localProbe): Promi
   return h && holderIsLive(h, probe) ? h : null;
 }
 
+/** The holder of the repository's lock when it is a dead one (a run killed), else null. */
+export async function deadRepoWriter(repoDir: string, probe = localProbe): Promise<LockHolder | null> {
+  const h = readHolder(await repoLockPath(repoDir));
+  return h && !holderIsLive(h, probe) ? h : null;
+}
+
 function readHolder(path: string): LockHolder | null {
   try {
     return parseHolder(readFileSync(path, 'utf8'));

@@ -1,4 +1,4 @@
-import { GitError, MissingApiKeyError, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, UserWorkFound, type Level, type ChatModel, type LlmCallListener } from '../../core';
+import { GitError, MissingApiKeyError, Secrets, ConfigError, CONFIG_FILE, loadTargetConfig, repairKilledGit, UserWorkFound, type Level, type ChatModel, type LlmCallListener } from '../../core';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunState } from '../../shared/trace/runState';
@@ -45,6 +45,8 @@ export async function startRun(controller: ResearchRunController, apiKeys: ApiKe
   const retry = (again: StartMode) => startRun(controller, apiKeys, log, { ...mode, ...again });
   let run: Promise<unknown>;
   try {
+    // Before the config's checks read the tree: a run killed inside a git checkout left it half-done.
+    await repairKilledGit(repoDir);
     const config = applyRunSettings(loadTargetConfig(repoDir), settings);
     const llm = await llmFor(settings, apiKeys);
     run = controller.start({
