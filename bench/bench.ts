@@ -14,25 +14,15 @@ import { scaleBench } from './scale';
 import { METHODS, searchQualityBench, type Method } from './searchQuality';
 import { SUITE_METHODS, TARGETS, searchSuiteBench } from './searchSuite';
 
+/** parseArgs options: each of `names` a flag of one type. */
+const flags = <const N extends string, T extends 'string' | 'boolean'>(type: T, names: readonly N[]) =>
+  Object.fromEntries(names.map((n) => [n, { type }])) as Record<N, { type: T }>;
+
 const { values } = parseArgs({
   options: {
-    part: { type: 'string' },
-    iterations: { type: 'string' },
-    experiments: { type: 'string' },
-    runs: { type: 'string' },
-    seeds: { type: 'string' },
-    trials: { type: 'string' },
-    'time-budget': { type: 'string' },
-    methods: { type: 'string' },
-    targets: { type: 'string' },
-    reference: { type: 'string' },
-    fresh: { type: 'boolean' },
-    pairs: { type: 'string' },
-    overlap: { type: 'string' },
-    levels: { type: 'string' },
-    'llm-levels': { type: 'boolean' },
-    // Results file name under bench/results/ (default: the part's name), to keep a variant beside the main figures.
-    out: { type: 'string' },
+    // `out`: the results file name under bench/results/ (default: the part's name), to keep a variant beside the main figures.
+    ...flags('string', ['part', 'iterations', 'experiments', 'runs', 'seeds', 'trials', 'time-budget', 'methods', 'targets', 'reference', 'pairs', 'overlap', 'levels', 'out']),
+    ...flags('boolean', ['fresh', 'llm-levels']),
   },
 });
 const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10));

@@ -22,22 +22,8 @@ import { median, round, scratchRepo } from './loopTiming';
 const KNOBS = 40;
 const TRAIN_PY = Array.from({ length: KNOBS }, (_, i) => `P${i} = ${i + 1}`).join('\n') + '\n';
 
-export interface DutyCycle {
-  budgetSeconds: number;
-  llmLatencySeconds: number;
-  overlap: boolean;
-  levels: string;
-  iterations: number;
-  /** Training time / wall time over experiments 1..N. */
-  dutyCycle: number;
-  /** The same over experiments 2..N: what a long run approaches. */
-  steadyDutyCycle: number;
-  /** Median time between one training's end and the next one's start. */
-  gapSeconds: number;
-  /** With overlap: how each prepared candidate was used (used, reapplied, reproposed). */
-  prepared: Record<string, number>;
-  results: Record<string, number>;
-}
+/** One measured run: its setting, then what measure's return line documents. */
+export type DutyCycle = Awaited<ReturnType<typeof measure>>;
 
 /** What the LLM answers a strategy review and each research step (llmLevels): a valid, harmless outcome. */
 function levelAnswer(text: string): string | null {
@@ -50,7 +36,7 @@ function levelAnswer(text: string): string | null {
   return null;
 }
 
-async function measure(budget: number, latency: number, overlap: boolean, iterations: number, levels: string, llmLevels = false): Promise<DutyCycle> {
+async function measure(budget: number, latency: number, overlap: boolean, iterations: number, levels: string, llmLevels = false) {
   // Every proposal changes a different knob to a new value, so no proposal repeats an evaluated one.
   let proposals = 0;
   const server = await startScriptedLlmServer((req) => {
@@ -93,6 +79,9 @@ async function measure(budget: number, latency: number, overlap: boolean, iterat
     const steady = (training - (trainEnd.get(ns[0])! - trainStart.get(ns[0])!)) / (trainEnd.get(ns[ns.length - 1])! - trainEnd.get(ns[0])!);
     const gaps = ns.map((n, i) => trainStart.get(n)! - trainEnd.get(i === 0 ? 0 : ns[i - 1])!);
     const results = Object.fromEntries(['keep', 'discard', 'crash', 'cached', 'rejected', 'proposal-failed'].map((r) => [r, state.experiments.filter((x) => !x.baseline && x.result === r).length]));
+    // dutyCycle: training time / wall time over experiments 1..N; steadyDutyCycle: the same over 2..N (what a long
+    // run approaches); gapSeconds: the median time from one training's end to the next one's start; prepared: with
+    // overlap, how each prepared candidate was used (used, reapplied, reproposed).
     return { budgetSeconds: budget, llmLatencySeconds: latency, overlap, levels: llmLevels ? `${levels} (LLM levels)` : levels, iterations: ns.length, dutyCycle: round(training / window, 3), steadyDutyCycle: round(steady, 3), gapSeconds: round(median(gaps), 2), prepared, results };
   } finally {
     await server.close();

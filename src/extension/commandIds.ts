@@ -1,36 +1,20 @@
-/** Command, view and context-key ids, as contributed in package.json. */
-export const COMMANDS = {
-  startRun: 'bilevelAutoresearch.startRun',
-  startRunStepping: 'bilevelAutoresearch.startRunStepping',
-  resumeRun: 'bilevelAutoresearch.resumeRun',
-  stopRun: 'bilevelAutoresearch.stopRun',
-  pauseRun: 'bilevelAutoresearch.pauseRun',
-  continueRun: 'bilevelAutoresearch.continueRun',
-  step: 'bilevelAutoresearch.step',
-  runMore: 'bilevelAutoresearch.runMore',
-  /** finalize: the best result as one commit on a new branch, and report.md. */
-  createBranchFromBest: 'bilevelAutoresearch.createBranchFromBest',
-  runStrategyReviewNow: 'bilevelAutoresearch.runStrategyReviewNow',
-  runMechanismResearchNow: 'bilevelAutoresearch.runMechanismResearchNow',
-  gateRun: 'bilevelAutoresearch.gateRun',
-  gateEdit: 'bilevelAutoresearch.gateEdit',
-  gateSkip: 'bilevelAutoresearch.gateSkip',
-  showGate: 'bilevelAutoresearch.showGate',
-  showExperimentDiff: 'bilevelAutoresearch.showExperimentDiff',
-  openLog: 'bilevelAutoresearch.openLog',
-  showTrainingTerminal: 'bilevelAutoresearch.showTrainingTerminal',
-  reviewMechanism: 'bilevelAutoresearch.reviewMechanism',
-  showMechanismDiff: 'bilevelAutoresearch.showMechanismDiff',
-  acceptMechanism: 'bilevelAutoresearch.acceptMechanism',
-  rejectMechanism: 'bilevelAutoresearch.rejectMechanism',
-  openDashboard: 'bilevelAutoresearch.openDashboard',
-  setApiKey: 'bilevelAutoresearch.setApiKey',
-  selectModel: 'bilevelAutoresearch.selectModel',
-  initConfig: 'bilevelAutoresearch.initConfig',
-  refresh: 'bilevelAutoresearch.refresh',
-  /** Shows the output channel (a notice's Show Log). */
-  showOutput: 'bilevelAutoresearch.showOutput',
-} as const;
+/** The section of the contributed settings, and the prefix of every command id and context key below. */
+export const SETTINGS_SECTION = 'bilevelAutoresearch';
+
+/** Each name to its id in package.json: the section, a dot and the name. */
+const ids = <const N extends string>(names: readonly N[]) =>
+  Object.fromEntries(names.map((n) => [n, `${SETTINGS_SECTION}.${n}`])) as { readonly [K in N]: `${typeof SETTINGS_SECTION}.${K}` };
+
+/**
+ * Command ids, as contributed in package.json. createBranchFromBest is finalize (the best result as one
+ * commit on a new branch, and report.md); showOutput shows the output channel (a notice's Show Log).
+ */
+export const COMMANDS = ids([
+  'startRun', 'startRunStepping', 'resumeRun', 'stopRun', 'pauseRun', 'continueRun', 'step', 'runMore', 'createBranchFromBest',
+  'runStrategyReviewNow', 'runMechanismResearchNow', 'gateRun', 'gateEdit', 'gateSkip', 'showGate', 'showExperimentDiff',
+  'openLog', 'showTrainingTerminal', 'reviewMechanism', 'showMechanismDiff', 'acceptMechanism', 'rejectMechanism',
+  'openDashboard', 'setApiKey', 'selectModel', 'initConfig', 'refresh', 'showOutput',
+]);
 
 export const EXPERIMENTS_VIEW = 'bilevelAutoresearch.experiments';
 export const MECHANISMS_VIEW = 'bilevelAutoresearch.mechanisms';
@@ -38,22 +22,12 @@ export const STRATEGY_VIEW = 'bilevelAutoresearch.strategy';
 /** The candidate at the stepping gate (a webview view, shown while the gate waits). */
 export const GATE_VIEW = 'bilevelAutoresearch.gate';
 
-/** Context keys for `when` clauses. */
-export const CONTEXT = {
-  hasConfig: 'bilevelAutoresearch.hasConfig',
-  hasRuns: 'bilevelAutoresearch.hasRuns',
-  running: 'bilevelAutoresearch.running',
-  /** A stepping run waits for Run / Edit / Skip on a candidate. */
-  awaitingGate: 'bilevelAutoresearch.awaitingGate',
-  /** The active editor shows a mechanism's change (Accept / Reject in its title bar). */
-  mechanismDiff: 'bilevelAutoresearch.mechanismDiff',
-  /** A model or endpoint was chosen in the editor (the walkthrough's "Choose who proposes" step). */
-  modelChosen: 'bilevelAutoresearch.modelChosen',
-  /** Some mechanism awaits a person's review. */
-  mechanismsAwaitingReview: 'bilevelAutoresearch.mechanismsAwaitingReview',
-} as const;
-
-/** The section of the contributed settings. */
-export const SETTINGS_SECTION = 'bilevelAutoresearch';
+/**
+ * Context keys for `when` clauses. awaitingGate: a stepping run waits for Run / Edit / Skip on a
+ * candidate. mechanismDiff: the active editor shows a mechanism's change (Accept / Reject in its title
+ * bar). modelChosen: a model or endpoint was chosen in the editor (the walkthrough's "Choose who
+ * proposes" step). mechanismsAwaitingReview: some mechanism awaits a person's review.
+ */
+export const CONTEXT = ids(['hasConfig', 'hasRuns', 'running', 'awaitingGate', 'mechanismDiff', 'modelChosen', 'mechanismsAwaitingReview']);
 
 export const OUTPUT_CHANNEL_NAME = 'Bilevel Autoresearch';

@@ -1,6 +1,5 @@
 import type { ParamValue } from '../../shared/trace/candidate';
-import type { IterationResult } from '../../shared/trace/events';
-import type { ParamView } from '../research/proposalContext';
+import type { HistoryEntry as ProposalHistoryEntry, ParamView } from '../research/proposalContext';
 
 /**
  * The mechanism interface: what a Level 2 mechanism module exports and what each hook receives and
@@ -15,19 +14,15 @@ export function isHookName(name: string): name is HookName {
   return (HOOKS as readonly string[]).includes(name);
 }
 
-/** How a finished experiment in a hook's history ended (the shared statuses, less those without a proposal or an end). */
-export type HistoryStatus = Exclude<IterationResult, 'proposal-failed' | 'interrupted'>;
-
 /** A parameter as every hook sees it: the proposer's view without the source text. */
 export type ContextParam = Omit<ParamView, 'text'>;
 
-export interface HistoryEntry {
-  n: number;
-  status: HistoryStatus;
-  metric: number | null;
-  delta: number | null;
+/**
+ * One finished experiment as a hook sees it: the proposer's entry (research/proposalContext) with its
+ * `before` values folded into `changed` as from → to, without the rejection reason.
+ */
+export interface HistoryEntry extends Pick<ProposalHistoryEntry, 'n' | 'status' | 'metric' | 'delta' | 'description'> {
   changed: Record<string, { from: ParamValue; to: ParamValue }>;
-  description: string;
   /** A confirmation run: the metrics of the earlier run(s) of this same configuration. */
   reruns?: number[];
 }

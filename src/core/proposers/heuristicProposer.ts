@@ -3,7 +3,7 @@ import { jointMoves } from './jointMoves';
 import { axisStats } from './moveHistory';
 import { neighbours, type Move } from './paramMoves';
 import { ProposalError, type ProposalContext, type Proposer } from './proposer';
-import { TraceMemory } from './traceMemory';
+import { TraceMemory, type Trial } from './traceMemory';
 
 export { neighbours, type Move } from './paramMoves';
 
@@ -138,7 +138,7 @@ export function moveCandidate(move: Move, metricName: string): Candidate {
  * after a rejection (a mechanism's veto, validation), and then gets the next-ranked move, never the
  * same one; the move stays skipped while the incumbent stays the same.
  */
-export class RejectionMemory {
+class RejectionMemory {
   private last: { n: number; base: string; key: string } | null = null;
   private readonly rejected = new Map<string, Set<string>>();
 
@@ -171,10 +171,30 @@ export class HeuristicProposer implements Proposer {
   }
 
   async propose(ctx: ProposalContext): Promise<Candidate> {
+    return this.take(ctx, this.ranked(ctx).moves[0]);
+  }
+
+  /** Reads the trace, then ranks the best's neighbours; `exclude` holds the change keys not to propose from this base. */
+  ranked(ctx: ProposalContext): { moves: Move[]; exclude: Set<string> } {
     this.memory.observe(ctx);
-    const [move] = rankMoves(ctx, this.random, this.memory.history(), this.rejections.exclude(ctx));
+    const exclude = this.rejections.exclude(ctx);
+    return { moves: rankMoves(ctx, this.random, this.memory.history(), exclude), exclude };
+  }
+
+  /** The experiments observed so far (what a model fits to). */
+  trials(): Trial[] {
+    return this.memory.trials();
+  }
+
+  /** Remembers `params` as proposed from this base, so that if the gates reject it, it is not proposed again. */
+  proposed(ctx: ProposalContext, params: Record<string, ParamValue>): void {
+    this.rejections.proposed(ctx, params);
+  }
+
+  /** Proposes `move`, or fails when no neighbour is left. */
+  take(ctx: ProposalContext, move: Move | undefined): Candidate {
     if (!move) throw new ProposalError('every single-parameter neighbour of the current best has been evaluated or is frozen');
-    this.rejections.proposed(ctx, move.params);
+    this.proposed(ctx, move.params);
     return moveCandidate(move, ctx.metricName);
   }
 }

@@ -1,9 +1,8 @@
 import type { Candidate, ParamValue } from '../../shared/trace/candidate';
 import numerics from '../mechanisms/sandbox/numerics.js';
-import { changeKey, moveCandidate, rankMoves, RejectionMemory, seededRandom } from './heuristicProposer';
-import { ProposalError, type ProposalContext, type Proposer } from './proposer';
+import { changeKey, HeuristicProposer } from './heuristicProposer';
+import type { ProposalContext, Proposer } from './proposer';
 import { decode, encode, searchDims } from './searchSpace';
-import { TraceMemory } from './traceMemory';
 
 /** Trained experiments (baseline included) before the model takes over from the heuristic's coverage. */
 export const TPE_STARTUP = 6;
@@ -31,19 +30,16 @@ const same = (a: ParamValue | undefined, b: ParamValue | undefined) => JSON.stri
 export class TpeProposer implements Proposer {
   readonly name = 'tpe';
   readonly instant = true;
-  private readonly random: () => number;
-  private readonly memory = new TraceMemory();
-  private readonly rejections = new RejectionMemory();
+  /** The heuristic's trace memory, ranked moves and rejections, on the same seed: the model's fallback and start-up design. */
+  private readonly heuristic: HeuristicProposer;
 
   constructor(private readonly seed = 1) {
-    this.random = seededRandom(seed);
+    this.heuristic = new HeuristicProposer(seed);
   }
 
   async propose(ctx: ProposalContext): Promise<Candidate> {
-    this.memory.observe(ctx);
-    const exclude = this.rejections.exclude(ctx);
-    const local = rankMoves(ctx, this.random, this.memory.history(), exclude);
-    const trials = this.memory.trials();
+    const { moves: local, exclude } = this.heuristic.ranked(ctx);
+    const trials = this.heuristic.trials();
     const current: Record<string, ParamValue> = Object.fromEntries(ctx.params.map((p) => [p.name, p.value]));
     if (trials.length >= TPE_STARTUP) {
       const dims = searchDims(ctx.params, trials.map((t) => t.params));
@@ -64,7 +60,7 @@ export class TpeProposer implements Proposer {
         const values = decode(dims, best.x, current);
         const changed = Object.fromEntries(Object.entries(values).filter(([k, v]) => !same(v, current[k])));
         if (Object.keys(changed).length && !exclude.has(changeKey(changed))) {
-          this.rejections.proposed(ctx, changed);
+          this.heuristic.proposed(ctx, changed);
           const names = Object.keys(changed);
           return {
             description: `model (TPE): ${names.map((k) => `${k} ${JSON.stringify(current[k])} -> ${JSON.stringify(changed[k])}`).join(', ')}`,
@@ -74,9 +70,6 @@ export class TpeProposer implements Proposer {
         }
       }
     }
-    const [move] = local;
-    if (!move) throw new ProposalError('every single-parameter neighbour of the current best has been evaluated or is frozen');
-    this.rejections.proposed(ctx, move.params);
-    return moveCandidate(move, ctx.metricName);
+    return this.heuristic.take(ctx, local[0]);
   }
 }
