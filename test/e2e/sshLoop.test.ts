@@ -53,6 +53,7 @@ test('bilevel run with an ssh worker: 3 iterations trained on the host, each on 
   const started = ofType(events, 'training.started');
   const finished = ofType(events, 'training.finished');
   assert.equal(started.length, 4, 'the baseline and 3 iterations');
+  assert.ok(started.every((e) => e.where?.startsWith('ssh ')), `each training says which host: ${started.map((e) => e.where).join(', ')}`);
   assert.equal(finished[0].outcome, 'ok', finished[0].reason);
   assert.ok(finished.every((f) => f.outcome === 'ok' || f.outcome === 'crash'), JSON.stringify(finished));
   assert.ok(finished.filter((f) => f.outcome === 'ok').every((f) => f.metric !== null && f.metric > 0));

@@ -15,6 +15,8 @@ import { badgeFor, commandLink, noticeFor, waitingItems, waitingMessage } from '
 import { firstChangedLine, presentGate } from '../../src/extension/run/gatePresentation';
 import { finishedRunOffer } from '../../src/extension/run/finishedRunOffer';
 import { stopQuestion, trainingHeader, whereItTrains } from '../../src/extension/run/trainingHeader';
+import { SshExecutor } from '../../src/core/executors/sshExecutor';
+import { SlurmExecutor } from '../../src/core/executors/slurmExecutor';
 
 const trace = (bodies: RunEventBody[]): RunEvent[] => bodies.map((b, i) => ({ seq: i + 1, at: '2026-11-23T09:00:00Z', ...b }) as RunEvent);
 const started: RunEventBody = { type: 'run.started', tag: 'nov23', branch: 'autoresearch/nov23', baseCommit: 'c0', metric: 'val_bpb', goal: 'minimize', proposer: 'heuristic' };
@@ -273,6 +275,9 @@ test('a reused training terminal starts each experiment with a header saying whe
   const started = { seq: 1, at: '2026-11-23T09:00:00Z', type: 'training.started', n: 3, commit: 'abcdef1234', command: 'python3 train.py', log: '/r/3.log', pid: 42 } as const;
   assert.equal(trainingHeader(started, 'LR 0.001 -> 0.002'), '── #3 LR 0.001 -> 0.002 · pid 42 · commit abcdef1 ──');
   assert.equal(whereItTrains({ ...started, slurmJobId: 77 }), 'Slurm job 77');
+  assert.equal(whereItTrains({ ...started, where: 'ssh gpu-box' }), 'ssh gpu-box · pid 42', 'the worker is named');
+  assert.equal(whereItTrains({ ...started, where: new SshExecutor({ host: 'gpu-box', remoteDir: '/tmp/r' }).where }), 'ssh gpu-box · pid 42', 'as the ssh executor says it');
+  assert.equal(new SlurmExecutor({ partition: 'gpu' }).where, 'slurm (partition gpu)');
   const s = deriveRunState(trace([...baseline, ...experiment(1, 'keep', 1.9, -0.1).slice(0, 5)]));
   const startedAt = Date.parse('2026-11-23T09:00:00Z');
   assert.equal(stopQuestion(s, startedAt + 30_000), null, 'half a minute of training: Stop just stops');

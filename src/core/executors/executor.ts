@@ -48,6 +48,8 @@ export interface TrainingResult {
 /** Runs training. `run` resolves for every failure of the training itself; those are outcomes, not errors. */
 export interface Executor {
   readonly kind: string;
+  /** Where it trains, for people: `local`, `ssh gpu-box`, `slurm (partition gpu)`. */
+  readonly where?: string;
   run(req: TrainingRequest): Promise<TrainingResult>;
   /** Checks that runs can start here at all; throws an ExecutorSetupError saying what to fix. */
   preflight?(): Promise<void>;

@@ -26,6 +26,7 @@ function defaultShell(): string {
  */
 export class LocalExecutor implements Executor {
   readonly kind = 'local';
+  readonly where = 'local';
 
   constructor(private readonly options: LocalExecutorOptions = {}) {}
 

@@ -381,6 +381,9 @@ interface JobWatch {
  */
 export class SlurmExecutor implements Executor {
   readonly kind = 'slurm';
+  get where(): string {
+    return this.options.partition ? `slurm (partition ${this.options.partition})` : 'slurm';
+  }
   private readonly checkOnce = onceUntilFailure(() => this.check());
   private readonly directives: string[];
 

@@ -294,6 +294,9 @@ function interruptedBeforeTraining(req: TrainingRequest, started: number): Train
  */
 export class SshExecutor implements Executor {
   readonly kind = 'ssh';
+  get where(): string {
+    return `ssh ${this.options.host}`;
+  }
   private readonly checkOnce = onceUntilFailure(() => this.check());
 
   constructor(private readonly options: SshExecutorOptions) {

@@ -260,7 +260,7 @@ export class Iteration {
       logPath: log,
       metric,
       signal: session.signal,
-      onStart: (pid, slurmJobId) => session.emit({ type: 'training.started', n, commit, command: run.command, log, pid, ...(slurmJobId !== undefined ? { slurmJobId } : {}) }),
+      onStart: (pid, slurmJobId) => session.emit({ type: 'training.started', n, commit, command: run.command, log, pid, ...(slurmJobId !== undefined ? { slurmJobId } : {}), ...(this.slot.worker.executor.where ? { where: this.slot.worker.executor.where } : {}) }),
       onLine: (line, stream) => session.emit({ type: 'training.output', n, line, stream }),
     });
     session.emit({ type: 'training.finished', n, outcome: result.outcome, exitCode: result.exitCode, metric: result.metric, secondary: result.secondary, seconds: result.seconds, reason: result.reason, ...(result.logProblem ? { logProblem: result.logProblem } : {}) });

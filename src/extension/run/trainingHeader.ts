@@ -8,10 +8,10 @@ import type { RunState } from '../../shared/trace/runState';
 
 type TrainingStarted = Extract<RunEvent, { type: 'training.started' }>;
 
-/** Where it trains, as far as training.started says: a Slurm job, or a process (the event does not name the worker). */
+/** Where it trains, as training.started says: the worker (local, an ssh host, Slurm), and its job or process. */
 export function whereItTrains(e: TrainingStarted): string {
-  if (e.slurmJobId !== undefined) return `Slurm job ${e.slurmJobId}`;
-  return e.pid !== undefined ? `pid ${e.pid}` : 'process';
+  const what = e.slurmJobId !== undefined ? `Slurm job ${e.slurmJobId}` : e.pid !== undefined ? `pid ${e.pid}` : 'process';
+  return e.where && !e.where.startsWith('slurm') ? `${e.where} · ${what}` : what;
 }
 
 /** The line a reused terminal starts each experiment with: number, what it is, where it trains. */

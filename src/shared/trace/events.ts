@@ -89,7 +89,7 @@ export type RunEventBody =
   /** A person edited the candidate's files before it trained (stepping mode): this commit trains instead. */
   | { type: 'candidate.edited'; n: number; commit: string; tree: string; changed: Record<string, { from: ParamValue; to: ParamValue }>; params: Record<string, ParamValue> }
   /** `pid`: a local process group whose end ends the run; `slurmJobId`: the batch job, which has none here. */
-  | { type: 'training.started'; n: number; commit: string; command: string; log: string; pid?: number; slurmJobId?: number }
+  | { type: 'training.started'; n: number; commit: string; command: string; log: string; pid?: number; slurmJobId?: number; /** The worker, for people (Executor.where). */ where?: string }
   | { type: 'training.output'; n: number; line: string; stream: 'stdout' | 'stderr' }
   | {
       type: 'training.finished';
