@@ -20,6 +20,7 @@ import { deriveRunState } from '../src/shared/trace/runState';
 import { readTrace } from '../src/core/store/traceStore';
 import { parseParams } from '../src/core/target/pythonParams';
 import { searchDims } from '../src/core/proposers/searchSpace';
+import { signFlipP } from '../src/core/stats/pairedComparison';
 import { round } from './loopTiming';
 import { privateCli } from './searchQuality';
 
@@ -193,23 +194,6 @@ export function bestCleanSoFar(trials: readonly SuiteTrial[]): (number | null)[]
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
-
-/**
- * Exact two-sided sign-flip test of paired differences: the share of the 2^n sign assignments whose
- * mean is at least as far from 0 as the observed one. Pure.
- */
-export function signFlipP(diffs: readonly number[]): number {
-  const n = diffs.length;
-  if (!n) return 1;
-  const observed = Math.abs(diffs.reduce((a, b) => a + b, 0));
-  let extreme = 0;
-  for (let mask = 0; mask < 2 ** n; mask++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += mask & (1 << i) ? -diffs[i] : diffs[i];
-    if (Math.abs(s) >= observed - 1e-12) extreme++;
-  }
-  return extreme / 2 ** n;
-}
 
 /** Best Δ (noise-free, against the run's own baseline) of a run. */
 export function bestDelta(r: SuiteRun): number | null {

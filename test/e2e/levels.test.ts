@@ -283,6 +283,7 @@ test('ablation: every group × repeat from the same commit on its own branch, ba
   assert.deepEqual(report.rows.map((r) => [r.group, r.n]), [['A', 2], ['C', 2]]);
   assert.match(readFileSync(files.md, 'utf8'), /\| C \| 1,1\.5,2 \| 2 \|/);
   assert.deepEqual(JSON.parse(readFileSync(files.json, 'utf8')).rows.length, 2);
+  assert.match(readFileSync(files.md, 'utf8'), /\| A vs C \| 2 \|/, 'the paired comparison, over both repeats');
 });
 
 test('ablation statistics: mean and sample sd over the repeats that produced a value', () => {
