@@ -4,7 +4,8 @@ import type { ParamValue } from '../../src/shared/trace/candidate';
 import { libraryMechanism, listLibrary } from '../../src/core/mechanisms/library';
 import type { ContextParam, ContextWithoutState, HistoryEntry } from '../../src/core/mechanisms/mechanism';
 import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';
-import { proposingOrder } from '../../src/core/mechanisms/proposalShare';
+import { INNER_PROPOSER, proposerCredit, proposingOrder, proposingTurn, SHARE_WINDOW } from '../../src/core/mechanisms/proposalShare';
+import type { Experiment } from '../../src/shared/trace/runState';
 import { diagnose } from '../../src/core/mechanismResearch/mechanismResearch';
 import { FREEZE_WINDOW, ruleBasedReview, shouldFreeze, type ParameterSummary, type TraceSummary } from '../../src/core/strategyReview/strategyReview';
 
@@ -14,6 +15,32 @@ test('proposing is shared round-robin between the mechanisms; one that passes ha
   assert.deepEqual([1, 2, 3].map((n) => proposingOrder(['a', 'b', 'c'], n)[0]), ['b', 'c', 'a'], 'each leads every third iteration');
   assert.deepEqual(proposingOrder([], 7), [], 'no mechanism: the proposer');
   assert.deepEqual(proposingOrder(['only'], 5), ['only']);
+});
+
+const trained = (n: number, by: string | null, status: 'keep' | 'discard' | 'crash'): Experiment =>
+  ({ n, baseline: false, baseCommit: 'c', startedAt: '', rejections: [], metric: null, delta: null, memoryGb: null, status, proposer: by ? `mechanism:${by}` : 'heuristic', level: by ? 2 : 1, ...(by ? { proposedBy: by } : {}) }) as Experiment;
+
+test('proposing is a bandit over proposers credited by keeps: a mechanism that does not pay loses its share', () => {
+  const baseline = { ...trained(0, null, 'keep'), baseline: true };
+  // Nothing known: the mechanisms first (Level 2 takes over), round-robin among them, the proposer last.
+  assert.deepEqual(proposingTurn(['tabu', 'bandit'], proposerCredit([baseline]), 1), ['bandit', 'tabu', INNER_PROPOSER]);
+  assert.deepEqual(proposingTurn([], new Map(), 3), [INNER_PROPOSER], 'no mechanism: the proposer');
+  // A mechanism that never keeps, against a proposer that keeps half the time: the proposer leads.
+  const history = [baseline, ...Array.from({ length: 8 }, (_, i) => trained(i + 1, i % 2 ? 'loser' : null, i % 4 === 0 ? 'keep' : 'discard'))];
+  const credit = proposerCredit(history);
+  assert.deepEqual(credit.get('loser'), { pulls: 4, keeps: 0 });
+  assert.deepEqual(credit.get(INNER_PROPOSER), { pulls: 4, keeps: 2 });
+  assert.deepEqual(proposingTurn(['loser'], credit, 9), [INNER_PROPOSER, 'loser']);
+  // One that pays leads the proposer.
+  const paying = history.map((x) => (x.proposedBy === 'loser' ? { ...x, status: 'keep' as const } : x));
+  assert.equal(proposingTurn(['loser'], proposerCredit(paying), 9)[0], 'loser');
+  // An arm not tried in the window comes back through the exploration bonus, so none starves for good.
+  const starved = [...history, ...Array.from({ length: 6 }, (_, i) => trained(9 + i, null, 'discard'))];
+  assert.equal(proposingTurn(['loser', 'new'], proposerCredit(starved), 15)[0], 'new');
+  // Only the last SHARE_WINDOW trainings count; baselines, re-runs and untrained iterations never.
+  const long = [baseline, ...Array.from({ length: SHARE_WINDOW + 5 }, (_, i) => trained(i + 1, 'm', 'discard')), { ...trained(99, null, 'keep'), proposer: 'rerun' }, { ...trained(100, null, 'keep'), status: undefined }];
+  assert.deepEqual(proposerCredit(long).get('m'), { pulls: SHARE_WINDOW, keeps: 0 });
+  assert.equal(proposerCredit(long).get(INNER_PROPOSER), undefined);
 });
 
 const param = (name: string, extra: Partial<ParameterSummary> = {}): ParameterSummary => ({
