@@ -77,6 +77,8 @@ const parts: Record<string, () => Promise<unknown>> = {
       targets: oneOf(values.targets, TARGETS, '--targets'),
       reference: oneOf(values.reference ?? 'C', SUITE_METHODS, '--reference')[0],
       fresh: values.fresh ?? false,
+      // A variant (--out) keeps its runs and plot apart from the main figures.
+      variant: values.out,
       log: (line) => console.error(line),
     }),
   // The earlier part 3: tiny-gpt trained for real (minutes per run), random search and TPE against groups A and C.

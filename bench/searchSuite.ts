@@ -250,8 +250,9 @@ export function summariseSuite(runs: readonly SuiteRun[], methods: readonly Suit
   return out;
 }
 
-export async function searchSuiteBench(opts: { seeds: number; trainings: number; methods: SuiteMethod[]; targets: Target[]; fresh: boolean; reference: SuiteMethod; log: (line: string) => void }) {
-  const runsPath = join(__dirname, 'results/search-suite-runs.jsonl');
+export async function searchSuiteBench(opts: { seeds: number; trainings: number; methods: SuiteMethod[]; targets: Target[]; fresh: boolean; reference: SuiteMethod; variant?: string; log: (line: string) => void }) {
+  const stem = opts.variant ?? 'search-suite';
+  const runsPath = join(__dirname, `results/${stem}-runs.jsonl`);
   if (opts.fresh) rmSync(runsPath, { force: true });
   const done = (): SuiteRun[] => (existsSync(runsPath) ? readFileSync(runsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as SuiteRun) : []);
   let cli: string | null = null;
@@ -271,9 +272,9 @@ export async function searchSuiteBench(opts: { seeds: number; trainings: number;
   }
   if (cli) rmSync(dirname(cli), { recursive: true, force: true });
   const runs = done().filter((r) => r.requested === opts.trainings && r.seed <= opts.seeds && opts.methods.includes(r.method) && opts.targets.includes(r.target));
-  const plot = join(ROOT, 'docs/benchmarks/search-suite.png');
+  const plot = join(ROOT, `docs/benchmarks/${stem}.png`);
   await run(PYTHON, [join(__dirname, 'search/plotSuite.py'), runsPath, plot, String(opts.trainings), String(opts.seeds)], ROOT).catch((e: Error) => opts.log(`plot: ${e.message}`));
-  return { trainings: opts.trainings, seeds: opts.seeds, reference: opts.reference, targets: summariseSuite(runs, opts.methods, opts.reference), plot: 'docs/benchmarks/search-suite.png' };
+  return { trainings: opts.trainings, seeds: opts.seeds, reference: opts.reference, targets: summariseSuite(runs, opts.methods, opts.reference), plot: `docs/benchmarks/${stem}.png` };
 }
 
 /** The summary as the Markdown table docs/BENCHMARKS.md quotes: a row per method, a column block per target. Pure. */

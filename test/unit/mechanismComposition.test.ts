@@ -41,6 +41,9 @@ test('proposing is a bandit over proposers credited by keeps: a mechanism that d
   const long = [baseline, ...Array.from({ length: SHARE_WINDOW + 5 }, (_, i) => trained(i + 1, 'm', 'discard')), { ...trained(99, null, 'keep'), proposer: 'rerun' }, { ...trained(100, null, 'keep'), status: undefined }];
   assert.deepEqual(proposerCredit(long).get('m'), { pulls: SHARE_WINDOW, keeps: 0 });
   assert.equal(proposerCredit(long).get(INNER_PROPOSER), undefined);
+  // An iteration whose proposals were all rejected, or that hit the cache, is a pull that earned nothing.
+  const wasted = [baseline, { ...trained(1, null, 'keep'), status: undefined, result: 'rejected' as const }, { ...trained(2, null, 'keep'), status: undefined, result: 'cached' as const }, { ...trained(3, null, 'keep'), status: undefined, result: 'proposal-failed' as const }];
+  assert.deepEqual(proposerCredit(wasted).get(INNER_PROPOSER), { pulls: 2, keeps: 0 });
 });
 
 const param = (name: string, extra: Partial<ParameterSummary> = {}): ParameterSummary => ({

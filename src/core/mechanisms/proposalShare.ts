@@ -2,8 +2,8 @@ import type { Experiment } from '../../shared/trace/runState';
 
 /**
  * How the inner proposer and the active mechanisms with a `propose` hook share proposing: a bandit
- * over proposers, credited by keeps. Each proposer is an arm; over the last SHARE_WINDOW trainings an
- * arm scores its keep rate under a uniform prior, (keeps + 1) / (pulls + 2), plus an exploration bonus
+ * over proposers, credited by keeps. Each proposer is an arm; over the last SHARE_WINDOW finished
+ * iterations (trainings, and iterations its proposals wasted: all rejected, or a cached configuration) an arm scores its keep rate under a uniform prior, (keeps + 1) / (pulls + 2), plus an exploration bonus
  * SHARE_EXPLORATION · sqrt(ln(trainings + 1) / (pulls + 1)). The highest score proposes; a mechanism that
  * passes (returns no candidate) hands on to the next. So a mechanism that does not pay loses its share
  * to the inner proposer and to mechanisms that do, one that pays takes over, and none is starved for
@@ -30,13 +30,17 @@ export function proposingOrder(mechanisms: readonly string[], n: number): string
   return [...mechanisms.slice(turn), ...mechanisms.slice(0, turn)];
 }
 
-/** Who proposed a trained experiment: a mechanism's name, INNER_PROPOSER, or null (baseline, re-run, untrained). */
-export function armOf(x: Pick<Experiment, 'baseline' | 'proposer' | 'level' | 'proposedBy' | 'status'>): string | null {
-  if (x.baseline || !x.status || x.proposer === 'rerun') return null;
+/**
+ * Whose pull a finished iteration is: a mechanism's name or INNER_PROPOSER (its latest proposal's),
+ * null for the baseline, re-runs, and iterations that ended otherwise (a failed proposal, an interrupt).
+ */
+export function armOf(x: Pick<Experiment, 'baseline' | 'proposer' | 'level' | 'proposedBy' | 'status' | 'result'>): string | null {
+  const pulled = !!x.status || x.result === 'rejected' || x.result === 'cached';
+  if (x.baseline || !pulled || !x.proposer || x.proposer === 'rerun') return null;
   return x.level === 2 && x.proposedBy ? x.proposedBy : INNER_PROPOSER;
 }
 
-/** Pulls and keeps per arm over the last SHARE_WINDOW trainings (keep / discard / crash). */
+/** Pulls and keeps per arm over the last SHARE_WINDOW pulls. */
 export function proposerCredit(experiments: readonly Experiment[]): Map<string, ArmCredit> {
   const trained = experiments.filter((x) => armOf(x) !== null).slice(-SHARE_WINDOW);
   const credit = new Map<string, ArmCredit>();
