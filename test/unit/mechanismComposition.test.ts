@@ -7,6 +7,8 @@ import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';
 import { INNER_PROPOSER, proposerCredit, proposingOrder, proposingTurn, SHARE_WINDOW } from '../../src/core/mechanisms/proposalShare';
 import type { Experiment } from '../../src/shared/trace/runState';
 import { diagnose } from '../../src/core/mechanismResearch/mechanismResearch';
+import { mechanismSessionsDue, RESEARCH_AFTER_IDLE } from '../../src/core/mechanismResearch/researchCadence';
+import type { RunState } from '../../src/shared/trace/runState';
 import { FREEZE_WINDOW, ruleBasedReview, shouldFreeze, type ParameterSummary, type TraceSummary } from '../../src/core/strategyReview/strategyReview';
 
 test('proposing is shared round-robin between the mechanisms; one that passes hands on; the proposer when all pass', () => {
@@ -139,4 +141,19 @@ test('parzen-search models the trace with the sandbox numerics library and propo
   } finally {
     await box.close();
   }
+});
+
+test('a proposer that repeats itself: diagnosis "repeating" asks for a mechanism that proposes, and idle iterations make research due', () => {
+  const repeating = summary({ iterationsDone: 5, rejected: 3, cached: 1, discardsInARow: 4, repeated: [{ description: 'lr up', times: 4 }] as TraceSummary['repeated'] });
+  assert.equal(diagnose(repeating).mode, 'repeating');
+  assert.equal(diagnose(repeating).remedies[0], 'orthogonal-exploration', 'a veto cannot help a proposer whose repeats the gate already turns away');
+  assert.notEqual(diagnose(summary({ iterationsDone: 30, rejected: 3 })).mode, 'repeating', 'a few rejections in a long run are not repeating');
+
+  const state = (trainings: number, idle: number) =>
+    ({ iterationsDone: trainings, experiments: [{ baseline: true, result: 'keep' }, ...Array.from({ length: idle }, (_, i) => ({ baseline: false, result: (['rejected', 'cached', 'proposal-failed'] as const)[i % 3] }))] }) as unknown as RunState;
+  assert.equal(mechanismSessionsDue(state(10, 0), 5, 2), 1, 'one per two outer cycles of five trainings');
+  assert.equal(mechanismSessionsDue(state(9, 0), 5, 2), 0);
+  assert.equal(mechanismSessionsDue(state(4, RESEARCH_AFTER_IDLE - 1), 5, 2), 0);
+  assert.equal(mechanismSessionsDue(state(4, RESEARCH_AFTER_IDLE), 5, 2), 1, 'three idle iterations earn a session though the trainings have not come');
+  assert.equal(mechanismSessionsDue(state(10, 2 * RESEARCH_AFTER_IDLE), 5, 2), 3);
 });
