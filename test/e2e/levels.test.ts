@@ -74,7 +74,7 @@ test('group C offline: strategy reviews every cycle, a library mechanism is rese
   assert.equal(ofType(events, 'mechanism.research.step').filter((s) => s.session === 1).map((s) => s.step).join(','), 'explore,critique,specify,generate');
   const validated = ofType(events, 'mechanism.validated').find((v) => v.name === first.name)!;
   assert.ok(validated.ok, JSON.stringify(validated.checks));
-  assert.deepEqual(validated.checks.map((ch) => ch.name), ['parses', 'exports-hooks', 'contract', 'replay']);
+  assert.deepEqual(validated.checks.map((ch) => ch.name), ['parses', 'exports-hooks', 'contract', 'replay', 'replay-merit']);
   const activated = ofType(events, 'mechanism.activated').find((a) => a.name === first.name)!;
   assert.equal(activated.by, 'policy');
 
