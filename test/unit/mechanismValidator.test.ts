@@ -162,5 +162,6 @@ test('the example module in the interface text the LLM sees passes validation, r
     'exports-hooks:ok reviewCandidate, afterResult',
     'contract:ok 2 hook(s) on 3 synthetic contexts',
     'replay:ok 4 experiment(s) replayed',
+    'replay-merit:ok 0 change(s) for the worse, 0 for the better on the trace',
   ]);
 });
