@@ -42,10 +42,14 @@ export function armOf(x: Pick<Experiment, 'baseline' | 'proposer' | 'level' | 'p
 
 /** Pulls and keeps per arm over the last SHARE_WINDOW pulls. */
 export function proposerCredit(experiments: readonly Experiment[]): Map<string, ArmCredit> {
-  const trained = experiments.filter((x) => armOf(x) !== null).slice(-SHARE_WINDOW);
   const credit = new Map<string, ArmCredit>();
-  for (const x of trained) {
-    const arm = armOf(x)!;
+  // From the end: a long run costs the window, not its length.
+  let pulls = 0;
+  for (let i = experiments.length - 1; i >= 0 && pulls < SHARE_WINDOW; i--) {
+    const x = experiments[i];
+    const arm = armOf(x);
+    if (arm === null) continue;
+    pulls++;
     const c = credit.get(arm) ?? { pulls: 0, keeps: 0 };
     c.pulls++;
     if (x.status === 'keep') c.keeps++;
