@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --part <overhead|remote|scale|search|search-tinygpt|duty> [options]
+ * npm run bench -- --part <overhead|remote|scale|search|search-circling|search-tinygpt|duty> [options]
  * Prints each part's figures as JSON and writes them to bench/results/<part>.json, which
  * docs/BENCHMARKS.md quotes.
  */
@@ -13,6 +13,7 @@ import { remoteOverheadBench } from './remoteOverhead';
 import { scaleBench } from './scale';
 import { METHODS, searchQualityBench, type Method } from './searchQuality';
 import { SUITE_METHODS, TARGETS, searchSuiteBench } from './searchSuite';
+import { circlingBench } from './circlingLlm';
 
 /** parseArgs options: each of `names` a flag of one type. */
 const flags = <const N extends string, T extends 'string' | 'boolean'>(type: T, names: readonly N[]) =>
@@ -67,8 +68,13 @@ const parts: Record<string, () => Promise<unknown>> = {
       targets: oneOf(values.targets, TARGETS, '--targets'),
       reference: oneOf(values.reference ?? 'C', SUITE_METHODS, '--reference')[0],
       fresh: values.fresh ?? false,
+      // A variant (--out) keeps its runs and plot apart from the main figures.
+      variant: values.out,
       log: (line) => console.error(line),
     }),
+  // With an LLM proposer that circles (a scripted server): group A against group C.
+  'search-circling': () =>
+    circlingBench({ seeds: int(values.seeds, 10), trainings: int(values.trials, 30), targets: oneOf(values.targets ?? 'smooth', TARGETS, '--targets'), log: (line) => console.error(line) }),
   // The earlier part 3: tiny-gpt trained for real (minutes per run), random search and TPE against groups A and C.
   'search-tinygpt': () =>
     searchQualityBench({

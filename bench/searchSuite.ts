@@ -20,6 +20,7 @@ import { deriveRunState } from '../src/shared/trace/runState';
 import { readTrace } from '../src/core/store/traceStore';
 import { parseParams } from '../src/core/target/pythonParams';
 import { searchDims } from '../src/core/proposers/searchSpace';
+import { signFlipP } from '../src/shared/stats/pairedComparison';
 import { round } from './loopTiming';
 import { privateCli } from './searchQuality';
 
@@ -54,7 +55,7 @@ export const SUITE_LABELS: Record<SuiteMethod, string> = {
   rls: 'random local search (control)',
 };
 
-const PROJECT: Partial<Record<SuiteMethod, { proposer: string; levels: string }>> = {
+const PROJECT: Partial<Record<SuiteMethod, ProjectSpec>> = {
   A: { proposer: 'heuristic', levels: '1' },
   B: { proposer: 'heuristic', levels: '1,1.5' },
   C: { proposer: 'heuristic', levels: '1,1.5,2' },
@@ -126,13 +127,20 @@ async function classic(target: Target, method: SuiteMethod, seed: number, traini
 }
 
 /** Noise-free values of configurations, one Python process for a whole run. */
-async function cleanValues(target: Target, configs: Record<string, ParamValue>[]): Promise<(number | null)[]> {
+export async function cleanValues(target: Target, configs: Record<string, ParamValue>[]): Promise<(number | null)[]> {
   const out = await run(PYTHON, [join(TARGETS_DIR, 'score.py')], TARGETS_DIR, configs.map((params) => JSON.stringify({ target, params })).join('\n') + '\n');
   return out.trim().split('\n').map((l) => JSON.parse(l) as number | null);
 }
 
-async function project(cli: string, target: Target, method: SuiteMethod, seed: number, trainings: number): Promise<Omit<SuiteRun, 'target' | 'method' | 'seed' | 'requested' | 'wallSeconds'>> {
-  const spec = PROJECT[method]!;
+/** How a project method runs: the proposer, the levels, and what else its config says (an LLM endpoint). */
+export interface ProjectSpec {
+  proposer: string;
+  levels: string;
+  config?: Record<string, unknown>;
+}
+
+/** One `bilevel run` of baseline + `trainings` trainings on the target, scored like the other methods. */
+export async function project(cli: string, target: Target, spec: ProjectSpec, seed: number, trainings: number): Promise<Omit<SuiteRun, 'target' | 'method' | 'seed' | 'requested' | 'wallSeconds'>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-suite-'));
   try {
     copyFileSync(join(TARGETS_DIR, `${target}.py`), join(dir, 'train.py'));
@@ -144,17 +152,16 @@ async function project(cli: string, target: Target, method: SuiteMethod, seed: n
       run: { command: `${PYTHON} train.py`, timeBudgetSeconds: 300, hardTimeoutSeconds: 400 },
       metric: { name: 'val_bpb', goal: 'minimize' },
       proposer: { kind: spec.proposer, seed },
+      ...spec.config,
     };
     writeFileSync(join(dir, 'autoresearch.config.json'), JSON.stringify(config, null, 2));
     const git = (...a: string[]) => execFileSync('git', a, { cwd: dir });
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '-m', target);
-    // Iterations that train nothing (a cached configuration, a veto) still count as iterations today:
-    // ask for some slack and keep the first `trainings` trainings.
-    const iterations = Math.ceil(trainings * 1.5);
-    await run(process.execPath, [cli, '-C', dir, 'run', '--new', '--tag', 'bench', '--proposer', spec.proposer, '--levels', spec.levels, '-n', String(iterations)], dir).catch((e: Error) => {
-      // A run that stops early (every neighbour evaluated) still has its trace.
+    // The budget counts trainings (iterations that train nothing are free), so -n is the trainings asked for.
+    await run(process.execPath, [cli, '-C', dir, 'run', '--new', '--tag', 'bench', '--proposer', spec.proposer, '--levels', spec.levels, '-n', String(trainings)], dir).catch((e: Error) => {
+      // A run that stops early (every neighbour evaluated, ten idle iterations in a row) still has its trace.
       if (!existsSync(join(dir, '.autoresearch/runs/bench/trace.jsonl'))) throw e;
     });
     const { events } = readTrace(readFileSync(join(dir, '.autoresearch/runs/bench/trace.jsonl')));
@@ -193,23 +200,6 @@ export function bestCleanSoFar(trials: readonly SuiteTrial[]): (number | null)[]
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
-
-/**
- * Exact two-sided sign-flip test of paired differences: the share of the 2^n sign assignments whose
- * mean is at least as far from 0 as the observed one. Pure.
- */
-export function signFlipP(diffs: readonly number[]): number {
-  const n = diffs.length;
-  if (!n) return 1;
-  const observed = Math.abs(diffs.reduce((a, b) => a + b, 0));
-  let extreme = 0;
-  for (let mask = 0; mask < 2 ** n; mask++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += mask & (1 << i) ? -diffs[i] : diffs[i];
-    if (Math.abs(s) >= observed - 1e-12) extreme++;
-  }
-  return extreme / 2 ** n;
-}
 
 /** Best Δ (noise-free, against the run's own baseline) of a run. */
 export function bestDelta(r: SuiteRun): number | null {
@@ -266,8 +256,9 @@ export function summariseSuite(runs: readonly SuiteRun[], methods: readonly Suit
   return out;
 }
 
-export async function searchSuiteBench(opts: { seeds: number; trainings: number; methods: SuiteMethod[]; targets: Target[]; fresh: boolean; reference: SuiteMethod; log: (line: string) => void }) {
-  const runsPath = join(__dirname, 'results/search-suite-runs.jsonl');
+export async function searchSuiteBench(opts: { seeds: number; trainings: number; methods: SuiteMethod[]; targets: Target[]; fresh: boolean; reference: SuiteMethod; variant?: string; log: (line: string) => void }) {
+  const stem = opts.variant ?? 'search-suite';
+  const runsPath = join(__dirname, `results/${stem}-runs.jsonl`);
   if (opts.fresh) rmSync(runsPath, { force: true });
   const done = (): SuiteRun[] => (existsSync(runsPath) ? readFileSync(runsPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as SuiteRun) : []);
   let cli: string | null = null;
@@ -277,7 +268,7 @@ export async function searchSuiteBench(opts: { seeds: number; trainings: number;
         if (done().some((r) => r.target === target && r.method === method && r.seed === seed && r.requested === opts.trainings)) continue;
         const t0 = Date.now();
         let result: Omit<SuiteRun, 'target' | 'method' | 'seed' | 'requested' | 'wallSeconds'>;
-        if (PROJECT[method]) result = await project((cli ??= await privateCli()), target, method, seed, opts.trainings);
+        if (PROJECT[method]) result = await project((cli ??= await privateCli()), target, PROJECT[method], seed, opts.trainings);
         else result = { trials: await classic(target, method, seed, opts.trainings) };
         const record: SuiteRun = { target, method, seed, requested: opts.trainings, ...result, wallSeconds: round((Date.now() - t0) / 1000) };
         appendFileSync(runsPath, JSON.stringify(record) + '\n');
@@ -287,9 +278,9 @@ export async function searchSuiteBench(opts: { seeds: number; trainings: number;
   }
   if (cli) rmSync(dirname(cli), { recursive: true, force: true });
   const runs = done().filter((r) => r.requested === opts.trainings && r.seed <= opts.seeds && opts.methods.includes(r.method) && opts.targets.includes(r.target));
-  const plot = join(ROOT, 'docs/benchmarks/search-suite.png');
+  const plot = join(ROOT, `docs/benchmarks/${stem}.png`);
   await run(PYTHON, [join(__dirname, 'search/plotSuite.py'), runsPath, plot, String(opts.trainings), String(opts.seeds)], ROOT).catch((e: Error) => opts.log(`plot: ${e.message}`));
-  return { trainings: opts.trainings, seeds: opts.seeds, reference: opts.reference, targets: summariseSuite(runs, opts.methods, opts.reference), plot: 'docs/benchmarks/search-suite.png' };
+  return { trainings: opts.trainings, seeds: opts.seeds, reference: opts.reference, targets: summariseSuite(runs, opts.methods, opts.reference), plot: `docs/benchmarks/${stem}.png` };
 }
 
 /** The summary as the Markdown table docs/BENCHMARKS.md quotes: a row per method, a column block per target. Pure. */

@@ -74,7 +74,7 @@ test('group C offline: strategy reviews every cycle, a library mechanism is rese
   assert.equal(ofType(events, 'mechanism.research.step').filter((s) => s.session === 1).map((s) => s.step).join(','), 'explore,critique,specify,generate');
   const validated = ofType(events, 'mechanism.validated').find((v) => v.name === first.name)!;
   assert.ok(validated.ok, JSON.stringify(validated.checks));
-  assert.deepEqual(validated.checks.map((ch) => ch.name), ['parses', 'exports-hooks', 'contract', 'replay']);
+  assert.deepEqual(validated.checks.map((ch) => ch.name), ['parses', 'exports-hooks', 'contract', 'replay', 'replay-merit']);
   const activated = ofType(events, 'mechanism.activated').find((a) => a.name === first.name)!;
   assert.equal(activated.by, 'policy');
 
@@ -283,6 +283,7 @@ test('ablation: every group × repeat from the same commit on its own branch, ba
   assert.deepEqual(report.rows.map((r) => [r.group, r.n]), [['A', 2], ['C', 2]]);
   assert.match(readFileSync(files.md, 'utf8'), /\| C \| 1,1\.5,2 \| 2 \|/);
   assert.deepEqual(JSON.parse(readFileSync(files.json, 'utf8')).rows.length, 2);
+  assert.match(readFileSync(files.md, 'utf8'), /\| A vs C \| 2 \|/, 'the paired comparison, over both repeats');
 });
 
 test('ablation statistics: mean and sample sd over the repeats that produced a value', () => {
@@ -343,16 +344,19 @@ test('a mechanism that proposes an already evaluated configuration does not burn
   return { state: ctx.state, candidate: { description: 'A to 16 again', hypothesis: 'stuck', params: { A: 16 } } };
 }
 `;
-  const { events } = await run(dir, config, new ListProposer([c({ B: 0.5 }), c({ C: 4 })]), 3, {
+  // The bandit over proposers (proposalShare): the mechanism leads #1 (nothing known); after its
+  // discard the untried proposer leads #2; tied at one discard each, the mechanism leads #3 and
+  // repeats itself; after the proposer's keep and discard, the waiting mechanism leads #5.
+  const { events } = await run(dir, config, new ListProposer([c({ C: 5 }), c({ B: 0.5 }), c({ C: 4 })]), 5, {
     overlap: false,
     levelsNow: ['mechanism'],
     mechanismResearcher: new ScriptedResearcher([{ name: 'stuck', source: stuck }]),
   });
   assert.equal(ofType(events, 'candidate.cached').length, 0);
   const repeats = ofType(events, 'candidate.rejected').filter((r) => r.by === 'mechanism');
-  assert.deepEqual(repeats.map((r) => r.n), [2]);
+  assert.deepEqual(repeats.map((r) => r.n), [3]);
   assert.match(repeats[0].reason, /stuck proposed a configuration already evaluated as #1/);
-  assert.deepEqual(ofType(events, 'experiment.decided').map((d) => d.description), ['baseline', 'A to 16 again', '{"B":0.5}', 'A to 16 again'], 'on the new best the same move is a new configuration');
+  assert.deepEqual(ofType(events, 'experiment.decided').map((d) => d.description), ['baseline', 'A to 16 again', '{"C":5}', '{"B":0.5}', '{"C":4}', 'A to 16 again'], 'on the new best the same move is a new configuration');
 });
 
 test("a regression an annealing-like decide keeps: bilevel status, the dashboard model and results.tsv all report the better result as best, and the incumbent apart", { timeout: 120_000 }, async () => {

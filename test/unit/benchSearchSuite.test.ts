@@ -1,13 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestCleanSoFar, signFlipP, suiteSpace, trainingsTo90, type SuiteRun } from '../../bench/searchSuite';
-
-test('exact sign-flip p-value of paired differences', () => {
-  assert.equal(signFlipP([1, 1, 1, 1, 1]), 2 / 32, 'all five one way: only all-plus and all-minus are as extreme');
-  assert.equal(signFlipP([1, -1]), 1);
-  assert.equal(signFlipP([]), 1);
-  assert.ok(signFlipP(Array(10).fill(-0.01)) < 0.01);
-});
+import { bestCleanSoFar, suiteSpace, trainingsTo90, type SuiteRun } from '../../bench/searchSuite';
 
 test('the best so far is chosen by what the method saw, scored by the noise-free value', () => {
   const trials = [

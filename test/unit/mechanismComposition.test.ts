@@ -4,8 +4,11 @@ import type { ParamValue } from '../../src/shared/trace/candidate';
 import { libraryMechanism, listLibrary } from '../../src/core/mechanisms/library';
 import type { ContextParam, ContextWithoutState, HistoryEntry } from '../../src/core/mechanisms/mechanism';
 import { MechanismSandbox } from '../../src/core/mechanisms/mechanismSandbox';
-import { proposingOrder } from '../../src/core/mechanisms/proposalShare';
+import { INNER_PROPOSER, proposerCredit, proposingOrder, proposingTurn, SHARE_WINDOW } from '../../src/core/mechanisms/proposalShare';
+import type { Experiment } from '../../src/shared/trace/runState';
 import { diagnose } from '../../src/core/mechanismResearch/mechanismResearch';
+import { mechanismSessionsDue, RESEARCH_AFTER_IDLE } from '../../src/core/mechanismResearch/researchCadence';
+import type { RunState } from '../../src/shared/trace/runState';
 import { FREEZE_WINDOW, ruleBasedReview, shouldFreeze, type ParameterSummary, type TraceSummary } from '../../src/core/strategyReview/strategyReview';
 
 test('proposing is shared round-robin between the mechanisms; one that passes hands on; the proposer when all pass', () => {
@@ -14,6 +17,35 @@ test('proposing is shared round-robin between the mechanisms; one that passes ha
   assert.deepEqual([1, 2, 3].map((n) => proposingOrder(['a', 'b', 'c'], n)[0]), ['b', 'c', 'a'], 'each leads every third iteration');
   assert.deepEqual(proposingOrder([], 7), [], 'no mechanism: the proposer');
   assert.deepEqual(proposingOrder(['only'], 5), ['only']);
+});
+
+const trained = (n: number, by: string | null, status: 'keep' | 'discard' | 'crash'): Experiment =>
+  ({ n, baseline: false, baseCommit: 'c', startedAt: '', rejections: [], metric: null, delta: null, memoryGb: null, status, proposer: by ? `mechanism:${by}` : 'heuristic', level: by ? 2 : 1, ...(by ? { proposedBy: by } : {}) }) as Experiment;
+
+test('proposing is a bandit over proposers credited by keeps: a mechanism that does not pay loses its share', () => {
+  const baseline = { ...trained(0, null, 'keep'), baseline: true };
+  // Nothing known: the mechanisms first (Level 2 takes over), round-robin among them, the proposer last.
+  assert.deepEqual(proposingTurn(['tabu', 'bandit'], proposerCredit([baseline]), 1), ['bandit', 'tabu', INNER_PROPOSER]);
+  assert.deepEqual(proposingTurn([], new Map(), 3), [INNER_PROPOSER], 'no mechanism: the proposer');
+  // A mechanism that never keeps, against a proposer that keeps half the time: the proposer leads.
+  const history = [baseline, ...Array.from({ length: 8 }, (_, i) => trained(i + 1, i % 2 ? 'loser' : null, i % 4 === 0 ? 'keep' : 'discard'))];
+  const credit = proposerCredit(history);
+  assert.deepEqual(credit.get('loser'), { pulls: 4, keeps: 0 });
+  assert.deepEqual(credit.get(INNER_PROPOSER), { pulls: 4, keeps: 2 });
+  assert.deepEqual(proposingTurn(['loser'], credit, 9), [INNER_PROPOSER, 'loser']);
+  // One that pays leads the proposer.
+  const paying = history.map((x) => (x.proposedBy === 'loser' ? { ...x, status: 'keep' as const } : x));
+  assert.equal(proposingTurn(['loser'], proposerCredit(paying), 9)[0], 'loser');
+  // An arm not tried in the window comes back through the exploration bonus, so none starves for good.
+  const starved = [...history, ...Array.from({ length: 6 }, (_, i) => trained(9 + i, null, 'discard'))];
+  assert.equal(proposingTurn(['loser', 'new'], proposerCredit(starved), 15)[0], 'new');
+  // Only the last SHARE_WINDOW trainings count; baselines, re-runs and untrained iterations never.
+  const long = [baseline, ...Array.from({ length: SHARE_WINDOW + 5 }, (_, i) => trained(i + 1, 'm', 'discard')), { ...trained(99, null, 'keep'), proposer: 'rerun' }, { ...trained(100, null, 'keep'), status: undefined }];
+  assert.deepEqual(proposerCredit(long).get('m'), { pulls: SHARE_WINDOW, keeps: 0 });
+  assert.equal(proposerCredit(long).get(INNER_PROPOSER), undefined);
+  // An iteration whose proposals were all rejected, or that hit the cache, is a pull that earned nothing.
+  const wasted = [baseline, { ...trained(1, null, 'keep'), status: undefined, result: 'rejected' as const }, { ...trained(2, null, 'keep'), status: undefined, result: 'cached' as const }, { ...trained(3, null, 'keep'), status: undefined, result: 'proposal-failed' as const }];
+  assert.deepEqual(proposerCredit(wasted).get(INNER_PROPOSER), { pulls: 2, keeps: 0 });
 });
 
 const param = (name: string, extra: Partial<ParameterSummary> = {}): ParameterSummary => ({
@@ -109,4 +141,19 @@ test('parzen-search models the trace with the sandbox numerics library and propo
   } finally {
     await box.close();
   }
+});
+
+test('a proposer that repeats itself: diagnosis "repeating" asks for a mechanism that proposes, and idle iterations make research due', () => {
+  const repeating = summary({ iterationsDone: 5, rejected: 3, cached: 1, discardsInARow: 4, repeated: [{ description: 'lr up', times: 4 }] as TraceSummary['repeated'] });
+  assert.equal(diagnose(repeating).mode, 'repeating');
+  assert.equal(diagnose(repeating).remedies[0], 'orthogonal-exploration', 'a veto cannot help a proposer whose repeats the gate already turns away');
+  assert.notEqual(diagnose(summary({ iterationsDone: 30, rejected: 3 })).mode, 'repeating', 'a few rejections in a long run are not repeating');
+
+  const state = (trainings: number, idle: number) =>
+    ({ iterationsDone: trainings, experiments: [{ baseline: true, result: 'keep' }, ...Array.from({ length: idle }, (_, i) => ({ baseline: false, result: (['rejected', 'cached', 'proposal-failed'] as const)[i % 3] }))] }) as unknown as RunState;
+  assert.equal(mechanismSessionsDue(state(10, 0), 5, 2), 1, 'one per two outer cycles of five trainings');
+  assert.equal(mechanismSessionsDue(state(9, 0), 5, 2), 0);
+  assert.equal(mechanismSessionsDue(state(4, RESEARCH_AFTER_IDLE - 1), 5, 2), 0);
+  assert.equal(mechanismSessionsDue(state(4, RESEARCH_AFTER_IDLE), 5, 2), 1, 'three idle iterations earn a session though the trainings have not come');
+  assert.equal(mechanismSessionsDue(state(10, 2 * RESEARCH_AFTER_IDLE), 5, 2), 3);
 });

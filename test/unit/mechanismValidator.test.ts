@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MECHANISM_INTERFACE_TEXT } from '../../src/core/mechanisms/mechanism';
-import { proposedCandidateProblem, syntheticSteps, validateMechanism } from '../../src/core/mechanisms/validateMechanism';
+import { notWorse, proposedCandidateProblem, syntheticSteps, validateMechanism } from '../../src/core/mechanisms/validateMechanism';
 import { TraceBuilder } from '../support/dashboardTraces';
 
 // Generous, so a loaded machine never turns a quick hook into a timeout (the slow-hook case sets its own).
@@ -29,9 +29,31 @@ export const note = 'helpers and constants may be exported too';`;
     'exports-hooks:ok reviewCandidate, afterResult; other exports ignored: note',
     'contract:ok 2 hook(s) on 3 synthetic contexts',
     'replay:ok 4 experiment(s) replayed',
+    'replay-merit:ok 0 change(s) for the worse, 0 for the better on the trace',
   ]);
   assert.equal(r.ok, true);
   assert.deepEqual(r.hooks, ['reviewCandidate', 'afterResult']);
+});
+
+test('replay merit: what the hooks would have changed on the trace, judged by its outcomes; worse is not activated by policy auto', async () => {
+  const merit = async (source: string) => {
+    const r = await validateMechanism(source, { trace: runTrace(), limits });
+    assert.equal(r.ok, true, 'merit never makes a module invalid');
+    return { merit: r.merit!, check: r.checks.find((c) => c.name === 'replay-merit')!, worse: !notWorse(r.merit) };
+  };
+  // Vetoing everything: the discard (#1) and the crash (#3) saved, the keep (#2) lost.
+  const veto = await merit(`export function reviewCandidate(ctx, cand) { return { verdict: 'reject', reason: 'no' }; }`);
+  assert.deepEqual([veto.merit.lost, veto.merit.saved, veto.worse], [1, 2, false]);
+  assert.match(veto.check.detail, /#2: vetoed a kept experiment/);
+  // Keeping everything: the discard and the crash kept, worse.
+  const keepAll = await merit(`export function decide(ctx, r) { return { status: 'keep', reason: 'always' }; }`);
+  assert.deepEqual([keepAll.merit.lost, keepAll.merit.saved, keepAll.worse], [2, 0, true]);
+  assert.equal(keepAll.check.ok, false);
+  assert.match(keepAll.check.detail, /#1: decide would keep a worse result/);
+  // Proposing LR 0.02 on DEPTH 4: the configuration #1 discarded; on DEPTH 6 (after #2's keep), a new one.
+  const again = await merit(`export function propose(ctx) { return { candidate: { description: 'LR 0.02', hypothesis: 'h', params: { LR: 0.02 } } }; }`);
+  assert.deepEqual([again.merit.lost, again.merit.saved, again.worse], [2, 0, true], 'at #1 and #2 the incumbent is the baseline, whose LR 0.02 variant #1 discarded');
+  assert.equal(notWorse(undefined), true, 'no replay: nothing says worse');
 });
 
 test("the paper's sklearn case: an import of a missing package fails `parses`, the rest is not run", async () => {
@@ -140,5 +162,6 @@ test('the example module in the interface text the LLM sees passes validation, r
     'exports-hooks:ok reviewCandidate, afterResult',
     'contract:ok 2 hook(s) on 3 synthetic contexts',
     'replay:ok 4 experiment(s) replayed',
+    'replay-merit:ok 0 change(s) for the worse, 0 for the better on the trace',
   ]);
 });

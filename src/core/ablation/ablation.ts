@@ -7,6 +7,7 @@ import type { TargetConfig } from '../target/targetConfig';
 import { applyLevelsFlag } from '../target/targetConfig';
 import { createRun, type CreateRunOptions } from '../run/createRun';
 import { runsDir } from '../session/runDirectory';
+import { pairedComparison, type PairedComparison } from '../../shared/stats/pairedComparison';
 
 /**
  * The paper's ablation as a command: groups A (Level 1), B (1 + 1.5), C (1 + 1.5 + 2), D (1 + 2),
@@ -45,6 +46,14 @@ export interface AblationReport {
   startCommit: string;
   runs: AblationRun[];
   rows: AblationRow[];
+  /** Every pair of groups, paired by repeat (the repeats share seeds). */
+  pairs: AblationPair[];
+}
+
+/** Group a against group b over the repeats both finished: a's Δ − b's Δ. */
+export interface AblationPair extends PairedComparison {
+  a: AblationGroup;
+  b: AblationGroup;
 }
 
 export interface AblationOptions {
@@ -79,6 +88,12 @@ export function summarizeAblation(runs: AblationRun[], groups: AblationGroup[]):
   });
 }
 
+/** Each group against every later one in the order asked, paired by repeat. Pure. */
+export function pairAblation(runs: AblationRun[], groups: AblationGroup[], goal: 'minimize' | 'maximize'): AblationPair[] {
+  const byRepeat = (g: AblationGroup) => new Map(runs.filter((r) => r.group === g).map((r) => [r.repeat, r.delta] as const));
+  return groups.flatMap((a, i) => groups.slice(i + 1).map((b) => ({ a, b, ...pairedComparison(byRepeat(a), byRepeat(b), goal) })));
+}
+
 export function ablationMarkdown(report: AblationReport): string {
   const f = (v: number | null) => (v === null ? '—' : v.toFixed(6));
   const lines = [
@@ -90,6 +105,16 @@ export function ablationMarkdown(report: AblationReport): string {
     '|---|---|---|---|---|---|',
     ...report.rows.map((r) => `| ${r.group} | ${r.levels} | ${r.n} | ${f(r.mean)} | ${f(r.sd)} | ${r.values.map(f).join(', ')} |`),
     '',
+    ...(report.pairs?.length
+      ? [
+          'Paired by repeat (same seed): a − b of Δ, how many repeats each group did better, and the exact two-sided sign-flip p-value.',
+          '',
+          '| a vs b | pairs | mean (a − b) | a better | b better | ties | p |',
+          '|---|---|---|---|---|---|---|',
+          ...report.pairs.map((p) => `| ${p.a} vs ${p.b} | ${p.n} | ${f(p.meanDiff)} | ${p.aBetter} | ${p.bBetter} | ${p.ties} | ${p.p.toFixed(4)} |`),
+          '',
+        ]
+      : []),
     '| run | group | repeat | baseline | best | Δ | ended |',
     '|---|---|---|---|---|---|---|',
     ...report.runs.map((r) => `| ${r.tag} | ${r.group} | ${r.repeat} | ${f(r.baseline)} | ${f(r.best)} | ${f(r.delta)} | ${r.stopped ?? '—'} |`),
@@ -112,9 +137,10 @@ export async function runAblation(opts: AblationOptions): Promise<{ report: Abla
   const dir = join(runsDir(repo.dir), id);
   mkdirSync(dir, { recursive: true });
   const files = { md: join(dir, 'ablation.md'), json: join(dir, 'ablation.json') };
-  const report: AblationReport = { id, metric: opts.config.metric.name, goal: opts.config.metric.goal, iterations: opts.iterations, startCommit, runs: [], rows: [] };
+  const report: AblationReport = { id, metric: opts.config.metric.name, goal: opts.config.metric.goal, iterations: opts.iterations, startCommit, runs: [], rows: [], pairs: [] };
   const save = () => {
     report.rows = summarizeAblation(report.runs, opts.groups);
+    report.pairs = pairAblation(report.runs, opts.groups, report.goal);
     writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
     writeFileSync(files.md, ablationMarkdown(report));
   };

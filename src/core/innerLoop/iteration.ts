@@ -8,6 +8,7 @@ import { ExecutorSetupError, type TrainingResult } from '../executors/executor';
 import { hookContext } from '../mechanisms/hookContext';
 import type { MechanismResult } from '../mechanisms/mechanism';
 import { NO_STEER, type Steer } from '../mechanisms/mechanismRuntime';
+import { proposerCredit } from '../mechanisms/proposalShare';
 import { ProposalError } from '../proposers/proposer';
 import { writeResultsTable } from '../store/resultsTable';
 import { experimentCommitMessage } from '../git/commitMessage';
@@ -199,7 +200,7 @@ export class Iteration {
     feedback: string[];
   }): Promise<Proposal> {
     const { session, runtime, proposer } = this.loop;
-    const proposed = !a.rerun && a.mechanismMayPropose && runtime.names().length ? await runtime.propose(this.n, a.hooks()) : null;
+    const proposed = !a.rerun && a.mechanismMayPropose && runtime.names().length ? await runtime.propose(this.n, a.hooks(), proposerCredit(session.state.experiments)) : null;
     if (a.rerun) {
       const why = a.rerun.confirm ? 'to confirm' : 'on the new best';
       const description = `${a.rerun.candidate.description.replace(/ \(re-run of #\d+ [^)]*\)$/, '')} (re-run of #${a.rerun.from} ${why})`;

@@ -56,7 +56,7 @@ export class ResearchFailed extends Error {
   }
 }
 
-export type FailureMode = 'circling' | 'under-explored' | 'noisy-acceptance' | 'stalled' | 'plateau' | 'step-size';
+export type FailureMode = 'repeating' | 'circling' | 'under-explored' | 'noisy-acceptance' | 'stalled' | 'plateau' | 'step-size';
 
 export interface Diagnosis {
   mode: FailureMode;
@@ -69,6 +69,7 @@ export interface Diagnosis {
 const REMEDIES: Record<FailureMode, string[]> = {
   'noisy-acceptance': ['noise-aware-acceptance', 'tabu-search', 'parzen-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance'],
   stalled: ['annealing-acceptance', 'parzen-search', 'tabu-search', 'multi-scale-bandit', 'orthogonal-exploration', 'noise-aware-acceptance'],
+  repeating: ['orthogonal-exploration', 'parzen-search', 'multi-scale-bandit', 'tabu-search', 'annealing-acceptance', 'noise-aware-acceptance'],
   circling: ['tabu-search', 'orthogonal-exploration', 'parzen-search', 'multi-scale-bandit', 'annealing-acceptance', 'noise-aware-acceptance'],
   'under-explored': ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'parzen-search', 'annealing-acceptance', 'noise-aware-acceptance'],
   plateau: ['multi-scale-bandit', 'parzen-search', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search', 'noise-aware-acceptance'],
@@ -78,10 +79,14 @@ const REMEDIES: Record<FailureMode, string[]> = {
 /**
  * How the search is failing, from the trace summary alone. Pure. The most specific evidence first, so
  * that every library mechanism is the first remedy of some condition: gains inside the noise floor
- * (noise-aware acceptance); a long streak of discards after progress, a local optimum (annealing);
+ * (noise-aware acceptance); proposals turned away before training, a proposer that repeats itself
+ * (orthogonal exploration proposes instead); a long streak of discards after progress, a local optimum (annealing);
  * circling the same moves (tabu); parameters and directions never tried (orthogonal exploration);
  * a short plateau (the bandit over step sizes); otherwise enough data to model (parzen-search).
  */
+/** Iterations turned away before training (rejected or cached) that make the diagnosis 'repeating'. */
+export const REPEATING_AFTER = 3;
+
 export function diagnose(summary: TraceSummary): Diagnosis {
   const evidence: string[] = [];
   const repeats = summary.repeated.reduce((n, r) => n + r.times - 1, 0) + summary.cached;
@@ -91,6 +96,13 @@ export function diagnose(summary: TraceSummary): Diagnosis {
   if (summary.noise.floor !== null && summary.smallKeeps > 0) {
     evidence.push(`${summary.smallKeeps} kept result(s) gained less than the noise floor ${summary.noise.floor.toPrecision(3)}`);
     return diagnosis('noisy-acceptance');
+  }
+  // Proposals turned away before training (the same configuration again, a veto, a frozen parameter):
+  // the proposer repeats itself, so the search needs another proposer, not a veto.
+  const wasted = summary.rejected + summary.cached;
+  if (wasted >= REPEATING_AFTER && wasted * 3 >= summary.iterationsDone) {
+    evidence.push(`${summary.rejected} iteration(s) rejected before training and ${summary.cached} cached, of ${summary.iterationsDone}: the proposer repeats itself`);
+    return diagnosis('repeating');
   }
   if (kept > 0 && summary.discardsInARow >= 4 && repeats < 2) {
     evidence.push(`${kept} improvement(s), then ${summary.discardsInARow} experiments in a row not kept, none repeated: a local optimum`);

@@ -2,7 +2,7 @@ import { mechanismBranch } from '../git/runRepo';
 import { Interrupted } from '../innerLoop/interrupted';
 import { isHookName, MECHANISM_INTERFACE_TEXT } from '../mechanisms/mechanism';
 import { parseMechanismModule } from '../mechanisms/mechanismModule';
-import { validateMechanism } from '../mechanisms/validateMechanism';
+import { notWorse, validateMechanism } from '../mechanisms/validateMechanism';
 import type { RunSession } from '../session/runSession';
 import { activeMechanisms } from '../../shared/trace/runState';
 import { summarizeTrace } from '../strategyReview/strategyReview';
@@ -59,6 +59,11 @@ export async function researchMechanism(session: RunSession, researcher: Mechani
   if (!validation.ok) {
     const failed = validation.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
     session.emit({ type: 'mechanism.reverted', n, name, by: 'validation', reason: failed.join('; ') });
+    return null;
+  }
+  if (policy === 'auto' && !notWorse(validation.merit)) {
+    const merit = validation.checks.find((c) => c.name === 'replay-merit')!;
+    session.emit({ type: 'mechanism.reverted', n, name, by: 'validation', reason: `replay-merit: not activated, worse than the current proposer on the trace so far (${merit.detail})` });
     return null;
   }
   return policy === 'auto' ? name : null;

@@ -121,7 +121,9 @@ small memory cap. Export each hook you implement as a named function (sync or as
   export function propose(ctx)                -> { state?, candidate?: { description, hypothesis, params } | null }
       propose the next experiment yourself (then the LLM is not asked); null leaves it to the proposer.
       params maps parameter names (from ctx.params, not frozen) to new values.
-      Several active mechanisms with propose take turns, round-robin by iteration; null passes the turn on.
+      Proposing is shared by a bandit over proposers (the proposer and every mechanism with propose),
+      credited by keeps over the last 16 trainings: the best keep rate (plus a bonus for the little-tried)
+      proposes, so a propose that does not pay is asked less and less; null passes to the next in line.
   export function reviewCandidate(ctx, cand)  -> { state?, verdict: "accept" | "reject", reason? }
       veto a candidate before it costs a training run; the reason is shown to the proposer.
       cand = { description, hypothesis, params, changed: { NAME: { from, to } } }

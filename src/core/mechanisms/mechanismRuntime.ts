@@ -1,4 +1,4 @@
-import { proposingOrder } from '../mechanisms/proposalShare';
+import { INNER_PROPOSER, proposingTurn, type ArmCredit } from '../mechanisms/proposalShare';
 import type { HookRun } from '../../shared/trace/events';
 import type { ContextWithoutState, HookName, MechanismCandidate, MechanismResult, ReviewedCandidate } from './mechanism';
 import { MechanismSandbox, type SandboxLimits } from './mechanismSandbox';
@@ -97,10 +97,14 @@ export class MechanismRuntime {
     return out;
   }
 
-  /** Mechanisms take turns (see proposingOrder); null leaves the proposal to the proposer. */
-  async propose(n: number, ctx: ContextWithoutState): Promise<{ name: string; candidate: MechanismCandidate } | null> {
+  /**
+   * The bandit over proposers decides who is asked first (see proposingTurn, credited from the trace);
+   * null leaves the proposal to the inner proposer: its turn, or every mechanism asked passed.
+   */
+  async propose(n: number, ctx: ContextWithoutState, credit: ReadonlyMap<string, ArmCredit> = new Map()): Promise<{ name: string; candidate: MechanismCandidate } | null> {
     const proposing = this.with('propose');
-    for (const name of proposingOrder(proposing.map((m) => m.name), n)) {
+    for (const name of proposingTurn(proposing.map((m) => m.name), credit, n)) {
+      if (name === INNER_PROPOSER) return null;
       const m = proposing.find((x) => x.name === name)!;
       const r = await this.call(m, 'propose', n, ctx, undefined, (o) => (o.candidate ? 'proposed' : 'passed'));
       if (r?.candidate) return { name: m.name, candidate: r.candidate as MechanismCandidate };

@@ -20,7 +20,25 @@ export interface ValidationReport {
   checks: MechanismCheck[];
   /** The hooks the module exports. */
   hooks: HookName[];
+  /** What the replay says it would have changed; absent when the replay did not run or failed. */
+  merit?: ReplayMerit;
 }
+
+/**
+ * What a mechanism's hooks would have done to the run so far, judged by the trace's own outcomes:
+ * `lost` counts a veto of an experiment that was kept, a decide that keeps a discarded (worse) result
+ * or discards a kept one, and a proposal of a configuration that the trace shows was discarded or
+ * crashed; `saved` counts a veto of an experiment that was discarded or crashed. Re-runs and new
+ * configurations are not judged (the trace cannot tell). Not worse than the current proposer: lost ≤ saved.
+ */
+export interface ReplayMerit {
+  lost: number;
+  saved: number;
+  detail: string[];
+}
+
+/** The replay-merit check's verdict: the policy `auto` activates only a mechanism that is not worse. Pure. */
+export const notWorse = (m: ReplayMerit | undefined): boolean => !m || m.lost <= m.saved;
 
 /**
  * Checks a mechanism module before it may be activated: `parses` (an ES module with no imports of any
@@ -81,11 +99,18 @@ export async function validateMechanism(source: string, opts: ValidationOptions 
     checks.push({ name: 'replay', ok: true, detail: 'the trace has no finished experiments yet: nothing to replay' });
   } else {
     const replayBox = await MechanismSandbox.start({ name: 'replay', source, limits: opts.limits });
+    const merit: ReplayMerit = { lost: 0, saved: 0, detail: [] };
     try {
-      const replay = await runSequence(replayBox, steps);
+      const replay = await runSequence(replayBox, steps, merit);
       checks.push(replay === null ? { name: 'replay', ok: true, detail: `${steps.length} experiment(s) replayed` } : { name: 'replay', ok: false, detail: replay });
     } finally {
       await replayBox.close();
+    }
+    if (checks[checks.length - 1].ok) {
+      // Reported beside the checks; it decides activation under policy auto, not validity.
+      const ok = { ok: checks.every((c) => c.ok), checks, hooks, merit };
+      const summary = `${merit.lost} change(s) for the worse, ${merit.saved} for the better on the trace${merit.detail.length ? `: ${merit.detail.slice(0, 4).join('; ')}` : ''}`;
+      return { ...ok, checks: [...checks, { name: 'replay-merit', ok: notWorse(merit), detail: summary }] };
     }
   }
   return { ok: checks.every((c) => c.ok), checks, hooks };
@@ -120,8 +145,19 @@ function checkExports(names: string[]): MechanismCheck {
   return { name: 'exports-hooks', ok: true, detail: others.length ? `other exports ignored: ${others.join(', ')}` : '' };
 }
 
-/** Calls every exported hook through the steps in loop order, threading state; the first problem, or null. */
-async function runSequence(box: MechanismSandbox, steps: ReplayStep[]): Promise<string | null> {
+/**
+ * Calls every exported hook through the steps in loop order, threading state; the first problem, or
+ * null. With `merit`, counts what the hooks would have changed (see ReplayMerit).
+ */
+async function runSequence(box: MechanismSandbox, steps: ReplayStep[], merit?: ReplayMerit): Promise<string | null> {
+  const outcomes = new Map<string, MechanismResult['status']>();
+  for (const s of steps) if (s.result && s.candidate) outcomes.set(configKey(s.ctx, s.candidate.changed), s.result.status);
+  const judge = (better: boolean, why: string) => {
+    if (!merit) return;
+    if (better) merit.saved++;
+    else merit.lost++;
+    merit.detail.push(why);
+  };
   const has = (h: HookName) => box.hooks.includes(h);
   const failed = (n: number, hook: string, r: CallResult) => (r.ok ? null : `${hook} at iteration ${n}: ${r.failure}: ${r.detail}`);
   for (const s of steps) {
@@ -135,15 +171,20 @@ async function runSequence(box: MechanismSandbox, steps: ReplayStep[]): Promise<
       const c = r.output.candidate;
       const problem = c ? proposedCandidateProblem(s.ctx, c) : null;
       if (problem) return `propose at iteration ${s.n}: its candidate ${problem}`;
+      const known = c ? outcomes.get(configKey(s.ctx, changesOf(s.ctx, c.params))) : undefined;
+      if (known === 'discard' || known === 'crash') judge(false, `#${s.n}: proposed a configuration the trace shows ${known === 'crash' ? 'crashed' : 'was discarded'}`);
     }
     if (has('reviewCandidate') && s.candidate) {
       const r = await box.call('reviewCandidate', s.ctx, s.candidate);
       if (!r.ok) return failed(s.n, 'reviewCandidate', r);
+      if (r.output.verdict === 'reject' && s.result) judge(s.result.status !== 'keep', `#${s.n}: vetoed ${s.result.status === 'keep' ? 'a kept experiment' : `an experiment that ${s.result.status === 'crash' ? 'crashed' : 'was discarded'}`}`);
     }
     if (s.result) {
       if (has('decide')) {
         const r = await box.call('decide', s.ctx, s.result);
         if (!r.ok) return failed(s.n, 'decide', r);
+        const to = r.output.status;
+        if ((to === 'keep' && s.result.status !== 'keep') || (to === 'discard' && s.result.status === 'keep')) judge(false, `#${s.n}: decide would ${to === 'keep' ? 'keep a worse result' : 'discard an improvement'}`);
       }
       if (has('afterResult')) {
         const r = await box.call('afterResult', s.ctx, s.result);
@@ -153,6 +194,15 @@ async function runSequence(box: MechanismSandbox, steps: ReplayStep[]): Promise<
   }
   return null;
 }
+
+/** A configuration: the incumbent's values with the changes applied, as one comparable string. */
+function configKey(ctx: ContextWithoutState, changed: Record<string, { to: ParamValue }>): string {
+  const values: Record<string, ParamValue> = Object.fromEntries(ctx.params.map((p) => [p.name, p.value]));
+  for (const [name, c] of Object.entries(changed)) values[name] = c.to;
+  return JSON.stringify(Object.keys(values).sort().map((k) => [k, values[k]]));
+}
+
+const changesOf = (ctx: ContextWithoutState, params: Record<string, ParamValue>) => Object.fromEntries(Object.entries(params).map(([name, to]) => [name, { to }]));
 
 const SYNTHETIC_PARAMS: ContextParam[] = [
   { name: 'LEARNING_RATE', value: 0.001, kind: 'float', frozen: false },

@@ -1,6 +1,7 @@
 import { activateMechanism, rejectMechanism } from '../mechanismResearch/mechanismReview';
 import type { MechanismResearcher } from '../mechanismResearch/mechanismResearch';
 import { researchMechanism } from '../mechanismResearch/researchSession';
+import { mechanismSessionsDue } from '../mechanismResearch/researchCadence';
 import type { MechanismRuntime } from '../mechanisms/mechanismRuntime';
 import type { RunSession } from '../session/runSession';
 import { activeMechanisms } from '../../shared/trace/runState';
@@ -31,7 +32,7 @@ export class OuterLevels {
     if (state.iterationsDone >= iterations) return null;
     const cycles = Math.floor(state.iterationsDone / strategy.every);
     if (strategy.enabled && state.strategyReviews < cycles) return 'strategy';
-    if (mechanisms.enabled && state.mechanismSessions < Math.floor(cycles / mechanisms.every)) return 'mechanism';
+    if (mechanisms.enabled && state.mechanismSessions < mechanismSessionsDue(state, strategy.every, mechanisms.every)) return 'mechanism';
     return null;
   }
 
