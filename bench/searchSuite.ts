@@ -86,13 +86,14 @@ export interface SuiteRun {
 
 const FROZEN = ['TIME_BUDGET', 'H100_BF16_PEAK_FLOPS'];
 
-function targetParams(target: Target) {
-  return parseParams(readFileSync(join(TARGETS_DIR, `${target}.py`), 'utf8'));
+/** The five targets share one hyperparameter block (bench/targets/train.py). */
+function targetParams() {
+  return parseParams(readFileSync(join(TARGETS_DIR, 'train.py'), 'utf8'));
 }
 
 /** The space every method searches: searchDims of the defaults (what the tpe proposer models). */
 export function suiteSpace(target: Target) {
-  const params = targetParams(target).map((p) => ({ name: p.name, value: p.value, text: p.text, kind: p.kind, frozen: FROZEN.includes(p.name) }));
+  const params = targetParams().map((p) => ({ name: p.name, value: p.value, text: p.text, kind: p.kind, frozen: FROZEN.includes(p.name) }));
   return searchDims(params);
 }
 
@@ -143,7 +144,8 @@ export interface ProjectSpec {
 export async function project(cli: string, target: Target, spec: ProjectSpec, seed: number, trainings: number): Promise<Omit<SuiteRun, 'target' | 'method' | 'seed' | 'requested' | 'wallSeconds'>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-suite-'));
   try {
-    copyFileSync(join(TARGETS_DIR, `${target}.py`), join(dir, 'train.py'));
+    copyFileSync(join(TARGETS_DIR, 'train.py'), join(dir, 'train.py'));
+    writeFileSync(join(dir, 'target.txt'), `${target}\n`);
     copyFileSync(join(TARGETS_DIR, 'landscape.py'), join(dir, 'landscape.py'));
     writeFileSync(join(dir, '.gitignore'), '__pycache__/\n');
     const config = {
@@ -166,7 +168,7 @@ export async function project(cli: string, target: Target, spec: ProjectSpec, se
     });
     const { events } = readTrace(readFileSync(join(dir, '.autoresearch/runs/bench/trace.jsonl')));
     const state = deriveRunState(events);
-    const defaults = Object.fromEntries(targetParams(target).map((p) => [p.name, p.value]));
+    const defaults = Object.fromEntries(targetParams().map((p) => [p.name, p.value]));
     const trained = state.experiments
       .filter((x) => x.baseline || x.status)
       .sort((a, b) => a.n - b.n)
