@@ -1,6 +1,7 @@
 import { h } from '../dom';
 import { deltaClass, fmtDelta, fmtMetric, fmtValue } from '../format';
 import type { BestConfiguration } from '../model/dashboardModel';
+import { summaryTable } from './summaryTable';
 
 /**
  * The best configuration against the baseline's: the parameters the best result changed first
@@ -12,15 +13,11 @@ export class BestConfigurationPanel {
   private readonly tbody: HTMLTableSectionElement;
 
   constructor() {
-    this.summary = h('p', { class: 'panel-summary', 'data-testid': 'best-config-summary' });
-    this.tbody = h('tbody');
-    const th = (label: string, title: string) => h('th', { scope: 'col', title }, label);
-    this.el = h(
-      'div',
-      { class: 'best-config', 'data-testid': 'best-config' },
-      this.summary,
-      h('table', { class: 'grid-table' }, h('thead', null, h('tr', null, th('parameter', 'module-level constant of the training script'), th('baseline', 'its value in the baseline'), th('best', 'its value in the best result'))), this.tbody),
-    );
+    ({ el: this.el, summary: this.summary, tbody: this.tbody } = summaryTable({ class: 'best-config', testid: 'best-config', summaryTestid: 'best-config-summary' }, [
+      { label: 'parameter', title: 'module-level constant of the training script' },
+      { label: 'baseline', title: 'its value in the baseline' },
+      { label: 'best', title: 'its value in the best result' },
+    ]));
   }
 
   update(config: BestConfiguration | null, metricName: string, goal: 'minimize' | 'maximize'): void {

@@ -1,6 +1,7 @@
 import { h } from '../dom';
 import { deltaClass, fmtDelta } from '../format';
 import type { ParamImportance } from '../model/parameterImportance';
+import { summaryTable } from './summaryTable';
 
 const ARROW = { up: '↑', down: '↓', set: '→' } as const;
 const SHOWN = 12;
@@ -16,20 +17,12 @@ export class ImportancePanel {
   private readonly tbody: HTMLTableSectionElement;
 
   constructor() {
-    this.summary = h('p', { class: 'panel-summary', 'data-testid': 'importance-summary' });
-    this.tbody = h('tbody');
-    const th = (label: string, title: string, cls = '') => h('th', { scope: 'col', title, class: cls }, label);
-    this.el = h(
-      'div',
-      { class: 'importance', 'data-testid': 'importance' },
-      this.summary,
-      h(
-        'table',
-        { class: 'grid-table' },
-        h('thead', null, h('tr', null, th('change', 'the parameter and the way it was moved (↑ up, ↓ down, → set)'), th('mean Δ', 'mean change of the metric against the incumbent, over the experiments that made this change', 'num'), th('n', 'experiments with a result that made this change', 'num'), th('kept', 'of those, kept', 'num'))),
-        this.tbody,
-      ),
-    );
+    ({ el: this.el, summary: this.summary, tbody: this.tbody } = summaryTable({ class: 'importance', testid: 'importance', summaryTestid: 'importance-summary' }, [
+      { label: 'change', title: 'the parameter and the way it was moved (↑ up, ↓ down, → set)' },
+      { label: 'mean Δ', title: 'mean change of the metric against the incumbent, over the experiments that made this change', num: true },
+      { label: 'n', title: 'experiments with a result that made this change', num: true },
+      { label: 'kept', title: 'of those, kept', num: true },
+    ]));
   }
 
   update(items: readonly ParamImportance[], goal: 'minimize' | 'maximize'): void {

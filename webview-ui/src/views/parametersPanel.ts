@@ -1,6 +1,7 @@
 import { h } from '../dom';
 import { deltaClass, fmtDelta, fmtPercent, fmtValue } from '../format';
 import { RECENT, type ParamStat } from '../model/dashboardModel';
+import { summaryTable } from './summaryTable';
 
 /**
  * Per parameter: how often tried and kept, the best Δ, its current value and frozen state. The bar
@@ -13,35 +14,16 @@ export class ParametersPanel {
   private readonly tbody: HTMLTableSectionElement;
 
   constructor(private readonly onPick: (param: string) => void) {
-    this.summary = h('p', { class: 'panel-summary' });
-    this.tbody = h('tbody');
-    const th = (label: string, title: string, cls = '') => h('th', { scope: 'col', title, class: cls }, label);
-    this.el = h(
-      'div',
-      { class: 'params-panel', 'data-testid': 'parameters-panel' },
-      this.summary,
-      h(
-        'table',
-        { class: 'grid-table' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            th('parameter', 'module-level constant, or edit:<file> for free-form edits'),
-            th('current', 'its value in the current best configuration'),
-            th('state', 'frozen (by the config or a strategy review), or in the strategy focus'),
-            th('tried', 'experiments with a result that changed it; the bar is its share of all', 'num'),
-            th('kept', 'of those, kept', 'num'),
-            th('rej.', 'proposals touching it rejected before training', 'num'),
-            th('best Δ', 'the most improving change it produced', 'num'),
-            th(`last ${RECENT}`, `share of the last ${RECENT} results that changed it`, 'num'),
-          ),
-        ),
-        this.tbody,
-      ),
-    );
+    ({ el: this.el, summary: this.summary, tbody: this.tbody } = summaryTable({ class: 'params-panel', testid: 'parameters-panel' }, [
+      { label: 'parameter', title: 'module-level constant, or edit:<file> for free-form edits' },
+      { label: 'current', title: 'its value in the current best configuration' },
+      { label: 'state', title: 'frozen (by the config or a strategy review), or in the strategy focus' },
+      { label: 'tried', title: 'experiments with a result that changed it; the bar is its share of all', num: true },
+      { label: 'kept', title: 'of those, kept', num: true },
+      { label: 'rej.', title: 'proposals touching it rejected before training', num: true },
+      { label: 'best Δ', title: 'the most improving change it produced', num: true },
+      { label: `last ${RECENT}`, title: `share of the last ${RECENT} results that changed it`, num: true },
+    ]));
   }
 
   update(stats: readonly ParamStat[], goal: 'minimize' | 'maximize'): void {
