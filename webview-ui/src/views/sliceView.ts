@@ -1,0 +1,146 @@
+import { niceTicks } from '../chart/progressData';
+import { h } from '../dom';
+import { fmtMetric, STATUS_LABEL } from '../format';
+import type { RunModel } from '../model/dashboardModel';
+import { parameterSlice, sliceParameters, type ParameterSlice, type SlicePoint } from '../model/parameterSlice';
+
+/**
+ * The slice view: for the chosen parameter, the metric of every trained experiment against the
+ * value it trained with, kept / discarded / crashed styled as the progress chart draws them and
+ * the best ringed. SVG with theme CSS classes, so a theme switch needs no redraw. Hover a point
+ * for its experiment, click it for its diff.
+ */
+
+interface SelectEl extends HTMLElement {
+  value: string;
+  options: { label: string; value: string; description?: string; selected?: boolean; disabled?: boolean }[];
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+const W = 640;
+const H = 260;
+const M = { left: 56, right: 12, top: 10, bottom: 40 };
+const RADIUS = { keep: 4, discard: 3, crash: 3.5 } as const;
+
+function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** Tick positions on the slice's x scale: nice numbers, decades (with 2 and 5 inside one or two), or every category. */
+function xTicks(s: ParameterSlice): { at: number; label: string }[] {
+  if (s.scale === 'category') return s.categories.map((label, at) => ({ at, label }));
+  if (s.scale === 'linear') return niceTicks(s.xMin, s.xMax).map((v) => ({ at: v, label: String(v) }));
+  const decades = Math.ceil(s.xMax) - Math.floor(s.xMin);
+  const steps = decades <= 2 ? [1, 2, 5] : [1];
+  const out: { at: number; label: string }[] = [];
+  for (let e = Math.floor(s.xMin); e <= Math.ceil(s.xMax); e++)
+    for (const m of steps) {
+      const at = e + Math.log10(m);
+      if (at >= s.xMin && at <= s.xMax) out.push({ at, label: String(Number((m * 10 ** e).toPrecision(6))) });
+    }
+  return out;
+}
+
+export class SliceView {
+  readonly el: HTMLElement;
+  private readonly select: SelectEl;
+  private readonly plot: SVGSVGElement;
+  private readonly caption: HTMLElement;
+  private chosen = '';
+  private optionsKey = '';
+  private run: RunModel | null = null;
+  private bestN: number | null = null;
+  private slice: ParameterSlice | null = null;
+
+  constructor(private readonly onOpen: (n: number) => void) {
+    this.select = document.createElement('vscode-single-select') as SelectEl;
+    this.select.setAttribute('data-testid', 'slice-param');
+    this.select.setAttribute('aria-label', 'parameter to slice by');
+    this.select.addEventListener('change', () => {
+      if (!this.select.value || this.select.value === this.chosen) return;
+      this.chosen = this.select.value;
+      this.draw();
+    });
+    this.plot = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'slice-plot', role: 'img' }) as SVGSVGElement;
+    this.caption = h('p', { class: 'panel-summary', 'data-testid': 'slice-caption', 'aria-live': 'polite' });
+    this.plot.addEventListener('click', (e) => {
+      const n = (e.target as Element).getAttribute('data-n');
+      if (n !== null) this.onOpen(Number(n));
+    });
+    this.plot.addEventListener('mouseover', (e) => {
+      const n = (e.target as Element).getAttribute('data-n');
+      const p = n === null ? undefined : this.slice?.points.find((q) => q.n === Number(n));
+      if (p) this.caption.textContent = this.describe(p);
+    });
+    this.el = h('div', { class: 'slice', 'data-testid': 'slice' }, h('label', { class: 'filter-field' }, h('span', { class: 'filter-label' }, 'Parameter'), this.select), this.plot, this.caption);
+  }
+
+  /** `bestN`: the best result, ringed when it is among the points. */
+  update(run: RunModel, bestN: number | null): void {
+    this.run = run;
+    this.bestN = bestN;
+    const params = sliceParameters(run.rows);
+    if (!params.includes(this.chosen)) this.chosen = params[0] ?? '';
+    const key = `${params.join()}|${this.chosen}`;
+    if (key !== this.optionsKey) {
+      this.optionsKey = key;
+      this.select.options = params.map((p) => ({ label: p, value: p, description: '', selected: p === this.chosen, disabled: false }));
+    }
+    this.draw();
+  }
+
+  private describe(p: SlicePoint): string {
+    const metric = p.metric === null ? 'no metric' : `${this.run?.meta.metricName ?? 'metric'} ${fmtMetric(p.metric)}`;
+    return `#${p.n} · ${STATUS_LABEL[p.status]} · ${this.chosen} = ${p.label} · ${metric}${p.n === this.slice?.best?.n ? ' · the best' : ''}`;
+  }
+
+  private draw(): void {
+    const run = this.run;
+    if (!run || !this.chosen) {
+      this.slice = null;
+      this.plot.replaceChildren();
+      this.el.dataset.points = '0';
+      this.caption.textContent = 'No trained experiment has changed a parameter yet.';
+      return;
+    }
+    const { metricName, goal } = run.meta;
+    const s = (this.slice = parameterSlice(run.rows, this.chosen, goal, this.bestN, (r) => run.paramsOf(r)));
+    const px = (x: number) => M.left + ((x - s.xMin) / (s.xMax - s.xMin || 1)) * (W - M.left - M.right);
+    const py = (y: number) => M.top + ((s.yMax - y) / (s.yMax - s.yMin || 1)) * (H - M.top - M.bottom);
+    const axes: SVGElement[] = [];
+    for (const t of xTicks(s)) {
+      const x = px(t.at);
+      axes.push(svg('line', { class: 'slice-grid', x1: x, x2: x, y1: M.top, y2: H - M.bottom }), svg('text', { class: 'slice-tick', x, y: H - M.bottom + 14, 'text-anchor': 'middle' }, t.label));
+    }
+    for (const v of niceTicks(s.yMin, s.yMax, 5)) {
+      const y = py(v);
+      axes.push(svg('line', { class: 'slice-grid', x1: M.left, x2: W - M.right, y1: y, y2: y }), svg('text', { class: 'slice-tick', x: M.left - 4, y: y + 3, 'text-anchor': 'end' }, fmtMetric(v)));
+    }
+    const scaleNote = s.scale === 'log' ? ' (log scale)' : '';
+    axes.push(svg('text', { class: 'slice-label', x: (M.left + W - M.right) / 2, y: H - 6, 'text-anchor': 'middle' }, `${s.name}${scaleNote}`));
+    axes.push(svg('text', { class: 'slice-label', x: 12, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', transform: `rotate(-90 12 ${(M.top + H - M.bottom) / 2})` }, `${metricName} (${goal === 'minimize' ? 'lower' : 'higher'} is better)`));
+
+    // Draw order as the progress chart's: discarded beneath, crashes, kept on top.
+    const layers = { discard: svg('g', { class: 'slice-points discard' }), crash: svg('g', { class: 'slice-points crash' }), keep: svg('g', { class: 'slice-points keep' }) };
+    for (const p of s.points) {
+      const x = px(p.x).toFixed(1);
+      const y = py(p.y).toFixed(1);
+      const r = RADIUS[p.status];
+      const attrs = { class: `slice-pt ${p.status}`, 'data-n': p.n };
+      layers[p.status].append(
+        p.status === 'crash'
+          ? svg('path', { ...attrs, d: `M${+x - r},${+y - r}L${+x + r},${+y + r}M${+x + r},${+y - r}L${+x - r},${+y + r}` })
+          : svg('circle', { ...attrs, cx: x, cy: y, r }),
+      );
+    }
+    const best = s.best ? [svg('circle', { class: 'slice-best', 'data-testid': 'slice-best', 'data-n': s.best.n, cx: px(s.best.x).toFixed(1), cy: py(s.best.y).toFixed(1), r: 8 })] : [];
+    this.plot.replaceChildren(...axes, layers.discard, layers.crash, layers.keep, ...best);
+    this.plot.setAttribute('aria-label', `${metricName} against ${s.name}, ${s.points.length} experiments`);
+    Object.assign(this.el.dataset, { param: s.name, scale: s.scale, points: String(s.points.length), best: s.best ? String(s.best.n) : '' });
+    const pinned = s.points.filter((p) => p.pinned).length;
+    this.caption.textContent = `${s.points.length} trained experiment${s.points.length === 1 ? '' : 's'} by ${s.name}${s.best ? `; the best, #${s.best.n}, ringed` : ''}${pinned ? `; ${pinned} crashed or far off, pinned to the edge` : ''}. Hover a point for it, click for its diff.`;
+  }
+}
