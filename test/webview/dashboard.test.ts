@@ -207,6 +207,15 @@ test('the slice view: the metric by the chosen parameter, one point per trained 
   assert.deepEqual(await lastPosted(page), { type: 'openDiff', tag: 'fixture', n: 18 });
   await page.mouse.move(0, 0);
   await page.locator('#slice').screenshot({ path: join(ARTIFACTS, 'dashboard-slice.png') });
+
+  // Another run with other parameters, and back: the select always shows what is drawn.
+  const shown = () => page.$eval('[data-testid=slice-param]', (el) => (el as HTMLElement & { value: string }).value);
+  await rendered(page, () => page.evaluate(() => window.postMessage({ type: 'select', tag: 'ablation-a' }, '*')));
+  const other = await slice();
+  assert.equal(await shown(), other.param);
+  assert.equal(Number(other.points) > 0 && other.param !== 'ACTIVATION', true, 'ablation-a never changed ACTIVATION: its most changed parameter instead');
+  await rendered(page, () => page.evaluate(() => window.postMessage({ type: 'select', tag: 'fixture' }, '*')));
+  assert.equal((await slice()).param, await shown());
 });
 
 test('the noise floor: a band on the chart, in the legend, and a confidence label on each keep; a strategy review shows beside research at the same point', async () => {

@@ -98,6 +98,8 @@ export class SliceView {
       this.optionsKey = key;
       this.select.options = params.map((p) => ({ label: p, value: p, description: '', selected: p === this.chosen, disabled: false }));
     }
+    // The select keeps its selected index over new options: set the value too.
+    if (this.select.value !== this.chosen) this.select.value = this.chosen;
     this.draw();
   }
 
