@@ -172,6 +172,52 @@ test('the webview says ready, then renders the fixture: chart, table, header, pa
   await screenshot(page, 'dashboard-light.png');
 });
 
+test('the slice view: the metric by the chosen parameter, one point per trained experiment, the best ringed; another parameter on categories', async () => {
+  const slice = () => page.evaluate(() => ({ ...(document.querySelector('[data-testid=slice]') as HTMLElement).dataset }));
+  // Each status is one path, a subpath (M) per point.
+  const drawn = (status: string) => page.$eval(`[data-testid=slice] .slice-pt.${status}`, (el) => (el.getAttribute('d')?.match(/M/g) ?? []).length);
+  const options = await page.$eval('[data-testid=slice-param]', (el) => (el as HTMLElement & { options: { value: string }[] }).options.map((o) => o.value));
+  assert.deepEqual(options, ['LEARNING_RATE', 'DEPTH', 'WARMUP_STEPS', 'ACTIVATION', 'BATCH_SIZE', 'N_EMBD'], 'the parameters the run changed, most often first');
+  assert.deepEqual(await slice(), { testid: 'slice', param: 'LEARNING_RATE', scale: 'linear', points: '15', best: '18' });
+  // 0–5, 8–14, 16, 18: the crash #3, the discards 2, 5, 9, 11, 13, 16, the rest kept.
+  assert.deepEqual([await drawn('keep'), await drawn('discard'), await drawn('crash')], [8, 6, 1]);
+  const fill = await page.$eval('[data-testid=slice] .slice-pt.keep', (el) => getComputedStyle(el).fill);
+  const green = await page.evaluate(() => getComputedStyle(document.body).getPropertyValue('--vscode-charts-green').trim());
+  assert.equal(fill, `rgb(${[1, 3, 5].map((i) => parseInt(green.slice(i, i + 2), 16)).join(', ')})`, 'kept points in the theme\'s green');
+  // The mouse on the ring finds the best point under it.
+  const ringCenter = async () => {
+    const r = await page.$eval('[data-testid=slice-best]', (el) => el.getBoundingClientRect().toJSON() as DOMRect);
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  };
+  let at = await ringCenter();
+  await page.mouse.move(at.x, at.y);
+  assert.match((await page.textContent('[data-testid=slice-caption]')) ?? '', /^#18 · kept · LEARNING_RATE = 0\.003 · val_bpb 0\.961 · the best$/);
+
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=slice-param]') as HTMLElement & { value: string };
+    el.value = 'ACTIVATION';
+    el.dispatchEvent(new Event('change'));
+  });
+  assert.deepEqual(await slice(), { testid: 'slice', param: 'ACTIVATION', scale: 'category', points: '15', best: '18' });
+  assert.deepEqual(await page.$$eval('[data-testid=slice] .slice-tick', (ts) => ts.map((t) => t.textContent).filter((t) => t?.startsWith('"'))), ['"gelu"', '"relu"']);
+  at = await ringCenter();
+  await page.mouse.move(at.x, at.y);
+  assert.match((await page.textContent('[data-testid=slice-caption]')) ?? '', /^#18 · kept · ACTIVATION = "relu" · val_bpb 0\.961 · the best$/);
+  await page.mouse.click(at.x, at.y);
+  assert.deepEqual(await lastPosted(page), { type: 'openDiff', tag: 'fixture', n: 18 });
+  await page.mouse.move(0, 0);
+  await page.locator('#slice').screenshot({ path: join(ARTIFACTS, 'dashboard-slice.png') });
+
+  // Another run with other parameters, and back: the select always shows what is drawn.
+  const shown = () => page.$eval('[data-testid=slice-param]', (el) => (el as HTMLElement & { value: string }).value);
+  await rendered(page, () => page.evaluate(() => window.postMessage({ type: 'select', tag: 'ablation-a' }, '*')));
+  const other = await slice();
+  assert.equal(await shown(), other.param);
+  assert.equal(Number(other.points) > 0 && other.param !== 'ACTIVATION', true, 'ablation-a never changed ACTIVATION: its most changed parameter instead');
+  await rendered(page, () => page.evaluate(() => window.postMessage({ type: 'select', tag: 'fixture' }, '*')));
+  assert.equal((await slice()).param, await shown());
+});
+
 test('the noise floor: a band on the chart, in the legend, and a confidence label on each keep; a strategy review shows beside research at the same point', async () => {
   const b = new TraceBuilder('noisy', FIXTURE_PARAMS);
   b.baseline(0, 1.0);
@@ -449,6 +495,7 @@ test('10,000 experiments: renders, filters, zooms and appends live; first render
   assert.deepEqual(await p.evaluate(() => window.__stubPosted!.at(-1)), { type: 'openDiff', tag, n: row });
   assert.match((await p.textContent('[data-testid=best-config-summary]')) ?? '', /^Best val_bpb .* at #\d+/, 'the best configuration at 10,000');
   assert.ok((await p.locator('[data-testid=importance] tbody tr').count()) > 3, 'parameter importance at 10,000');
+  assert.ok(Number(await p.getAttribute('[data-testid=slice]', 'data-points')) > 9000, 'the slice at 10,000');
   await screenshot(p, 'dashboard-10k.png');
 
   const report = [

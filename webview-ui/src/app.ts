@@ -18,6 +18,7 @@ import { MechanismsTimeline } from './views/mechanismsTimeline';
 import { ParametersPanel } from './views/parametersPanel';
 import { BestConfigurationPanel } from './views/bestConfigurationPanel';
 import { ImportancePanel } from './views/importancePanel';
+import { SliceView } from './views/sliceView';
 import { parameterImportance } from './model/parameterImportance';
 
 /**
@@ -64,6 +65,7 @@ export class DashboardApp {
   private readonly params: ParametersPanel;
   private readonly bestConfig = new BestConfigurationPanel();
   private readonly importance = new ImportancePanel();
+  private readonly slice: SliceView;
   private readonly mechs: MechanismsTimeline;
   private readonly compareChart: CompareChart;
   private readonly comparePicker: HTMLElement;
@@ -106,6 +108,7 @@ export class DashboardApp {
       this.filterBar.set({ param: p });
       this.table.el.scrollIntoView({ block: 'nearest' });
     });
+    this.slice = new SliceView(open);
     this.mechs = new MechanismsTimeline();
     this.compareChart = new CompareChart(this.palette);
     this.comparePicker = h('div', { class: 'compare-picker', 'data-testid': 'compare-picker' });
@@ -119,6 +122,7 @@ export class DashboardApp {
       this.banner,
       card('progress', 'Progress', this.legend, this.chart.el),
       h('div', { class: 'columns' }, card('best-configuration', 'Best configuration', this.bestConfig.el), card('importance', 'What works: mean Δ per change', this.importance.el)),
+      card('slice', 'Slice: the metric by a parameter\'s value', this.slice.el),
       card('experiments', 'Experiments', this.filterBar.el, this.table.el),
       h(
         'div',
@@ -254,6 +258,7 @@ export class DashboardApp {
       this.params.update(run.paramStats(), goal);
       this.bestConfig.update(run.bestConfiguration(), run.meta.metricName, goal);
       this.importance.update(parameterImportance(run.rows, goal), goal);
+      this.slice.update(run, summary.best?.n ?? null);
       this.mechs.update(run.mechanisms(), run.markers, run.lastX, mechColor);
     }
     this.renderCompare(runs);

@@ -202,12 +202,8 @@ export class ProgressChart {
   private drawSpans(u: uPlot): void {
     const input = this.input;
     if (!input?.spans.length) return;
-    const { ctx } = u;
-    const { left, top, width, height } = u.bbox;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
+    const ctx = clippedToPlot(u);
+    const { top, height } = u.bbox;
     const lanes = new Map<string, number>();
     for (const s of input.spans) {
       if (!lanes.has(s.name)) lanes.set(s.name, lanes.size);
@@ -236,12 +232,7 @@ export class ProgressChart {
     if (!input || !floor || !(floor > 0)) return;
     const { x, best } = input.data;
     const worse = input.goal === 'minimize' ? floor : -floor;
-    const { ctx } = u;
-    const { left, top, width, height } = u.bbox;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
+    const ctx = clippedToPlot(u);
     ctx.fillStyle = this.palette.best;
     ctx.globalAlpha = this.palette.kind.startsWith('high-contrast') ? 0.28 : 0.14;
     // One rectangle per step of the best line (the line steps at each new best).
@@ -428,6 +419,17 @@ function tooltipContent(row: ExperimentRow, goal: 'minimize' | 'maximize', noise
     row.note && h('div', { class: 'tip-detail' }, row.note),
     h('div', { class: 'tip-hint' }, 'click to open the diff'),
   ];
+}
+
+/** The canvas context, saved and clipped to the plot area (the caller restores it). */
+function clippedToPlot(u: uPlot): CanvasRenderingContext2D {
+  const { ctx } = u;
+  const { left, top, width, height } = u.bbox;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  return ctx;
 }
 
 function lowerBound(xs: readonly number[], v: number): number {

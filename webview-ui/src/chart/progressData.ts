@@ -37,29 +37,8 @@ export function buildProgressData(
   const best = new Array<number | null>(len);
   const series = Object.fromEntries(RESULT_STATUSES.map((s) => [s, new Array<number | null>(len).fill(null)])) as Record<ResultStatus, (number | null)[]>;
   const counts = Object.fromEntries(RESULT_STATUSES.map((s) => [s, 0])) as Record<ResultStatus, number>;
+  const { lo, hi, pinAt } = metricRange(rows, goal);
   const sign = goal === 'minimize' ? 1 : -1;
-
-  // Range: every finite metric of a result, robust to outliers.
-  const metrics: number[] = [];
-  let baseline: number | null = null;
-  for (const r of rows) {
-    if (r.metric !== null && Number.isFinite(r.metric) && (r.status === 'keep' || r.status === 'discard' || r.status === 'cached')) metrics.push(r.metric);
-    if (r.baseline && r.metric !== null && baseline === null) baseline = r.metric;
-  }
-  let lo = 0;
-  let hi = 1;
-  if (metrics.length) {
-    // Work in "badness" space (larger is worse) so one code path serves both goals.
-    const bad = Float64Array.from(metrics, (m) => sign * m).sort();
-    const q = bad[Math.min(bad.length - 1, Math.floor(0.97 * (bad.length - 1)))];
-    const worst = Math.max(q, baseline === null ? -Infinity : sign * baseline);
-    const edge = Math.min(bad[bad.length - 1], worst);
-    const bestBad = bad[0];
-    const span = edge - bestBad || Math.abs(edge) * 0.1 || 1;
-    const [a, b] = [bestBad - span * 0.04, edge + span * 0.06];
-    [lo, hi] = sign === 1 ? [a, b] : [-b, -a];
-  }
-  const pinAt = sign === 1 ? hi - (hi - lo) * 0.015 : lo + (hi - lo) * 0.015;
   const beyond = (m: number) => (sign === 1 ? m > pinAt : m < pinAt);
   let pinned = 0;
 
@@ -81,6 +60,36 @@ export function buildProgressData(
     counts[s]++;
   }
   return { x, best, series, counts, pinned, yMin: lo, yMax: hi, rows };
+}
+
+/**
+ * The metric range a plot of these rows shows (edge band included) and where points beyond it are
+ * pinned: every finite metric of a result, stopping at the baseline or the 97th percentile,
+ * whichever is worse. Pure.
+ */
+export function metricRange(rows: readonly ExperimentRow[], goal: Goal): { lo: number; hi: number; pinAt: number } {
+  const sign = goal === 'minimize' ? 1 : -1;
+  const metrics: number[] = [];
+  let baseline: number | null = null;
+  for (const r of rows) {
+    if (r.metric !== null && Number.isFinite(r.metric) && (r.status === 'keep' || r.status === 'discard' || r.status === 'cached')) metrics.push(r.metric);
+    if (r.baseline && r.metric !== null && baseline === null) baseline = r.metric;
+  }
+  let lo = 0;
+  let hi = 1;
+  if (metrics.length) {
+    // Work in "badness" space (larger is worse) so one code path serves both goals.
+    const bad = Float64Array.from(metrics, (m) => sign * m).sort();
+    const q = bad[Math.min(bad.length - 1, Math.floor(0.97 * (bad.length - 1)))];
+    const worst = Math.max(q, baseline === null ? -Infinity : sign * baseline);
+    const edge = Math.min(bad[bad.length - 1], worst);
+    const bestBad = bad[0];
+    const span = edge - bestBad || Math.abs(edge) * 0.1 || 1;
+    const [a, b] = [bestBad - span * 0.04, edge + span * 0.06];
+    [lo, hi] = sign === 1 ? [a, b] : [-b, -a];
+  }
+  const pinAt = sign === 1 ? hi - (hi - lo) * 0.015 : lo + (hi - lo) * 0.015;
+  return { lo, hi, pinAt };
 }
 
 /** The best so far after `row`, as RunState.best defines it: the best kept metric (a worse keep leaves it). */

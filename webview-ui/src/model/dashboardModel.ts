@@ -327,7 +327,7 @@ export class RunModel {
   }
 
   /** The parameter configuration experiment `row` trained. */
-  private paramsOf(row: ExperimentRow | undefined): Record<string, ParamValue> | null {
+  paramsOf(row: ExperimentRow | undefined): Record<string, ParamValue> | null {
     if (row?.params) return row.params;
     // No applied event (a baseline): any experiment built on its commit knows its configuration, as
     // that experiment's parameters with its own change undone.

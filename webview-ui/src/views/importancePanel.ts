@@ -1,6 +1,7 @@
 import { h } from '../dom';
 import { deltaClass, fmtDelta } from '../format';
 import type { ParamImportance } from '../model/parameterImportance';
+import { summaryTable } from './summaryTable';
 
 const ARROW = { up: '↑', down: '↓', set: '→' } as const;
 const SHOWN = 12;
@@ -11,31 +12,18 @@ const SHOWN = 12;
  * on average at the top, the ones that hurt at the bottom.
  */
 export class ImportancePanel {
-  readonly el: HTMLElement;
-  private readonly summary: HTMLElement;
-  private readonly tbody: HTMLTableSectionElement;
-
-  constructor() {
-    this.summary = h('p', { class: 'panel-summary', 'data-testid': 'importance-summary' });
-    this.tbody = h('tbody');
-    const th = (label: string, title: string, cls = '') => h('th', { scope: 'col', title, class: cls }, label);
-    this.el = h(
-      'div',
-      { class: 'importance', 'data-testid': 'importance' },
-      this.summary,
-      h(
-        'table',
-        { class: 'grid-table' },
-        h('thead', null, h('tr', null, th('change', 'the parameter and the way it was moved (↑ up, ↓ down, → set)'), th('mean Δ', 'mean change of the metric against the incumbent, over the experiments that made this change', 'num'), th('n', 'experiments with a result that made this change', 'num'), th('kept', 'of those, kept', 'num'))),
-        this.tbody,
-      ),
-    );
-  }
+  private readonly table = summaryTable({ class: 'importance', testid: 'importance', summaryTestid: 'importance-summary' }, [
+    { label: 'change', title: 'the parameter and the way it was moved (↑ up, ↓ down, → set)' },
+    { label: 'mean Δ', title: 'mean change of the metric against the incumbent, over the experiments that made this change', num: true },
+    { label: 'n', title: 'experiments with a result that made this change', num: true },
+    { label: 'kept', title: 'of those, kept', num: true },
+  ]);
+  readonly el = this.table.el;
 
   update(items: readonly ParamImportance[], goal: 'minimize' | 'maximize'): void {
     const shown = items.length > SHOWN ? [...items.slice(0, SHOWN - 3), ...items.slice(-3)] : items;
     const scale = Math.max(1e-12, ...shown.map((i) => Math.abs(i.meanGain)));
-    this.tbody.replaceChildren(
+    this.table.tbody.replaceChildren(
       ...shown.map((i) => {
         const bar = h('span', { class: `gain-bar-fill ${i.meanGain >= 0 ? 'better' : 'worse'}` });
         bar.style.width = `${(50 * Math.abs(i.meanGain)) / scale}%`;
@@ -51,7 +39,7 @@ export class ImportancePanel {
       }),
     );
     const top = items[0];
-    if (!top) this.summary.textContent = 'No measured change yet.';
-    else this.summary.textContent = top.meanGain > 0 ? `Paid off most on average: ${top.name} ${ARROW[top.direction]} (${top.count} experiment${top.count === 1 ? '' : 's'}). Changes of several parameters count for each.` : 'No change has improved the metric on average yet.';
+    if (!top) this.table.summary.textContent = 'No measured change yet.';
+    else this.table.summary.textContent = top.meanGain > 0 ? `Paid off most on average: ${top.name} ${ARROW[top.direction]} (${top.count} experiment${top.count === 1 ? '' : 's'}). Changes of several parameters count for each.` : 'No change has improved the metric on average yet.';
   }
 }

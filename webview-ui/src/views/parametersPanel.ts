@@ -1,6 +1,7 @@
 import { h } from '../dom';
 import { deltaClass, fmtDelta, fmtPercent, fmtValue } from '../format';
 import { RECENT, type ParamStat } from '../model/dashboardModel';
+import { summaryTable } from './summaryTable';
 
 /**
  * Per parameter: how often tried and kept, the best Δ, its current value and frozen state. The bar
@@ -8,45 +9,23 @@ import { RECENT, type ParamStat } from '../model/dashboardModel';
  * "recent" column is the same share over the last RECENT results. Click a row to filter by it.
  */
 export class ParametersPanel {
-  readonly el: HTMLElement;
-  private readonly summary: HTMLElement;
-  private readonly tbody: HTMLTableSectionElement;
+  private readonly table = summaryTable({ class: 'params-panel', testid: 'parameters-panel' }, [
+    { label: 'parameter', title: 'module-level constant, or edit:<file> for free-form edits' },
+    { label: 'current', title: 'its value in the current best configuration' },
+    { label: 'state', title: 'frozen (by the config or a strategy review), or in the strategy focus' },
+    { label: 'tried', title: 'experiments with a result that changed it; the bar is its share of all', num: true },
+    { label: 'kept', title: 'of those, kept', num: true },
+    { label: 'rej.', title: 'proposals touching it rejected before training', num: true },
+    { label: 'best Δ', title: 'the most improving change it produced', num: true },
+    { label: `last ${RECENT}`, title: `share of the last ${RECENT} results that changed it`, num: true },
+  ]);
+  readonly el = this.table.el;
 
-  constructor(private readonly onPick: (param: string) => void) {
-    this.summary = h('p', { class: 'panel-summary' });
-    this.tbody = h('tbody');
-    const th = (label: string, title: string, cls = '') => h('th', { scope: 'col', title, class: cls }, label);
-    this.el = h(
-      'div',
-      { class: 'params-panel', 'data-testid': 'parameters-panel' },
-      this.summary,
-      h(
-        'table',
-        { class: 'grid-table' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            th('parameter', 'module-level constant, or edit:<file> for free-form edits'),
-            th('current', 'its value in the current best configuration'),
-            th('state', 'frozen (by the config or a strategy review), or in the strategy focus'),
-            th('tried', 'experiments with a result that changed it; the bar is its share of all', 'num'),
-            th('kept', 'of those, kept', 'num'),
-            th('rej.', 'proposals touching it rejected before training', 'num'),
-            th('best Δ', 'the most improving change it produced', 'num'),
-            th(`last ${RECENT}`, `share of the last ${RECENT} results that changed it`, 'num'),
-          ),
-        ),
-        this.tbody,
-      ),
-    );
-  }
+  constructor(private readonly onPick: (param: string) => void) {}
 
   update(stats: readonly ParamStat[], goal: 'minimize' | 'maximize'): void {
     const maxShare = Math.max(0.0001, ...stats.map((s) => s.share));
-    this.tbody.replaceChildren(
+    this.table.tbody.replaceChildren(
       ...stats.map((s) => {
         const bar = h('span', { class: 'share-bar-fill' });
         bar.style.width = `${(100 * s.share) / maxShare}%`;
@@ -77,12 +56,12 @@ export class ParametersPanel {
     );
     const top = [...stats].sort((a, b) => b.recentShare - a.recentShare)[0];
     const tried = stats.reduce((a, s) => a + s.tried, 0);
-    if (!top || !tried) this.summary.textContent = 'No experiment has changed a parameter yet.';
+    if (!top || !tried) this.table.summary.textContent = 'No experiment has changed a parameter yet.';
     else if (top.recentShare >= 0.5) {
-      this.summary.replaceChildren(h('span', { class: 'warn' }, `Fixation: ${fmtPercent(top.recentShare)} of the last ${RECENT} results changed ${top.name}.`));
+      this.table.summary.replaceChildren(h('span', { class: 'warn' }, `Fixation: ${fmtPercent(top.recentShare)} of the last ${RECENT} results changed ${top.name}.`));
     } else {
       const spread = stats.filter((s) => s.recentShare > 0).length;
-      this.summary.textContent = `The last ${RECENT} results spread over ${spread} parameter${spread === 1 ? '' : 's'}; most often ${top.name} (${fmtPercent(top.recentShare)}).`;
+      this.table.summary.textContent = `The last ${RECENT} results spread over ${spread} parameter${spread === 1 ? '' : 's'}; most often ${top.name} (${fmtPercent(top.recentShare)}).`;
     }
   }
 }
