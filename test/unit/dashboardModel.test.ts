@@ -121,6 +121,7 @@ test('mechanisms: stages, validation, active spans and provenance counts', () =>
   assert.deepEqual(Object.keys(mechs), ['lr-warmup-guard', 'crash-predictor', 'dedupe-near']);
   const g = mechs['lr-warmup-guard'];
   assert.equal(g.stage, 'reverted');
+  assert.equal(g.outcome, 'rejected-by-you', 'reverted by a person, not by its validation');
   assert.deepEqual(g.history.map((h) => [h.stage, h.after]), [['proposed', 9], ['validated', 9], ['active', 9], ['reverted', 12]]);
   assert.equal(g.history[3].detail, 'by user: no gain over 3 experiments');
   assert.match(g.description, /learning rate and warmup/);
@@ -137,11 +138,13 @@ test('mechanisms: stages, validation, active spans and provenance counts', () =>
   assert.equal(g.validation?.ok, true);
   const c = mechs['crash-predictor'];
   assert.equal(c.stage, 'reverted', 'failed validation, then reverted by validation');
+  assert.equal(c.outcome, 'failed-validation');
   assert.deepEqual(c.history.map((h) => h.stage), ['proposed', 'validation-failed', 'reverted']);
   assert.deepEqual(c.validation?.checks.map((x) => x.ok), [true, false]);
   assert.deepEqual(c.spans, []);
   const d = mechs['dedupe-near'];
   assert.equal(d.stage, 'active');
+  assert.equal(d.outcome, 'active');
   assert.equal(d.history[2].detail, 'by user');
   assert.deepEqual(d.spans, [{ from: 15.5, to: null }]);
   assert.equal(d.hookRuns, 2);
@@ -163,6 +166,20 @@ test('mechanism.hooks recorded before the iteration it ran for reaches the model
   m.apply(b.events);
   assert.deepEqual(m.get(1)!.mechanisms, ['m']);
   assert.equal(m.mechanisms()[0].stage, 'active', 'hooks ran, so it was active even without its proposal in this trace');
+  assert.equal(m.mechanisms()[0].outcome, 'active');
+});
+
+test('mechanism outcomes before any ending: validating, then awaiting review', () => {
+  const b = new TraceBuilder('w', FIXTURE_PARAMS);
+  b.baseline(0, 1);
+  b.research(0, 1, { name: 'waiting', description: 'd', hooks: ['propose'] });
+  const m = new RunModel('w');
+  m.apply(b.events);
+  assert.equal(m.mechanisms()[0].outcome, 'validating');
+  b.validated(0, 'waiting', [{ name: 'loads', ok: true, detail: '' }]);
+  const later = new RunModel('w');
+  later.apply(b.events);
+  assert.deepEqual([later.mechanisms()[0].stage, later.mechanisms()[0].outcome], ['awaiting-review', 'awaiting-review']);
 });
 
 test("level events are placed after the last finished iteration in the trace, not at the engine's iteration count", () => {
@@ -255,6 +272,7 @@ test('live events fold incrementally into the same state as a full replay', () =
   assert.deepEqual(inc.markers, full.markers);
   const dedupe = inc.mechanisms().find((x) => x.name === 'dedupe-near')!;
   assert.equal(dedupe.stage, 'deactivated');
+  assert.equal(dedupe.outcome, 'deactivated');
   assert.deepEqual(dedupe.spans, [{ from: 15.5, to: 18.5 }], 'deactivated while #19 ran: its span ends before #19');
   assert.deepEqual(inc.get(19)!.mechanisms, ['dedupe-near'], 'its failed hook still ran for #19');
 });

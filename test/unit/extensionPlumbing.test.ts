@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/shared/trace/events';
@@ -19,7 +19,7 @@ import { languageModelTurns } from '../../src/extension/llm/languageModelTurns';
 import { modelChoices } from '../../src/extension/llm/modelChoices';
 import { missingKeyMessageFrom, settingsScopeChoices } from '../../src/extension/llm/llmSettingsTarget';
 import { MissingApiKeyError } from '../../src/core/llm/llmClient';
-import { applyRunSettings, readRunSettings } from '../../src/extension/settings/runSettings';
+import { applyRunSettings, PROPOSER_KINDS, readRunSettings } from '../../src/extension/settings/runSettings';
 import { readRunPayloads } from '../../src/extension/run/runTraceReader';
 import { dashboardHtml } from '../../src/shared/dashboardHtml';
 import { startScriptedLlmServer } from '../support/scriptedLlmServer';
@@ -52,6 +52,19 @@ test('settings: defaults, bad values fall back, overrides land on a copy of the 
   assert.equal(applied.proposer.kind, 'llm');
   assert.deepEqual(applied.llm, { model: 'gpt-x', baseURL: 'http://x/v1' });
   assert.equal((config as { llm: { model: string } }).llm.model, 'a', 'the loaded config is left as it was');
+});
+
+test('settings: the proposer setting offers tpe (with a description) and passes it on as proposer.kind', () => {
+  const s = readRunSettings((k, d) => (k === 'proposer' ? ('tpe' as typeof d) : d));
+  assert.equal(s.proposer, 'tpe');
+  const config = { proposer: { kind: 'heuristic', seed: 1, historyLength: 5 }, llm: {} } as never;
+  assert.equal(applyRunSettings(config, s).proposer.kind, 'tpe');
+  assert.equal(readRunSettings((k, d) => (k === 'proposer' ? ('bogus' as typeof d) : d)).proposer, 'config', 'an unknown kind falls back');
+  const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
+  const setting = pkg.contributes.configuration.properties['bilevelAutoresearch.proposer'];
+  assert.deepEqual(setting.enum, ['config', ...PROPOSER_KINDS], 'package.json offers exactly the kinds the reader accepts');
+  assert.equal(setting.enumDescriptions.length, setting.enum.length, 'one description per kind');
+  assert.match(setting.enumDescriptions[setting.enum.indexOf('tpe')], /TPE/);
 });
 
 test('the config file name matches the engine, and parameters.frozen is read without the engine', () => {

@@ -8,6 +8,7 @@ import type { RunEvent, RunEventBody } from '../../src/shared/trace/events';
 import { deriveRunState } from '../../src/shared/trace/runState';
 import { describeRun, formatDelta, improvementOverBaseline, presentExperiment } from '../../src/extension/views/experimentPresentation';
 import { isReviewable, mechanismsInViewOrder, presentMechanism } from '../../src/extension/views/mechanismPresentation';
+import { mechanismOutcome, mechanismWhy } from '../../src/shared/trace/mechanismOutcome';
 import { answerObject, mechanismDossier } from '../../src/extension/review/mechanismDossier';
 import { resumeOffer } from '../../src/extension/run/resumeOffer';
 import { strategyRows } from '../../src/extension/views/strategyPresentation';
@@ -232,6 +233,12 @@ test('mechanism statuses a person tells apart: awaiting review, active, rejected
   assert.equal(label('invalid'), 'invalid, failed validation', 'failed validation before any revert event');
   assert.equal(label('crashed'), 'crashed, deactivated at run time, propose: threw TypeError');
   assert.equal(label('on'), 'on, active');
+  // The dashboard reads the same shared function: each of the five, and a revert of an old trace that did not say by whom.
+  const outcome = (name: string) => mechanismOutcome(s.mechanisms.get(name)!);
+  assert.deepEqual(['waiting', 'rejected', 'invalid', 'crashed', 'on'].map(outcome), ['awaiting-review', 'rejected-by-you', 'failed-validation', 'deactivated', 'active']);
+  assert.equal(mechanismOutcome({ status: 'reverted', validated: true }), 'reverted');
+  assert.equal(mechanismWhy(s.mechanisms.get('crashed')!), 'propose: threw TypeError');
+  assert.equal(mechanismWhy(s.mechanisms.get('rejected')!), 'too greedy');
 });
 
 test('the review dossier: diagnosis, rationale and steps from the research session, checks with output, the replay, the code', () => {

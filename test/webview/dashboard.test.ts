@@ -127,6 +127,7 @@ test('the webview says ready, then renders the fixture: chart, table, header, pa
   const mech = (name: string) =>
     page.$eval(`[data-mechanism="${name}"]`, (el) => ({
       stage: (el as HTMLElement).dataset.stage,
+      outcome: `${(el as HTMLElement).dataset.outcome}: ${el.querySelector('.badge')?.textContent}`,
       steps: [...el.querySelectorAll('.step')].map((s) => `${(s as HTMLElement).dataset.step}:${s.className.replace('step ', '')}`),
       at: [...el.querySelectorAll('.step-at')].map((s) => s.textContent),
       labels: [...el.querySelectorAll('.step-label')].map((s) => s.textContent),
@@ -136,6 +137,7 @@ test('the webview says ready, then renders the fixture: chart, table, header, pa
     }));
   assert.deepEqual(await mech('lr-warmup-guard'), {
     stage: 'reverted',
+    outcome: 'rejected-by-you: rejected by you',
     steps: ['proposed:done', 'validated:done', 'active:done', 'ended:reverted'],
     at: ['after #9', 'after #9', 'after #9', 'after #12'],
     labels: ['proposed', 'validated', 'active', 'reverted'],
@@ -145,11 +147,13 @@ test('the webview says ready, then renders the fixture: chart, table, header, pa
   });
   const cp = await mech('crash-predictor');
   assert.equal(cp.stage, 'reverted');
+  assert.equal(cp.outcome, 'failed-validation: failed validation');
   assert.deepEqual(cp.steps, ['proposed:done', 'validated:failed', 'active:pending', 'ended:reverted']);
   assert.deepEqual(cp.labels, ['proposed', 'validation failed', 'active', 'reverted']);
   assert.deepEqual(cp.checks, ['typecheck:ok', 'replay:fail']);
   const dn = await mech('dedupe-near');
   assert.equal(dn.stage, 'active');
+  assert.equal(dn.outcome, 'active: active');
   assert.deepEqual(dn.hooks, { reviewCandidate: '2' });
   const guard = (await page.textContent('[data-mechanism="lr-warmup-guard"]')) ?? '';
   assert.match(guard, /5 hook runs over 3 experiments/);
@@ -357,6 +361,7 @@ test('live events append points, rows and move the best', async () => {
   // Level events arrive live too: dedupe-near was deactivated during #19, a second review ran after it.
   assert.equal(c.markers, '6');
   assert.equal(await page.getAttribute('[data-mechanism="dedupe-near"]', 'data-stage'), 'deactivated');
+  assert.equal(await page.textContent('[data-mechanism="dedupe-near"] .badge'), 'deactivated at run time');
   assert.match((await page.textContent('[data-mechanism="dedupe-near"]')) ?? '', /deactivated: reviewCandidate: timed out after 5000 ms/);
   assert.match((await page.textContent('[data-testid=strategy-reviews]')) ?? '', /Strategy reviews \(2\).*after #19 focus: BATCH_SIZE · unfrozen: N_EMBD/);
   assert.equal(await page.$eval('[data-testid=parameters-panel] tr[data-param="N_EMBD"] [data-col=state]', (td) => td.textContent?.trim()), '', 'unfrozen by the second review');

@@ -1,5 +1,6 @@
 import type { MechanismCheck, RunEvent } from '../../shared/trace/events';
 import type { MechanismRecord } from '../../shared/trace/runState';
+import { mechanismWhy } from '../../shared/trace/mechanismOutcome';
 import { isReviewable, mechanismLook } from '../views/mechanismPresentation';
 
 /**
@@ -45,12 +46,11 @@ const field = (o: Record<string, unknown> | null, ...keys: string[]) => keys.map
 export function mechanismDossier(m: MechanismRecord, events: readonly RunEvent[], code: string): MechanismDossier {
   const steps = events.filter((e): e is Extract<RunEvent, { type: 'mechanism.research.step' }> => e.type === 'mechanism.research.step' && e.session === m.session);
   const answer = (step: string) => answerObject(steps.find((s) => s.step === step && s.ok)?.response ?? '');
-  const why = m.status === 'deactivated' && m.deactivatedIn ? `${m.deactivatedIn}: ${m.reason ?? ''}` : (m.reason ?? '');
   return {
     name: m.name,
     description: m.description,
     status: mechanismLook(m).word,
-    reason: why,
+    reason: mechanismWhy(m) ?? '',
     diagnosis: field(answer('explore'), 'diagnosis'),
     rationale: field(answer('critique'), 'choice', 'why'),
     behaviour: field(answer('specify'), 'behaviour'),

@@ -1,3 +1,4 @@
+import type { TargetConfig } from '../../core';
 
 /**
  * The contributed `bilevelAutoresearch.*` settings that shape a run started from VS Code. Empty
@@ -6,7 +7,7 @@
 export interface RunSettings {
   /** Total iterations for the run, baseline not counted (like `bilevel run --iterations`). */
   iterations: number;
-  proposer: 'config' | 'heuristic' | 'llm';
+  proposer: 'config' | ProposerKind;
   /** Resume the latest run in the repo (true) or start a fresh one on every Start (false). */
   resumeLatestRun: boolean;
   /** Who answers the LLM proposer: the OpenAI-compatible endpoint, or a VS Code language model (`vscode.lm`). */
@@ -19,6 +20,11 @@ export interface RunSettings {
   /** Stop before each training run to show the candidate (Run / Edit / Skip). */
   stepping: boolean;
 }
+
+type ProposerKind = TargetConfig['proposer']['kind'];
+
+/** The proposers the setting offers besides `config` (core's `proposer.kind`; package.json's enum lists the same). */
+export const PROPOSER_KINDS: readonly ProposerKind[] = ['heuristic', 'tpe', 'llm'];
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
   iterations: 10,
@@ -39,7 +45,7 @@ export function readRunSettings(get: <T>(key: string, fallback: T) => T): RunSet
   const proposer = get<string>('proposer', d.proposer);
   return {
     iterations: Number.isInteger(iterations) && iterations >= 0 ? iterations : d.iterations,
-    proposer: proposer === 'heuristic' || proposer === 'llm' ? proposer : 'config',
+    proposer: PROPOSER_KINDS.find((k) => k === proposer) ?? 'config',
     resumeLatestRun: get<boolean>('resumeLatestRun', d.resumeLatestRun) !== false,
     llmBackend: get<string>('llm.backend', d.llmBackend) === 'vscode' ? 'vscode' : 'openai',
     llmBaseURL: String(get<string>('llm.baseURL', d.llmBaseURL) ?? '').trim(),
@@ -61,5 +67,5 @@ export function applyRunSettings(config: TargetConfig, settings: RunSettings): T
       ...(settings.llmModel ? { model: settings.llmModel } : {}),
     },
   };
-}import { type TargetConfig } from '../../core';
+}
 

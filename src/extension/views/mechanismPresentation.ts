@@ -1,4 +1,5 @@
-import type { MechanismHookStats, MechanismRecord, MechanismStatus, RunState } from '../../shared/trace/runState';
+import { mechanismOutcome, mechanismWhy, OUTCOME_WORD, type MechanismOutcome } from '../../shared/trace/mechanismOutcome';
+import type { MechanismHookStats, MechanismRecord, RunState } from '../../shared/trace/runState';
 
 /** How one mechanism looks in the Mechanisms view. Plain data, no `vscode` import. */
 export interface MechanismPresentation {
@@ -14,21 +15,20 @@ export interface MechanismPresentation {
 
 type Look = { icon: string; color?: string; word: string };
 
-const LOOK: Record<MechanismStatus, Look> = {
-  proposed: { icon: 'loading~spin', word: 'validating' },
-  'awaiting-review': { icon: 'question', color: 'list.warningForeground', word: 'awaiting your review' },
-  active: { icon: 'pass-filled', color: 'testing.iconPassed', word: 'active' },
-  reverted: { icon: 'circle-slash', color: 'descriptionForeground', word: 'reverted' },
-  deactivated: { icon: 'debug-disconnect', color: 'list.warningForeground', word: 'deactivated at run time' },
+const ICON: Record<MechanismOutcome, Omit<Look, 'word'>> = {
+  validating: { icon: 'loading~spin' },
+  'awaiting-review': { icon: 'question', color: 'list.warningForeground' },
+  active: { icon: 'pass-filled', color: 'testing.iconPassed' },
+  'failed-validation': { icon: 'error', color: 'testing.iconFailed' },
+  'rejected-by-you': { icon: 'circle-slash', color: 'descriptionForeground' },
+  reverted: { icon: 'circle-slash', color: 'descriptionForeground' },
+  deactivated: { icon: 'debug-disconnect', color: 'list.warningForeground' },
 };
-const FAILED_VALIDATION: Look = { icon: 'error', color: 'testing.iconFailed', word: 'failed validation' };
-const REJECTED_BY_YOU: Look = { icon: 'circle-slash', color: 'descriptionForeground', word: 'rejected by you' };
 
-/** The five outcomes a person tells apart: awaiting review, active, rejected by you, failed validation, deactivated at run time. */
+/** The five outcomes a person tells apart (the shared mechanismOutcome), with the view's icon. */
 export function mechanismLook(m: MechanismRecord): Look {
-  if (m.validated === false || m.revertedBy === 'validation') return FAILED_VALIDATION;
-  if (m.revertedBy === 'user') return REJECTED_BY_YOU;
-  return LOOK[m.status];
+  const outcome = mechanismOutcome(m);
+  return { ...ICON[outcome], word: OUTCOME_WORD[outcome] };
 }
 
 /** A person decides on a mechanism that passed validation and is not in use yet. */
@@ -37,7 +37,7 @@ export const isReviewable = (m: MechanismRecord) => m.status === 'awaiting-revie
 /** `hooks`: what its hooks did so far (the run state's hookStats for it). */
 export function presentMechanism(m: MechanismRecord, hooks: MechanismHookStats | undefined): MechanismPresentation {
   const { icon, color, word } = mechanismLook(m);
-  const why = m.status === 'deactivated' && m.deactivatedIn ? `${m.deactivatedIn}: ${m.reason}` : m.reason;
+  const why = mechanismWhy(m);
   const failed = m.checks.filter((c) => !c.ok);
   const ran = (hooks?.hooks ?? []).map((h) => `${h.hook} ×${h.runs}`).join(', ');
   const md = [

@@ -2,6 +2,7 @@ import type { ParamValue } from '../../../src/shared/trace/candidate';
 import { EXPERIMENT_STATUSES, isResultStatus, type ExperimentStatus, type RunEvent } from '../../../src/shared/trace/events';
 import { isBetter, type Goal } from '../../../src/shared/trace/goal';
 import { noiseFloor } from '../../../src/shared/stats/noiseFloor';
+import { mechanismOutcome, type MechanismOutcome } from '../../../src/shared/trace/mechanismOutcome';
 import { applyEvent, currentBaseline, experimentStatus, incumbentBehindBest, type Experiment, type HookStat, type MechanismStatus, type RunState } from '../../../src/shared/trace/runState';
 import { isLevelEvent, LevelTimeline, ORIGINS, originOf, type ChartMarker, type MechanismPlacing, type Origin } from './levelEvents';
 
@@ -133,6 +134,8 @@ export interface MechanismView extends MechanismPlacing {
   declaredHooks: string[];
   session: number | null;
   stage: MechanismStatus;
+  /** What became of it as a person tells it apart (failed validation, rejected by you, deactivated at run time, …). */
+  outcome: MechanismOutcome;
   validation: { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } | null;
   hooks: HookStat[];
   hookRuns: number;
@@ -286,6 +289,7 @@ export class RunModel {
         session: m?.session ?? null,
         // Hooks of a mechanism this trace never proposed (e.g. one carried over from another run): evidently active.
         stage: m?.status ?? 'active',
+        outcome: m ? mechanismOutcome(m) : 'active',
         validation: m?.validated === undefined ? null : { ok: m.validated, checks: m.checks },
         ...this.timeline.placingOf(name),
         hooks: hooks?.hooks ?? [],

@@ -1,10 +1,10 @@
 import { h } from '../dom';
-import type { MechanismStatus } from '../../../src/shared/trace/runState';
+import { OUTCOME_WORD } from '../../../src/shared/trace/mechanismOutcome';
 import type { MechanismView } from '../model/dashboardModel';
 import { afterX, type ChartMarker, type MechanismStep } from '../model/levelEvents';
 
 /**
- * Level 2 at a glance: per mechanism its status (from the shared fold), its path proposed → validated
+ * Level 2 at a glance: per mechanism its outcome (the shared mechanismOutcome: failed validation, rejected by you, …), its path proposed → validated
  * → active → deactivated/reverted (with the experiment each step happened at), a lane on the run's experiment axis showing where
  * it was active, the validation checks, and the provenance counts: how often each hook really ran.
  * Below it, the research sessions (also the ones that produced no mechanism) and the level 1.5
@@ -24,14 +24,6 @@ const STEP_LABEL: Record<MechanismStep, string> = {
   proposed: 'proposed',
   validated: 'validated',
   'validation-failed': 'validation failed',
-  active: 'active',
-  deactivated: 'deactivated',
-  reverted: 'reverted',
-};
-
-const STATUS_LABEL: Record<MechanismStatus, string> = {
-  proposed: 'proposed',
-  'awaiting-review': 'awaiting review',
   active: 'active',
   deactivated: 'deactivated',
   reverted: 'reverted',
@@ -120,8 +112,8 @@ export class MechanismsTimeline {
     const ended = m.history.filter((s) => s.stage === 'reverted' || s.stage === 'deactivated').pop();
     return h(
       'section',
-      { class: `mech-card stage-${m.stage}`, 'data-mechanism': m.name, 'data-stage': m.stage },
-      h('header', null, h('span', { class: `swatch mech-${color % 6}` }), h('span', { class: 'mech-name mono' }, m.name), h('span', { class: `badge stage-${m.stage}` }, STATUS_LABEL[m.stage])),
+      { class: `mech-card stage-${m.stage}`, 'data-mechanism': m.name, 'data-stage': m.stage, 'data-outcome': m.outcome },
+      h('header', null, h('span', { class: `swatch mech-${color % 6}` }), h('span', { class: 'mech-name mono' }, m.name), h('span', { class: `badge outcome-${m.outcome}` }, OUTCOME_WORD[m.outcome])),
       m.description ? h('p', { class: 'mech-desc' }, m.description) : null,
       steps,
       lane,
