@@ -1,4 +1,4 @@
-
+import type { ChatMessage } from '../../core';
 export interface LanguageModelTurn {
   role: 'user' | 'assistant';
   content: string;
@@ -24,5 +24,5 @@ export function languageModelTurns(messages: readonly ChatMessage[]): LanguageMo
     else turns.unshift({ role: 'user', content: preamble });
   }
   return turns;
-}import { type ChatMessage } from '../../core';
+}
 
