@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../../core';
+
 export interface LanguageModelTurn {
   role: 'user' | 'assistant';
   content: string;
