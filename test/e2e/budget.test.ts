@@ -22,8 +22,8 @@ print(f"val_bpb:          {1.0 + abs(A - 4) / 10 + abs(B - 0.25):.6f}")
 
 const ofType = <T extends RunEvent['type']>(events: RunEvent[], t: T) => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === t);
 
-async function run(proposer: Proposer, iterations: number) {
-  const { dir, config } = scriptRepo(TRAIN, {}, 'budget-');
+async function run(proposer: Proposer, iterations: number, overrides: Record<string, unknown> = {}) {
+  const { dir, config } = scriptRepo(TRAIN, overrides, 'budget-');
   const events: RunEvent[] = [];
   const summary = await new ResearchRun({ repoDir: dir, config, proposer, iterations, tag: 't', overlap: false, onEvent: (e) => events.push(e) }).run();
   return { events, state: summary.state };
@@ -50,7 +50,8 @@ class AlwaysInvalid implements Proposer {
 
 test('iterations that keep training nothing stop the run after a bound, saying how much was trained', { timeout: 60_000 }, async () => {
   const proposer = new AlwaysInvalid();
-  const { events, state } = await run(proposer, 3);
+  // Without Level 2: with it, research after three idle iterations takes over proposing (next test).
+  const { events, state } = await run(proposer, 3, { levels: { mechanisms: { enabled: false } } });
   const finished = ofType(events, 'iteration.finished').filter((e) => e.n > 0);
   assert.equal(finished.length, 10);
   assert.ok(finished.every((e) => e.result === 'rejected'));
@@ -70,4 +71,13 @@ test('bilevel run --iterations 1 with an unreachable endpoint trains nothing: ex
   assert.equal(again.status, 1, again.stderr + again.stdout);
   assert.match(again.stdout, /resumed/);
   assert.match(again.stdout, /proposals in a row failed .*; 0 of 1 trainings done/, 'not "completed" at once');
+});
+
+test('with Level 2, a proposer that only proposes invalid candidates is rescued: research after three idle iterations activates a mechanism that proposes, and the run trains what it was asked', { timeout: 60_000 }, async () => {
+  const { events, state } = await run(new AlwaysInvalid(), 3);
+  const idle = ofType(events, 'iteration.finished').filter((e) => e.n > 0 && e.result === 'rejected').length;
+  assert.equal(idle, 3, 'three iterations trained nothing, then research ran');
+  assert.ok(ofType(events, 'mechanism.activated').some((e) => ofType(events, 'mechanism.proposed').some((p) => p.name === e.name)), 'a mechanism was activated');
+  assert.equal(state.iterationsDone, 3);
+  assert.equal(state.stopped, 'completed');
 });
