@@ -36,13 +36,13 @@ test('the library lists its mechanisms, each with its description, and each pass
   t.experiment(3, { LR: 0.03 }, null);
   t.experiment(4, { ACT: 'relu' }, 0.97);
   const all = listLibrary();
-  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'noise-aware-acceptance', 'orthogonal-exploration', 'parzen-search', 'tabu-search']);
+  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'local-refinement', 'multi-scale-bandit', 'noise-aware-acceptance', 'orthogonal-exploration', 'parzen-search', 'tabu-search']);
   for (const m of all) {
     assert.ok(m.description.length > 40, `${m.name} describes itself`);
     const r = await validateMechanism(m.source, { limits: { callMs: 10_000 }, trace: t.events, space: [{ name: 'ACT', kind: 'string', choices: ['gelu', 'relu', 'silu'] }] });
     assert.equal(r.ok, true, `${m.name}: ${JSON.stringify(r.checks)}`);
   }
-  assert.throws(() => libraryMechanism('gp-regressor'), /no built-in mechanism named "gp-regressor"; the library has annealing-acceptance, multi-scale-bandit/);
+  assert.throws(() => libraryMechanism('gp-regressor'), /no built-in mechanism named "gp-regressor"; the library has annealing-acceptance, local-refinement, multi-scale-bandit/);
 });
 
 test('tabu search: vetoes a repeat or near-repeat of a failed move, with a reason; other moves pass; moves expire', async () => {
@@ -187,6 +187,38 @@ test('orthogonal exploration: the opposite of a failed move first, then the leas
     // Frozen ones are never touched, whether by the parameter's flag or the strategy.
     const onlyFrozen = await propose([], { frozen: ['LR', 'DEPTH', 'BIAS'] });
     assert.equal(onlyFrozen, null);
+  } finally {
+    await box.close();
+  }
+});
+
+test('local refinement: half of the best kept move first, further then back, joint moves together; floats only; nothing before two keeps', async () => {
+  const box = await sandbox('local-refinement');
+  try {
+    // The incumbent after two keeps: LR 0.01 -> 0.04 with BATCH 64 -> 16 (joint), then WD 0.1 -> 0.2.
+    const params: ContextParam[] = [
+      { name: 'LR', value: 0.04, kind: 'float', frozen: false },
+      { name: 'BATCH', value: 16, kind: 'int', frozen: false },
+      { name: 'WD', value: 0.2, kind: 'float', frozen: false },
+    ];
+    // The host keeps the mechanism's state between calls, as in a run.
+    const propose = async (history: HistoryEntry[]) => {
+      const r = await box.call('propose', context(params, history));
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.output.candidate;
+    };
+    const jointKeep: HistoryEntry = { n: 1, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 }, BATCH: { from: 64, to: 16 } }, description: 'joint' };
+    const wdKeep = entry(2, 'WD', 0.1, 0.2, 'keep', -0.01);
+    assert.equal(await propose([jointKeep]), null, 'one keep: nothing to refine yet');
+    // The larger gain first, further on; the integer batch stays (a half step of a size is a divisibility
+    // crash). The trace already tried it from these values, so the half step back comes instead.
+    const tried = entry(3, 'LR', 0.04, 0.08, 'discard');
+    const back = await propose([jointKeep, wdKeep, tried]);
+    assert.deepEqual(back?.params, { LR: 0.02 });
+    assert.match(back!.hypothesis, /half of the kept move at iteration 1, back/);
+    // Without that entry the half step further is new; what it proposed once it does not propose again.
+    assert.deepEqual((await propose([jointKeep, wdKeep]))?.params, { LR: 0.08 });
+    assert.deepEqual((await propose([jointKeep, wdKeep]))?.params, { WD: 0.282843 }, 'then the smaller gain');
   } finally {
     await box.close();
   }
