@@ -222,6 +222,18 @@ test('local refinement: half of the best kept move first, further then back, joi
   } finally {
     await box.close();
   }
+  // A parameter tried twice since the latest keep is left alone (the review would freeze it next).
+  const fresh = await sandbox('local-refinement');
+  try {
+    const jointKeep: HistoryEntry = { n: 1, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 }, BATCH: { from: 64, to: 16 } }, description: 'joint' };
+    const history = [jointKeep, entry(2, 'WD', 0.1, 0.2, 'keep', -0.01), entry(3, 'LR', 0.04, 0.05, 'discard'), entry(4, 'LR', 0.04, 0.03, 'discard')];
+    const params: ContextParam[] = [{ name: 'LR', value: 0.04, kind: 'float', frozen: false }, { name: 'WD', value: 0.2, kind: 'float', frozen: false }];
+    const r = await fresh.call('propose', context(params, history));
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.output.candidate?.params, { WD: 0.282843 });
+  } finally {
+    await fresh.close();
+  }
 });
 
 test('annealing acceptance: small regressions kept early and not late, large ones never, deterministic from its state', async () => {

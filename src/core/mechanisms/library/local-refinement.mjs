@@ -3,9 +3,12 @@
 // (value × sqrt(to / from)) and back towards where it came from (value / sqrt(to / from)), all its
 // parameters together; then a float parameter whose full steps from the current value failed both ways
 // gets the half steps ×√2 and ÷√2. Floats only: integers are sizes tied by divisibility (batch, depth,
-// heads), where a half step is a crash, not a refinement. Before two keeps it leaves proposing to others.
+// heads), where a half step is a crash, not a refinement. A parameter tried twice since the latest keep
+// is left alone: more tries there only get it frozen by the strategy review, and with it the joint
+// moves it belongs to. Before two keeps it leaves proposing to others.
 
 const MIN_KEEPS = 2;
+const TRIES_SINCE_KEEP = 2;
 const KEEP = 200;
 
 const key = (o) => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
@@ -46,6 +49,16 @@ function triedKeys(ctx) {
   return out;
 }
 
+// How often each parameter was tried since the latest keep.
+function triesSinceKeep(history) {
+  const out = {};
+  for (let i = history.length - 1; i >= 0 && history[i].status !== 'keep'; i--) {
+    if (history[i].status !== 'discard' && history[i].status !== 'crash') continue;
+    for (const name of Object.keys(history[i].changed || {})) out[name] = (out[name] || 0) + 1;
+  }
+  return out;
+}
+
 export function propose(ctx) {
   const state = ctx.state || { proposed: [] };
   const keeps = ctx.history.filter((h) => h.status === 'keep');
@@ -68,7 +81,8 @@ export function propose(ctx) {
     if (!up || !down) continue;
     for (const [f, how] of [[Math.SQRT2, 'up'], [Math.SQRT1_2, 'down']]) options.push({ set: { [p.name]: round(p.value * f) }, why: `${p.name}: full steps failed both ways, half a step ${how}` });
   }
-  const pick = options.find((o) => !seen.has(key(o.set)));
+  const tries = triesSinceKeep(ctx.history);
+  const pick = options.find((o) => !seen.has(key(o.set)) && Object.keys(o.set).every((name) => (tries[name] || 0) < TRIES_SINCE_KEEP));
   if (!pick) return { state, candidate: null };
   const description = Object.entries(pick.set).map(([n, v]) => `${n} -> ${JSON.stringify(v)}`).join(', ');
   return {
