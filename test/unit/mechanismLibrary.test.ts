@@ -192,12 +192,13 @@ test('orthogonal exploration: the opposite of a failed move first, then the leas
   }
 });
 
-test('local refinement: half of the best kept move first, further then back, joint moves together; floats only; nothing before two keeps', async () => {
+test('local refinement: half of the best kept move first, back when further was tried, joint float moves together; nothing before two keeps', async () => {
   const box = await sandbox('local-refinement');
   try {
-    // The incumbent after two keeps: LR 0.01 -> 0.04 with BATCH 64 -> 16 (joint), then WD 0.1 -> 0.2.
+    // The incumbent after two keeps: LR 0.01 -> 0.04 with EPS 0.004 -> 0.001 (floats), then BATCH 64 -> 16 with WD 0.1 -> 0.2.
     const params: ContextParam[] = [
       { name: 'LR', value: 0.04, kind: 'float', frozen: false },
+      { name: 'EPS', value: 0.001, kind: 'float', frozen: false },
       { name: 'BATCH', value: 16, kind: 'int', frozen: false },
       { name: 'WD', value: 0.2, kind: 'float', frozen: false },
     ];
@@ -207,26 +208,26 @@ test('local refinement: half of the best kept move first, further then back, joi
       assert.ok(r.ok, JSON.stringify(r));
       return r.output.candidate;
     };
-    const jointKeep: HistoryEntry = { n: 1, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 }, BATCH: { from: 64, to: 16 } }, description: 'joint' };
-    const wdKeep = entry(2, 'WD', 0.1, 0.2, 'keep', -0.01);
-    assert.equal(await propose([jointKeep]), null, 'one keep: nothing to refine yet');
-    // The larger gain first, further on; the integer batch stays (a half step of a size is a divisibility
-    // crash). The trace already tried it from these values, so the half step back comes instead.
-    const tried = entry(3, 'LR', 0.04, 0.08, 'discard');
-    const back = await propose([jointKeep, wdKeep, tried]);
-    assert.deepEqual(back?.params, { LR: 0.02 });
+    const floatKeep: HistoryEntry = { n: 1, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 }, EPS: { from: 0.004, to: 0.001 } }, description: 'lr and eps' };
+    const batchKeep: HistoryEntry = { n: 2, status: 'keep', metric: 0.95, delta: -0.02, changed: { BATCH: { from: 64, to: 16 }, WD: { from: 0.1, to: 0.2 } }, description: 'batch and wd' };
+    assert.equal(await propose([floatKeep]), null, 'one keep: nothing to refine yet');
+    // The larger gain first, both parameters at half their step; the trace already tried further from
+    // these values, so the half step back comes instead.
+    const tried: HistoryEntry = { n: 3, status: 'discard', metric: 0.96, delta: 0.01, changed: { LR: { from: 0.04, to: 0.08 }, EPS: { from: 0.001, to: 0.0005 } }, description: 'further' };
+    const back = await propose([floatKeep, batchKeep, tried]);
+    assert.deepEqual(back?.params, { LR: 0.02, EPS: 0.002 });
     assert.match(back!.hypothesis, /half of the kept move at iteration 1, back/);
     // Without that entry the half step further is new; what it proposed once it does not propose again.
-    assert.deepEqual((await propose([jointKeep, wdKeep]))?.params, { LR: 0.08 });
-    assert.deepEqual((await propose([jointKeep, wdKeep]))?.params, { WD: 0.282843 }, 'then the smaller gain');
+    assert.deepEqual((await propose([floatKeep, batchKeep]))?.params, { LR: 0.08, EPS: 0.0005 });
+    // The batch move is not refined: half of its float alone would break the coupling (an integer has no half step).
+    assert.equal(await propose([floatKeep, batchKeep]), null);
   } finally {
     await box.close();
   }
   // A parameter tried twice since the latest keep is left alone (the review would freeze it next).
   const fresh = await sandbox('local-refinement');
   try {
-    const jointKeep: HistoryEntry = { n: 1, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 }, BATCH: { from: 64, to: 16 } }, description: 'joint' };
-    const history = [jointKeep, entry(2, 'WD', 0.1, 0.2, 'keep', -0.01), entry(3, 'LR', 0.04, 0.05, 'discard'), entry(4, 'LR', 0.04, 0.03, 'discard')];
+    const history = [entry(1, 'LR', 0.01, 0.04, 'keep', -0.03), entry(2, 'WD', 0.1, 0.2, 'keep', -0.01), entry(3, 'LR', 0.04, 0.05, 'discard'), entry(4, 'LR', 0.04, 0.03, 'discard')];
     const params: ContextParam[] = [{ name: 'LR', value: 0.04, kind: 'float', frozen: false }, { name: 'WD', value: 0.2, kind: 'float', frozen: false }];
     const r = await fresh.call('propose', context(params, history));
     assert.ok(r.ok, JSON.stringify(r));
