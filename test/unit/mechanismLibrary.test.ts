@@ -192,7 +192,7 @@ test('orthogonal exploration: the opposite of a failed move first, then the leas
   }
 });
 
-test('local refinement: half of the best kept move first, back when further was tried, joint float moves together; nothing before two keeps', async () => {
+test('local refinement: half of the best kept move first, back when further was tried, joint moves together, a move with an integer only back; nothing before two keeps', async () => {
   const box = await sandbox('local-refinement');
   try {
     // The incumbent after two keeps: LR 0.01 -> 0.04 with EPS 0.004 -> 0.001 (floats), then BATCH 64 -> 16 with WD 0.1 -> 0.2.
@@ -219,7 +219,11 @@ test('local refinement: half of the best kept move first, back when further was 
     assert.match(back!.hypothesis, /half of the kept move at iteration 1, back/);
     // Without that entry the half step further is new; what it proposed once it does not propose again.
     assert.deepEqual((await propose([floatKeep, batchKeep]))?.params, { LR: 0.08, EPS: 0.0005 });
-    // The batch move is not refined: half of its float alone would break the coupling (an integer has no half step).
+    // The batch move: its integer has no half step, so only back on its float (did WD need to move with
+    // the batch?), never further; then nothing is left.
+    const coupled = await propose([floatKeep, batchKeep]);
+    assert.deepEqual(coupled?.params, { WD: 0.141421 });
+    assert.match(coupled!.hypothesis, /iteration 2, back/);
     assert.equal(await propose([floatKeep, batchKeep]), null);
   } finally {
     await box.close();

@@ -1,5 +1,5 @@
 // Local refinement: exploits around the best once the coarse moves are found. Every kept move still in
-// force (single or joint of floats, most gain first) is retried at half its size in log scale, further on
+// force (single or joint, most gain first) is retried at half its size in log scale, further on
 // (value × sqrt(to / from)) and back towards where it came from (value / sqrt(to / from)), all its
 // parameters together; then a float parameter whose full steps from the current value failed both ways
 // gets the half steps ×√2 and ÷√2. Floats only: integers are sizes tied by divisibility (batch, depth,
@@ -21,19 +21,24 @@ function openFloats(ctx) {
 
 const round = (v) => Number(v.toPrecision(6));
 
-// Half of a kept move, every parameter by ratio^(sign/2) of its own change, or null: a move with a
-// member that cannot take a half step (an integer, a choice, one no longer at the kept value) is not
-// refined at all, since half of only its floats breaks the coupling the move held (the batch with
-// its learning rates).
+// Half of a kept move, every float by ratio^(sign/2) of its own change, or null. A move with a member
+// that has no half step (an integer size, a choice) keeps that member where it is and is refined only
+// back: whether its floats needed to move with it at all; further would extrapolate a coupling (the
+// batch with its learning rates) beyond what was tested. Only members still at the kept value move.
 function halfStep(floats, changed, sign) {
   const set = {};
+  let coupled = false;
   for (const [name, m] of Object.entries(changed)) {
     const p = floats[name];
-    if (!p || typeof m.from !== 'number' || typeof m.to !== 'number' || m.from === 0 || m.to === 0 || m.from * m.to < 0) return null;
+    if (!p || typeof m.from !== 'number' || typeof m.to !== 'number' || m.from === 0 || m.to === 0 || m.from * m.to < 0) {
+      coupled = true;
+      continue;
+    }
     if (p.value !== m.to) return null;
     const to = round(p.value * Math.pow(Math.sqrt(m.to / m.from), sign));
     if (to !== p.value) set[name] = to;
   }
+  if (coupled && sign > 0) return null;
   return Object.keys(set).length ? set : null;
 }
 
