@@ -67,6 +67,7 @@ test('every library mechanism is the first remedy of the condition it answers', 
     'orthogonal-exploration': summary({ neverTried: ['DEPTH'] }),
     'multi-scale-bandit': summary({ parameters: kept, discardsInARow: 2 }),
     'parzen-search': summary({ parameters: kept }),
+    'local-refinement': summary({ parameters: [param('LR', { kept: 1 }), param('BATCH', { kept: 1 })] }),
   };
   for (const [mechanism, s] of Object.entries(cases)) assert.equal(diagnose(s).remedies[0], mechanism, `${mechanism}: got ${diagnose(s).mode}`);
   const library = listLibrary().map((m) => m.name).sort();

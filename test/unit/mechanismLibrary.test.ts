@@ -36,13 +36,13 @@ test('the library lists its mechanisms, each with its description, and each pass
   t.experiment(3, { LR: 0.03 }, null);
   t.experiment(4, { ACT: 'relu' }, 0.97);
   const all = listLibrary();
-  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'multi-scale-bandit', 'noise-aware-acceptance', 'orthogonal-exploration', 'parzen-search', 'tabu-search']);
+  assert.deepEqual(all.map((m) => m.name), ['annealing-acceptance', 'local-refinement', 'multi-scale-bandit', 'noise-aware-acceptance', 'orthogonal-exploration', 'parzen-search', 'tabu-search']);
   for (const m of all) {
     assert.ok(m.description.length > 40, `${m.name} describes itself`);
     const r = await validateMechanism(m.source, { limits: { callMs: 10_000 }, trace: t.events, space: [{ name: 'ACT', kind: 'string', choices: ['gelu', 'relu', 'silu'] }] });
     assert.equal(r.ok, true, `${m.name}: ${JSON.stringify(r.checks)}`);
   }
-  assert.throws(() => libraryMechanism('gp-regressor'), /no built-in mechanism named "gp-regressor"; the library has annealing-acceptance, multi-scale-bandit/);
+  assert.throws(() => libraryMechanism('gp-regressor'), /no built-in mechanism named "gp-regressor"; the library has annealing-acceptance, local-refinement, multi-scale-bandit/);
 });
 
 test('tabu search: vetoes a repeat or near-repeat of a failed move, with a reason; other moves pass; moves expire', async () => {
@@ -189,6 +189,55 @@ test('orthogonal exploration: the opposite of a failed move first, then the leas
     assert.equal(onlyFrozen, null);
   } finally {
     await box.close();
+  }
+});
+
+test('local refinement: half of the best kept move first, back when further was tried, joint moves together, a move with an integer only back; nothing before two keeps', async () => {
+  const box = await sandbox('local-refinement');
+  try {
+    // The incumbent after two keeps: LR 0.01 -> 0.04 with EPS 0.004 -> 0.001 (floats), then BATCH 64 -> 16 with WD 0.1 -> 0.2.
+    const params: ContextParam[] = [
+      { name: 'LR', value: 0.04, kind: 'float', frozen: false },
+      { name: 'EPS', value: 0.001, kind: 'float', frozen: false },
+      { name: 'BATCH', value: 16, kind: 'int', frozen: false },
+      { name: 'WD', value: 0.2, kind: 'float', frozen: false },
+    ];
+    // The host keeps the mechanism's state between calls, as in a run.
+    const propose = async (history: HistoryEntry[]) => {
+      const r = await box.call('propose', context(params, history));
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.output.candidate;
+    };
+    const floatKeep: HistoryEntry = { n: 1, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 }, EPS: { from: 0.004, to: 0.001 } }, description: 'lr and eps' };
+    const batchKeep: HistoryEntry = { n: 2, status: 'keep', metric: 0.95, delta: -0.02, changed: { BATCH: { from: 64, to: 16 }, WD: { from: 0.1, to: 0.2 } }, description: 'batch and wd' };
+    assert.equal(await propose([floatKeep]), null, 'one keep: nothing to refine yet');
+    // The larger gain first, both parameters at half their step; the trace already tried further from
+    // these values, so the half step back comes instead.
+    const tried: HistoryEntry = { n: 3, status: 'discard', metric: 0.96, delta: 0.01, changed: { LR: { from: 0.04, to: 0.08 }, EPS: { from: 0.001, to: 0.0005 } }, description: 'further' };
+    const back = await propose([floatKeep, batchKeep, tried]);
+    assert.deepEqual(back?.params, { LR: 0.02, EPS: 0.002 });
+    assert.match(back!.hypothesis, /half of the kept move at iteration 1, back/);
+    // Without that entry the half step further is new; what it proposed once it does not propose again.
+    assert.deepEqual((await propose([floatKeep, batchKeep]))?.params, { LR: 0.08, EPS: 0.0005 });
+    // The batch move: its integer has no half step, so only back on its float (did WD need to move with
+    // the batch?), never further; then nothing is left.
+    const coupled = await propose([floatKeep, batchKeep]);
+    assert.deepEqual(coupled?.params, { WD: 0.141421 });
+    assert.match(coupled!.hypothesis, /iteration 2, back/);
+    assert.equal(await propose([floatKeep, batchKeep]), null);
+  } finally {
+    await box.close();
+  }
+  // A parameter tried twice since the latest keep is left alone (the review would freeze it next).
+  const fresh = await sandbox('local-refinement');
+  try {
+    const history = [entry(1, 'LR', 0.01, 0.04, 'keep', -0.03), entry(2, 'WD', 0.1, 0.2, 'keep', -0.01), entry(3, 'LR', 0.04, 0.05, 'discard'), entry(4, 'LR', 0.04, 0.03, 'discard')];
+    const params: ContextParam[] = [{ name: 'LR', value: 0.04, kind: 'float', frozen: false }, { name: 'WD', value: 0.2, kind: 'float', frozen: false }];
+    const r = await fresh.call('propose', context(params, history));
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.output.candidate?.params, { WD: 0.282843 });
+  } finally {
+    await fresh.close();
   }
 });
 

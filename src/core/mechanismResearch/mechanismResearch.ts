@@ -56,7 +56,7 @@ export class ResearchFailed extends Error {
   }
 }
 
-export type FailureMode = 'repeating' | 'circling' | 'under-explored' | 'noisy-acceptance' | 'stalled' | 'plateau' | 'step-size';
+export type FailureMode = 'repeating' | 'circling' | 'refine' | 'under-explored' | 'noisy-acceptance' | 'stalled' | 'plateau' | 'step-size';
 
 export interface Diagnosis {
   mode: FailureMode;
@@ -67,13 +67,14 @@ export interface Diagnosis {
 
 /** Every library mechanism once, in the order each failure mode wants them (the offline researcher takes the first not yet tried). */
 const REMEDIES: Record<FailureMode, string[]> = {
-  'noisy-acceptance': ['noise-aware-acceptance', 'tabu-search', 'parzen-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance'],
-  stalled: ['annealing-acceptance', 'parzen-search', 'tabu-search', 'multi-scale-bandit', 'orthogonal-exploration', 'noise-aware-acceptance'],
-  repeating: ['orthogonal-exploration', 'parzen-search', 'multi-scale-bandit', 'tabu-search', 'annealing-acceptance', 'noise-aware-acceptance'],
-  circling: ['tabu-search', 'orthogonal-exploration', 'parzen-search', 'multi-scale-bandit', 'annealing-acceptance', 'noise-aware-acceptance'],
-  'under-explored': ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'parzen-search', 'annealing-acceptance', 'noise-aware-acceptance'],
-  plateau: ['multi-scale-bandit', 'parzen-search', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search', 'noise-aware-acceptance'],
-  'step-size': ['parzen-search', 'multi-scale-bandit', 'tabu-search', 'orthogonal-exploration', 'annealing-acceptance', 'noise-aware-acceptance'],
+  'noisy-acceptance': ['noise-aware-acceptance', 'tabu-search', 'parzen-search', 'orthogonal-exploration', 'multi-scale-bandit', 'annealing-acceptance', 'local-refinement'],
+  stalled: ['annealing-acceptance', 'local-refinement', 'parzen-search', 'tabu-search', 'multi-scale-bandit', 'orthogonal-exploration', 'noise-aware-acceptance'],
+  repeating: ['orthogonal-exploration', 'parzen-search', 'multi-scale-bandit', 'tabu-search', 'annealing-acceptance', 'local-refinement', 'noise-aware-acceptance'],
+  circling: ['tabu-search', 'orthogonal-exploration', 'parzen-search', 'multi-scale-bandit', 'annealing-acceptance', 'local-refinement', 'noise-aware-acceptance'],
+  refine: ['local-refinement', 'parzen-search', 'multi-scale-bandit', 'orthogonal-exploration', 'tabu-search', 'annealing-acceptance', 'noise-aware-acceptance'],
+  'under-explored': ['orthogonal-exploration', 'multi-scale-bandit', 'tabu-search', 'parzen-search', 'local-refinement', 'annealing-acceptance', 'noise-aware-acceptance'],
+  plateau: ['multi-scale-bandit', 'local-refinement', 'parzen-search', 'annealing-acceptance', 'orthogonal-exploration', 'tabu-search', 'noise-aware-acceptance'],
+  'step-size': ['parzen-search', 'local-refinement', 'multi-scale-bandit', 'tabu-search', 'orthogonal-exploration', 'annealing-acceptance', 'noise-aware-acceptance'],
 };
 
 /**
@@ -81,11 +82,15 @@ const REMEDIES: Record<FailureMode, string[]> = {
  * that every library mechanism is the first remedy of some condition: gains inside the noise floor
  * (noise-aware acceptance); proposals turned away before training, a proposer that repeats itself
  * (orthogonal exploration proposes instead); a long streak of discards after progress, a local optimum (annealing);
- * circling the same moves (tabu); parameters and directions never tried (orthogonal exploration);
+ * circling the same moves (tabu); several improvements and no stall, coarse moves that paid and are
+ * worth refining at half steps (local refinement, before coverage: the inner proposer covers anyway);
+ * parameters and directions never tried (orthogonal exploration);
  * a short plateau (the bandit over step sizes); otherwise enough data to model (parzen-search).
  */
 /** Iterations turned away before training (rejected or cached) that make the diagnosis 'repeating'. */
 export const REPEATING_AFTER = 3;
+/** Improvements (kept parameter changes) after which the diagnosis is 'refine'. */
+export const REFINE_AFTER_KEEPS = 2;
 
 export function diagnose(summary: TraceSummary): Diagnosis {
   const evidence: string[] = [];
@@ -111,6 +116,10 @@ export function diagnose(summary: TraceSummary): Diagnosis {
   if (summary.discardsInARow >= 4 || repeats >= 2) {
     evidence.push(`${summary.discardsInARow} experiments in a row not kept`, `${repeats} repeated or cached proposals`);
     return diagnosis('circling');
+  }
+  if (kept >= REFINE_AFTER_KEEPS) {
+    evidence.push(`${kept} improvements, the latest ${summary.discardsInARow} experiment(s) ago: refine the moves that paid`);
+    return diagnosis('refine');
   }
   if (summary.neverTried.length || oneSided.length) {
     if (summary.neverTried.length) evidence.push(`never tried: ${summary.neverTried.join(', ')}`);
