@@ -510,10 +510,11 @@ test('one terminal per worker, reused: three experiments in this window train in
   assert.equal(await wb.page.locator('.terminal-tabs-entry', { hasText: 'Autoresearch' }).count(), 1, 'one terminal, not one per experiment');
   const last = trained[2];
   await wb.terminalTab(`Autoresearch #${last.n}:`).waitFor({ timeout: 15_000 });
-  // The panel maximized, so that more than the last experiment's lines are on screen: each one starts with its header.
+  // The panel maximized, so that more than the last experiment's lines are on screen: each one starts with its header
+  // (which may wrap: rows are joined before matching).
   await wb.runCommand('View: Toggle Maximized Panel');
   for (const t of trained.slice(1)) {
-    await eventually(`the header of #${t.n} in the terminal`, async () => new RegExp(`── #${t.n} .* · local · pid \\d+ · commit ${t.commit.slice(0, 7)} ──`).test((await wb.activeTerminalText()).replace(/\u00a0/g, ' ')), 30_000);
+    await eventually(`the header of #${t.n} in the terminal`, async () => new RegExp(`── #${t.n} .* · local · pid \\d+ · commit ${t.commit.slice(0, 7)} ──`).test((await wb.activeTerminalText()).replace(/\u00a0/g, ' ').replace(/\n/g, '')), 30_000);
   }
   await wb.screenshot('17-one-terminal-reused');
   await wb.runCommand('View: Toggle Maximized Panel');
