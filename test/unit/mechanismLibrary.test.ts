@@ -192,7 +192,7 @@ test('orthogonal exploration: the opposite of a failed move first, then the leas
   }
 });
 
-test('local refinement: half of the best kept move first, back when further was tried, joint moves together, a move with an integer only back; nothing before two keeps', async () => {
+test('local refinement: a line search along the best kept move, joint members together, a coupled move only backwards; nothing before the first keep', async () => {
   const box = await sandbox('local-refinement');
   try {
     // The incumbent after two keeps: LR 0.01 -> 0.04 with EPS 0.004 -> 0.001 (floats), then BATCH 64 -> 16 with WD 0.1 -> 0.2.
@@ -203,39 +203,78 @@ test('local refinement: half of the best kept move first, back when further was 
       { name: 'WD', value: 0.2, kind: 'float', frozen: false },
     ];
     // The host keeps the mechanism's state between calls, as in a run.
-    const propose = async (history: HistoryEntry[]) => {
-      const r = await box.call('propose', context(params, history));
+    const propose = async (history: HistoryEntry[], metric = 0.95) => {
+      const r = await box.call('propose', context(params, history, { incumbent: { n: history.at(-1)?.n ?? 0, metric } }));
       assert.ok(r.ok, JSON.stringify(r));
       return r.output.candidate;
     };
     const floatKeep: HistoryEntry = { n: 1, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 }, EPS: { from: 0.004, to: 0.001 } }, description: 'lr and eps' };
     const batchKeep: HistoryEntry = { n: 2, status: 'keep', metric: 0.95, delta: -0.02, changed: { BATCH: { from: 64, to: 16 }, WD: { from: 0.1, to: 0.2 } }, description: 'batch and wd' };
-    assert.equal(await propose([floatKeep]), null, 'one keep: nothing to refine yet');
-    // The larger gain first, both parameters at half their step; the trace already tried further from
-    // these values, so the half step back comes instead.
-    const tried: HistoryEntry = { n: 3, status: 'discard', metric: 0.96, delta: 0.01, changed: { LR: { from: 0.04, to: 0.08 }, EPS: { from: 0.001, to: 0.0005 } }, description: 'further' };
-    const back = await propose([floatKeep, batchKeep, tried]);
+    assert.equal(await propose([{ ...floatKeep, status: 'discard' }]), null, 'no keep: nothing to refine yet');
+    // The larger gain first: half its move further (t = 0.5), both parameters together.
+    const further = await propose([floatKeep, batchKeep]);
+    assert.deepEqual(further?.params, { LR: 0.08, EPS: 0.0005 });
+    assert.match(further!.hypothesis, /kept move at iteration 1, further/);
+    // It did not pay: the other side next (t = -0.5).
+    const miss: HistoryEntry = { n: 3, status: 'discard', metric: 0.96, delta: 0.01, changed: { LR: { from: 0.04, to: 0.08 }, EPS: { from: 0.001, to: 0.0005 } }, description: 'further' };
+    const back = await propose([floatKeep, batchKeep, miss]);
     assert.deepEqual(back?.params, { LR: 0.02, EPS: 0.002 });
-    assert.match(back!.hypothesis, /half of the kept move at iteration 1, back/);
-    // Without that entry the half step further is new; what it proposed once it does not propose again.
-    assert.deepEqual((await propose([floatKeep, batchKeep]))?.params, { LR: 0.08, EPS: 0.0005 });
-    // The batch move: its integer has no half step, so only back on its float (did WD need to move with
-    // the batch?), never further; then nothing is left.
-    const coupled = await propose([floatKeep, batchKeep]);
+    assert.match(back!.hypothesis, /back \(t -0\.5\)/);
+    // Two probes in a row that did not pay end the line. The batch move is next: its integer has no
+    // half step, so its float goes back (did WD need to move with the batch?), never further.
+    const backMiss: HistoryEntry = { n: 4, status: 'discard', metric: 0.955, delta: 0.005, changed: { LR: { from: 0.04, to: 0.02 }, EPS: { from: 0.001, to: 0.002 } }, description: 'back' };
+    const coupled = await propose([floatKeep, batchKeep, miss, backMiss]);
     assert.deepEqual(coupled?.params, { WD: 0.141421 });
     assert.match(coupled!.hypothesis, /iteration 2, back/);
-    assert.equal(await propose([floatKeep, batchKeep]), null);
+    const coupledMiss: HistoryEntry = { n: 5, status: 'discard', metric: 0.951, delta: 0.001, changed: { WD: { from: 0.2, to: 0.141421 } }, description: 'wd back' };
+    const coupledNext = await propose([floatKeep, batchKeep, miss, backMiss, coupledMiss]);
+    assert.ok(!coupledNext || (coupledNext.params.WD as number) < 0.2, `a coupled line never goes past its move: ${JSON.stringify(coupledNext)}`);
   } finally {
     await box.close();
   }
-  // A parameter tried twice since the latest keep is left alone (the review would freeze it next).
+});
+
+test('local refinement: the parabola through three points, a crash as a wall, the line dropped when something off it is kept', async () => {
+  const box = await sandbox('local-refinement');
+  try {
+    const at = (lr: number): ContextParam[] => [{ name: 'LR', value: lr, kind: 'float', frozen: false }, { name: 'WD', value: 0.1, kind: 'float', frozen: false }];
+    const call = async (lr: number, history: HistoryEntry[], metric: number) => {
+      const r = await box.call('propose', context(at(lr), history, { incumbent: { n: history.at(-1)!.n, metric } }));
+      assert.ok(r.ok, JSON.stringify(r));
+      return r.output.candidate;
+    };
+    // LR 0.01 -> 0.04 kept (t = -1 is 1.0, t = 0 is 0.97); a keep before it makes two.
+    const wd = entry(1, 'WD', 0.2, 0.1, 'keep', -0.01);
+    const lr: HistoryEntry = { n: 2, status: 'keep', metric: 0.97, delta: -0.03, changed: { LR: { from: 0.01, to: 0.04 } }, description: 'lr' };
+    const first = await call(0.04, [wd, lr], 0.97);
+    assert.deepEqual(first?.params, { LR: 0.16 }, 'past the best edge by the spacing to its neighbour (t = 1)');
+    // t = 1 crashed: a wall; the parabola through -1, 0 and the wall is not there, so half way to the wall.
+    const crash: HistoryEntry = { n: 3, status: 'crash', metric: null, delta: null, changed: { LR: { from: 0.04, to: 0.16 } }, description: 'crash' };
+    const second = await call(0.04, [wd, lr, crash], 0.97);
+    assert.deepEqual(second?.params, { LR: 0.08 });
+    // t = 0.5 is 0.965 (kept): points -1: 1.0, 0: 0.97, 0.5: 0.965 curve up; the vertex lies short of the wall.
+    const kept: HistoryEntry = { n: 4, status: 'keep', metric: 0.965, delta: -0.005, changed: { LR: { from: 0.04, to: 0.08 } }, description: 'half' };
+    const third = await call(0.08, [wd, lr, crash, kept], 0.965);
+    const t = Math.log2((third!.params.LR as number) / 0.04) / 2;
+    assert.ok(t > 0.5 && t < 1, `the vertex between the best point and the wall, t ${t}`);
+    // Something off the line is kept: the line is dropped, and the new keep is refined on its own.
+    const other: HistoryEntry = { n: 5, status: 'keep', metric: 0.96, delta: -0.005, changed: { WD: { from: 0.1, to: 0.05 } }, description: 'wd' };
+    const fourth = await box.call('propose', context([{ name: 'LR', value: 0.08, kind: 'float', frozen: false }, { name: 'WD', value: 0.05, kind: 'float', frozen: false }], [wd, lr, crash, kept, other], { incumbent: { n: 5, metric: 0.96 } }));
+    assert.ok(fourth.ok);
+    assert.ok(fourth.output.candidate, 'a new line opens');
+    assert.match(fourth.output.candidate!.hypothesis, /iteration (1|5|4|2)/);
+    assert.doesNotMatch(fourth.output.candidate!.hypothesis, new RegExp(`t ${t.toFixed(3)}`));
+  } finally {
+    await box.close();
+  }
+  // A parameter tried twice since the latest keep is not opened as a line (the review would freeze it next).
   const fresh = await sandbox('local-refinement');
   try {
     const history = [entry(1, 'LR', 0.01, 0.04, 'keep', -0.03), entry(2, 'WD', 0.1, 0.2, 'keep', -0.01), entry(3, 'LR', 0.04, 0.05, 'discard'), entry(4, 'LR', 0.04, 0.03, 'discard')];
     const params: ContextParam[] = [{ name: 'LR', value: 0.04, kind: 'float', frozen: false }, { name: 'WD', value: 0.2, kind: 'float', frozen: false }];
-    const r = await fresh.call('propose', context(params, history));
+    const r = await fresh.call('propose', context(params, history, { incumbent: { n: 2, metric: 0.96 } }));
     assert.ok(r.ok, JSON.stringify(r));
-    assert.deepEqual(r.output.candidate?.params, { WD: 0.282843 });
+    assert.equal(Object.keys(r.output.candidate?.params ?? {}).join(), 'WD');
   } finally {
     await fresh.close();
   }
